@@ -1,0 +1,139 @@
+"""Error signatures: a verifier's output normalised to a stable key.
+
+The key (``rust:E0382:borrow-of-moved-value``, ``py:TypeError:unsupported-operand-type-s-for-int-and-str``)
+is the unit of clustering, routing and exact recall, so it must not depend on user names: backticked
+or quoted identifiers are dropped from the message. One rustc code can need different fixes (E0277 is a
+missing derive *or* a ``?`` in a function returning ``()``), hence code *and* message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+# Python builtin type names kept in signatures: "'NoneType' object has no attribute" needs a
+# different fix from "'Config' object has no attribute".
+_KEEP_QUOTED = {"NoneType", "int", "str", "float", "list", "dict", "tuple", "set", "bool", "bytes"}
+_MAX_WORDS = 8
+
+
+@dataclass
+class Span:
+    file: str
+    line_start: int
+    line_end: int
+    col_start: int
+    col_end: int
+    label: str | None = None
+
+
+@dataclass
+class Diagnostic:
+    """One error as the verifier saw it: normalised key plus what a prompt needs to explain it."""
+
+    key: str
+    code: str
+    message: str
+    spans: list[Span] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rendered: str = ""
+
+    @property
+    def primary(self) -> Span | None:
+        return self.spans[0] if self.spans else None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words[:_MAX_WORDS])
+
+
+def normalise_rust_message(message: str) -> str:
+    """Drop backticked names and generic noise: ``borrow of moved value: `x``` -> ``borrow-of-moved-value``."""
+    message = re.sub(r"`[^`]*`", " ", message)
+    message = re.sub(r"\d+", " ", message)
+    return _slug(message) or "error"
+
+
+def rust_key(code: str | None, message: str) -> str:
+    return f"rust:{code or 'nocode'}:{normalise_rust_message(message)}"
+
+
+def parse_rustc_json(stderr: str, main_file: str | None = None) -> list[Diagnostic]:
+    """Errors (not warnings) from ``rustc --error-format=json`` output, in the order rustc gave them."""
+    diagnostics: list[Diagnostic] = []
+    for line in stderr.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if record.get("$message_type", "diagnostic") != "diagnostic" or record.get("level") != "error":
+            continue
+        message = record.get("message", "")
+        if message.startswith("aborting due to") or message.startswith("could not compile"):
+            continue
+        code = (record.get("code") or {}).get("code")
+        spans = []
+        for s in sorted(record.get("spans", []), key=lambda s: not s.get("is_primary")):
+            if main_file and s.get("file_name") != main_file:
+                continue
+            spans.append(Span(file=s["file_name"], line_start=s["line_start"], line_end=s["line_end"],
+                              col_start=s["column_start"], col_end=s["column_end"], label=s.get("label")))
+        notes = [c.get("message", "") for c in record.get("children", []) if c.get("message")]
+        diagnostics.append(Diagnostic(key=rust_key(code, message), code=code or "nocode", message=message,
+                                      spans=spans, notes=notes, rendered=record.get("rendered") or ""))
+    return diagnostics
+
+
+def normalise_python_message(message: str) -> str:
+    def keep_builtin(match: re.Match) -> str:
+        inner = match.group(1)
+        return f" {inner} " if inner in _KEEP_QUOTED else " "
+
+    message = re.sub(r"'([^']*)'", keep_builtin, message)
+    message = re.sub(r"\"[^\"]*\"", " ", message)
+    message = re.sub(r"\d+", " ", message)
+    return _slug(message)
+
+
+def python_key(exc_type: str, message: str) -> str:
+    slug = normalise_python_message(message)
+    return f"py:{exc_type}:{slug}" if slug else f"py:{exc_type}"
+
+
+_TRACE_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+_EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration)?)"
+                       r"(?::\s?(?P<msg>.*))?$")
+
+
+def parse_python_traceback(stderr: str, main_file: str) -> Diagnostic | None:
+    """The uncaught exception of a Python run, keyed by type and normalised message.
+
+    The primary span is the deepest frame inside ``main_file`` (the user's program, not the stdlib).
+    """
+    lines = stderr.rstrip().splitlines()
+    if not lines:
+        return None
+    # A SyntaxError in the program itself has frames but no "Traceback" header.
+    start = max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=0)
+    span = None
+    for i in range(start, len(lines)):
+        m = _TRACE_FRAME.match(lines[i])
+        if m and m.group("file").endswith(main_file):
+            line_no = int(m.group("line"))
+            span = Span(file=main_file, line_start=line_no, line_end=line_no, col_start=1, col_end=1)
+    exc_line = lines[-1]
+    m = _EXC_LINE.match(exc_line.strip())
+    if not m:
+        return None
+    exc_type = m.group("type").split(".")[-1]
+    message = (m.group("msg") or "").strip()
+    return Diagnostic(key=python_key(exc_type, message), code=exc_type, message=message,
+                      spans=[span] if span else [], rendered="\n".join(lines[start:]))
