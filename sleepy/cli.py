@@ -1,0 +1,140 @@
+"""The ``sleepy`` command line: a thin shell over the library; every command is one library call."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sleepy.tasks.check import CheckOutcome, check_tasks
+from sleepy.tasks.packs import get_pack
+from sleepy.tasks.task import Task, TaskFormatError, load_tasks
+from sleepy.tasks.verify import ToolchainMissing
+
+app = typer.Typer(help="sleepy: an agent that learns from its own experience without forgetting.",
+                  no_args_is_help=True, add_completion=False)
+koans = typer.Typer(help="Koan packs: list, show and prove tasks.", no_args_is_help=True)
+app.add_typer(koans, name="koans")
+
+console = Console()
+err = Console(stderr=True)
+
+PackOpt = Annotated[str, typer.Option("--pack", "-p", help="Pack: rust or python.")]
+TasksOpt = Annotated[Path | None, typer.Option("--tasks", help="A folder of task folders in the pack format "
+                                                               "(instead of the frozen set).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(message: str) -> None:
+    """One-line error, no traceback, exit 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _tasks(pack: str, tasks_dir: Path | None) -> list[Task]:
+    try:
+        return load_tasks(tasks_dir, pack) if tasks_dir else get_pack(pack).frozen()
+    except (TaskFormatError, ValueError) as exc:
+        fail(str(exc))
+    raise AssertionError
+
+
+@koans.command("list")
+def koans_list(pack: PackOpt = "rust", tasks: TasksOpt = None, as_json: JsonOpt = False) -> None:
+    """List tasks with family and expected signature.
+
+    Example: sleepy koans list --pack rust --json
+    """
+    items = _tasks(pack, tasks)
+    rows = [{"id": t.id, "family": t.family, "signature": t.signature} for t in items]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{pack} koans ({len(rows)})")
+    for col in ("id", "family", "signature"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["family"], r["signature"] or "")
+    console.print(table)
+
+
+@koans.command("show")
+def koans_show(task_id: str, pack: PackOpt = "rust", tasks: TasksOpt = None,
+               fix: Annotated[bool, typer.Option(help="Also show the reference fix.")] = False) -> None:
+    """Show one task's program (and reference fix).
+
+    Example: sleepy koans show borrow-01 --pack rust --fix
+    """
+    by_id = {t.id: t for t in _tasks(pack, tasks)}
+    if task_id not in by_id:
+        fail(f"no task {task_id!r} in the {pack} pack")
+    t = by_id[task_id]
+    console.print(f"[bold]{t.id}[/]  family={t.family}  signature={t.signature}")
+    console.print(t.source, markup=False, highlight=False)
+    if fix and t.fix:
+        console.print("[bold]reference fix[/]")
+        console.print(t.fix, markup=False, highlight=False)
+
+
+@koans.command("check")
+def koans_check(pack: PackOpt = "rust", tasks: TasksOpt = None,
+                generated: Annotated[int, typer.Option(help="Also check this many generated tasks.")] = 0,
+                seed: Annotated[int, typer.Option(help="Seed of the generated sample.")] = 1,
+                jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers.")] = 2,
+                as_json: JsonOpt = False) -> None:
+    """Prove every task: it fails with its expected signature, and its reference fix passes.
+
+    Example: sleepy koans check --pack rust --generated 200 --jobs 2
+    """
+    items = _tasks(pack, tasks)
+    if generated:
+        items += get_pack(pack).stream(generated, seed)
+    try:
+        outcomes = _run_checks(items, jobs)
+    except ToolchainMissing as exc:
+        fail(str(exc))
+    bad = [o for o in outcomes if not o.ok]
+    if as_json:
+        print(json.dumps([{"id": o.task.id, "origin": o.task.origin, "family": o.task.family,
+                           "ok": o.ok, "problem": o.problem, "signature": o.found_signature,
+                           "seconds": round(o.seconds, 4)} for o in outcomes], indent=2))
+    else:
+        _print_check_table(outcomes)
+        for o in bad:
+            err.print(f"[red]FAIL[/] {o.task.origin}/{o.task.id}: {o.problem}", highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+def _run_checks(items: list[Task], jobs: int) -> list[CheckOutcome]:
+    with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not sys.stderr.isatty()) as progress:
+        bar = progress.add_task("check", total=len(items))
+        return check_tasks(items, jobs, on_done=lambda _o: progress.advance(bar))
+
+
+def _print_check_table(outcomes: list[CheckOutcome]) -> None:
+    groups: dict[tuple[str, str], list[CheckOutcome]] = defaultdict(list)
+    for o in outcomes:
+        groups[(o.task.origin, o.task.family)].append(o)
+    table = Table(title="koan check")
+    for col in ("set", "family", "tasks", "proven", "signatures", "mean s/task"):
+        table.add_column(col, justify="right" if col not in ("set", "family") else "left")
+    for (origin, family), group in sorted(groups.items()):
+        sigs = Counter(o.found_signature for o in group)
+        table.add_row(origin, family, str(len(group)), str(sum(o.ok for o in group)), str(len(sigs)),
+                      f"{sum(o.seconds for o in group) / len(group):.3f}")
+    total = len(outcomes)
+    table.add_row("all", "", str(total), str(sum(o.ok for o in outcomes)), "", "", end_section=True)
+    console.print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

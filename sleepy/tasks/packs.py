@@ -1,0 +1,64 @@
+"""Packs: a frozen eval set, a generator of fresh day tasks, and (through the task's language) a verifier.
+
+The frozen sets live in ``sleepy/tasks/<lang>_pack/frozen/`` in the on-disk task format; the
+generators in ``sleepy/tasks/<lang>_pack/generator.py``. Generated tasks from *reserved* seeds form the
+frozen generated holdout; day streams must draw from other seeds (:func:`day_seed_ok`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from sleepy.tasks.task import Task, load_tasks
+
+PACKS = ("rust", "python")
+PACK_ROOT = Path(__file__).parent
+HOLDOUT_SEED_BASE = 10_000_000
+"""Seeds at or above this value are reserved for the frozen generated holdout."""
+
+
+class UnknownPack(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    families: tuple[str, ...]
+    generate: Callable[[str, int], Task]  # (family, seed) -> task
+
+    @property
+    def frozen_dir(self) -> Path:
+        return PACK_ROOT / f"{self.name}_pack" / "frozen"
+
+    def frozen(self) -> list[Task]:
+        return load_tasks(self.frozen_dir, self.name, origin="frozen")
+
+    def stream(self, n: int, seed: int, families: tuple[str, ...] | None = None) -> list[Task]:
+        """``n`` generated tasks, families in round-robin order, reproducible from ``seed``."""
+        fams = families or self.families
+        return [self.generate(fams[i % len(fams)], seed * 100_003 + i) for i in range(n)]
+
+    def holdout(self, per_family: int = 40) -> list[Task]:
+        """The frozen generated holdout: fixed tasks from reserved seeds, never used for training."""
+        return [self.generate(fam, HOLDOUT_SEED_BASE + i) for fam in self.families for i in range(per_family)]
+
+
+def get_pack(name: str) -> Pack:
+    if name not in PACKS:
+        raise UnknownPack(f"unknown pack {name!r}: choose one of {', '.join(PACKS)}")
+    return _load_pack(name)
+
+
+@cache
+def _load_pack(name: str) -> Pack:
+    module = importlib.import_module(f"sleepy.tasks.{name}_pack.generator")
+    return Pack(name=name, families=tuple(module.FAMILIES), generate=module.generate)
+
+
+def day_seed_ok(seed: int) -> bool:
+    return 0 <= seed * 100_003 < HOLDOUT_SEED_BASE

@@ -1,0 +1,5 @@
+FAMILIES = ("name-import", "type-error", "attribute", "none-handling", "index-key", "logic")
+
+
+def generate(family, seed):
+    raise NotImplementedError

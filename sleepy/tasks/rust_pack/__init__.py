@@ -1,0 +1,1 @@
+"""The Rust koan pack: frozen hand-written koans and a template generator of day tasks."""
