@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 
 NOBODY_UID = 65534
+SANDBOX_WORKDIR = "/tmp/work"
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,10 @@ def _bwrap_argv(bwrap: str, workdir: Path) -> list[str]:
     argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     if home != Path("/") and home.exists():
         argv += ["--tmpfs", str(home), *_home_rebinds(home)]
-    argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir),
+    # The work folder appears at a fixed path: its real parents may be closed to ``nobody``.
+    argv += ["--bind", str(workdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR,
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-             "--die-with-parent", "--new-session", "--setenv", "HOME", str(workdir)]
+             "--die-with-parent", "--new-session", "--setenv", "HOME", SANDBOX_WORKDIR]
     return argv
 
 

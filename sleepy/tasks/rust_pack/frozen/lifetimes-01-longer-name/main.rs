@@ -1,0 +1,16 @@
+fn longer_name(first: &str, second: &str) -> &str {
+    if second.chars().count() > first.chars().count() {
+        second
+    } else {
+        first
+    }
+}
+
+fn main() {
+    let roster = vec!["Ada", "Grace", "Barbara", "Linus", "Margaret"];
+    let mut best = roster[0];
+    for name in &roster[1..] {
+        best = longer_name(best, name);
+    }
+    println!("longest name on the roster: {best}");
+}

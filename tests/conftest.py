@@ -1,0 +1,5 @@
+import shutil
+
+import pytest
+
+needs_rustc = pytest.mark.skipif(shutil.which("rustc") is None, reason="rustc is not installed")
