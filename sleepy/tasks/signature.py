@@ -52,9 +52,21 @@ def _slug(text: str) -> str:
     return "-".join(words[:_MAX_WORDS])
 
 
+# Standard traits named in rustc messages: "`Point` doesn't implement `Debug`" (derive it) needs a
+# different fix from "`T` doesn't implement `std::fmt::Display`" (add a bound), so these names stay.
+_KEEP_TRAITS = {"Debug", "Display", "Clone", "Copy", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash",
+                "Default", "Iterator", "IntoIterator", "Send", "Sync", "Sized", "From", "Into", "FromStr",
+                "Add", "Sub", "Mul", "Div", "Write", "Read"}
+
+
+def _kept_traits(match: re.Match) -> str:
+    names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", match.group(1))
+    return " " + " ".join(n for n in names if n in _KEEP_TRAITS) + " "
+
+
 def normalise_rust_message(message: str) -> str:
-    """Drop backticked names and generic noise: ``borrow of moved value: `x``` -> ``borrow-of-moved-value``."""
-    message = re.sub(r"`[^`]*`", " ", message)
+    """Drop backticked names but keep std trait names: ``borrow of moved value: `x``` -> ``borrow-of-moved-value``."""
+    message = re.sub(r"`([^`]*)`", _kept_traits, message)
     message = re.sub(r"\d+", " ", message)
     return _slug(message) or "error"
 

@@ -186,7 +186,7 @@ def _struct_decl(r: random.Random, n: Names, name: str, present: list[str], miss
 def traits_missing_debug(r: random.Random, n: Names) -> Scenario:
     s, var = n.struct(), n.var()
     decl, lit = _struct_decl(r, n, s, r.choice([[], ["Clone"], ["Clone", "PartialEq"]]), "Debug")
-    return Scenario(f"prints a {s} for debugging", "rust:E0277:doesn-t-implement", [decl],
+    return Scenario(f"prints a {s} for debugging", "rust:E0277:doesn-t-implement-debug", [decl],
                     [f"let {var} = {lit};", f'println!("{{:?}}", {var});'])
 
 
@@ -218,7 +218,7 @@ def traits_generic_display(r: random.Random, n: Names) -> Scenario:
     arg = r.choice([str(r.randint(1, 999)), f'"{n.word()}"', f"{r.randint(1, 99)}.5"])
     bound = r.choice(["std::fmt::Display", "Display"])
     uses = ("use std::fmt::Display;",) if bound == "Display" else ()
-    return Scenario("formats any value with a label", "rust:E0277:doesn-t-implement",
+    return Scenario("formats any value with a label", "rust:E0277:doesn-t-implement-display",
                     [f"fn {func}<T⟪¦: {bound}⟫>(label: &str, value: T) -> String {{\n"
                      f'    format!("{{}} = {{}}", label, value)\n}}'],
                     [f"let {var} = {func}(\"{n.noun()}\", {arg});", f'println!("{{}}", {var});'], uses)
@@ -237,7 +237,7 @@ def traits_generic_partialord(r: random.Random, n: Names) -> Scenario:
 def traits_hash_key(r: random.Random, n: Names) -> Scenario:
     s, set_ = n.struct(), n.var()
     return Scenario(f"deduplicates {s} keys in a set",
-                    "rust:E0277:the-trait-bound-is-not-satisfied",
+                    "rust:E0277:the-trait-bound-eq-is-not-satisfied",
                     [f"#[derive(Debug, PartialEq⟪¦, Eq, Hash⟫)]\nstruct {s} {{\n    id: u32,\n}}"],
                     [f"let mut {set_} = HashSet::new();",
                      f"{set_}.insert({s} {{ id: {r.randint(1, 9)} }});",
@@ -318,7 +318,7 @@ def result_nonexhaustive(r: random.Random, n: Names) -> Scenario:
 def mismatch_int_arg(r: random.Random, n: Names) -> Scenario:
     small, big = r.choice(WIDEN)
     func, var = n.func(), n.var()
-    fix = r.choice([f"{var} as {big}", f"{big}::from({var})"])
+    fix = r.choice([f"{var} as {big}", f"{big}::from({var})" if big != "usize" else f"{var} as usize"])
     return Scenario("passes a narrow integer to a wider parameter", "rust:E0308:mismatched-types",
                     [f"fn {func}(x: {big}) -> {big} {{\n    x * {r.randint(2, 9)} + {r.randint(1, 9)}\n}}"],
                     [f"let {var}: {small} = {r.randint(1, 100)};", f"let out = {func}(⟪{var}¦{fix}⟫);",

@@ -1,0 +1,86 @@
+"""Signatures from real rustc and real Python runs: stable keys, spans, labels."""
+
+from conftest import needs_rustc
+
+from sleepy.tasks.signature import normalise_rust_message, parse_python_traceback, parse_rustc_json, python_key
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import verify
+
+MOVED = """fn main() {
+    let {a} = String::from("x");
+    let other = {a};
+    println!("{} {}", {a}, other);
+}
+"""
+
+
+@needs_rustc
+def test_rustc_json_gives_key_span_and_label():
+    result = verify(Task(id="t", pack="rust", family="borrow", source=MOVED.replace("{a}", "name")))
+    assert not result.passed
+    diag = result.primary
+    assert diag.key == "rust:E0382:borrow-of-moved-value"
+    assert diag.primary.file == "main.rs" and diag.primary.line_start == 4
+    assert diag.primary.label == "value borrowed here after move"
+    assert any("move" in (s.label or "") for s in diag.spans[1:])
+
+
+@needs_rustc
+def test_rust_key_does_not_depend_on_names():
+    keys = {verify(Task(id="t", pack="rust", family="b", source=MOVED.replace("{a}", n))).signature
+            for n in ("alpha", "beta_gamma", "x1")}
+    assert keys == {"rust:E0382:borrow-of-moved-value"}
+
+
+@needs_rustc
+def test_type_mismatch_keeps_expected_found_label():
+    src = "fn half(x: u64) -> u64 { x / 2 }\nfn main() {\n    let n: u32 = 8;\n    println!(\"{}\", half(n));\n}\n"
+    diag = verify(Task(id="t", pack="rust", family="type-mismatch", source=src)).primary
+    assert diag.key == "rust:E0308:mismatched-types"
+    assert "expected `u64`, found `u32`" in diag.primary.label
+
+
+def test_same_code_different_fixes_get_different_keys():
+    derive = normalise_rust_message("`Point` doesn't implement `Debug`")
+    question = normalise_rust_message("the `?` operator can only be used in a function that returns `Result`")
+    assert derive != question
+
+
+def test_parse_rustc_json_ignores_warnings_and_noise():
+    stderr = '\n'.join([
+        '{"$message_type":"diagnostic","message":"unused variable: `x`","code":{"code":"unused"},"level":"warning","spans":[],"children":[]}',
+        'not json at all',
+        '{"$message_type":"diagnostic","message":"aborting due to 1 previous error","code":null,"level":"error","spans":[],"children":[]}',
+        '{"$message_type":"diagnostic","message":"cannot find value `y` in this scope","code":{"code":"E0425"},"level":"error","spans":[{"file_name":"main.rs","line_start":3,"line_end":3,"column_start":5,"column_end":6,"is_primary":true,"label":"not found"}],"children":[]}',
+    ])
+    diags = parse_rustc_json(stderr, "main.rs")
+    assert [d.key for d in diags] == ["rust:E0425:cannot-find-value-in-this-scope"]
+    assert diags[0].primary.line_start == 3
+
+
+def test_python_traceback_uses_deepest_frame_in_program():
+    stderr = """Traceback (most recent call last):
+  File "/tmp/work/main.py", line 9, in <module>
+    total = report(rows)
+  File "/tmp/work/main.py", line 4, in report
+    return rows[0].upper()
+  File "/usr/lib/python3.11/somewhere.py", line 1, in helper
+AttributeError: 'NoneType' object has no attribute 'upper'
+"""
+    diag = parse_python_traceback(stderr, "main.py")
+    assert diag.key == "py:AttributeError:nonetype-object-has-no-attribute"
+    assert diag.primary.line_start == 4
+
+
+def test_python_keys_drop_user_names_keep_builtin_types():
+    assert python_key("NameError", "name 'qty' is not defined") == python_key("NameError", "name 'x' is not defined")
+    assert python_key("TypeError", "unsupported operand type(s) for +: 'int' and 'str'") == \
+        "py:TypeError:unsupported-operand-type-s-for-int-and-str"
+    assert python_key("NameError", "name 'mth' is not defined. Did you mean: 'math'?") == \
+        "py:NameError:name-is-not-defined"
+    assert python_key("KeyError", "'north'") == "py:KeyError"
+
+
+def test_python_syntax_error_has_span():
+    result = verify(Task(id="s", pack="python", family="x", source="def f(:\n    pass\n"))
+    assert result.signature.startswith("py:SyntaxError") and result.primary.primary.line_start == 1
