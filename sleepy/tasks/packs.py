@@ -8,9 +8,7 @@ frozen generated holdout; day streams must draw from other seeds (:func:`day_see
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from sleepy.tasks.task import Task, load_tasks
@@ -28,8 +26,18 @@ class UnknownPack(ValueError):
 @dataclass(frozen=True)
 class Pack:
     name: str
-    families: tuple[str, ...]
-    generate: Callable[[str, int], Task]  # (family, seed) -> task
+
+    @property
+    def _generator(self):
+        # Imported on first use, so the frozen set loads even while a generator is broken.
+        return importlib.import_module(f"sleepy.tasks.{self.name}_pack.generator")
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(self._generator.FAMILIES)
+
+    def generate(self, family: str, seed: int) -> Task:
+        return self._generator.generate(family, seed)
 
     @property
     def frozen_dir(self) -> Path:
@@ -51,13 +59,7 @@ class Pack:
 def get_pack(name: str) -> Pack:
     if name not in PACKS:
         raise UnknownPack(f"unknown pack {name!r}: choose one of {', '.join(PACKS)}")
-    return _load_pack(name)
-
-
-@cache
-def _load_pack(name: str) -> Pack:
-    module = importlib.import_module(f"sleepy.tasks.{name}_pack.generator")
-    return Pack(name=name, families=tuple(module.FAMILIES), generate=module.generate)
+    return Pack(name)
 
 
 def day_seed_ok(seed: int) -> bool:

@@ -1,5 +1,1167 @@
+"""Template generator of fresh Python day tasks.
+
+``generate(family, seed)`` writes a small program (8-40 lines, ending in 2-4 asserts) with one planted
+bug of the family's error class, the minimal reference fix (1-3 changed lines, every assert kept) and
+the signature the verifier reports for the bug. Each family has several scenarios, one function each;
+a scenario's signature is the same for every seed (measured with CPython 3.11, whose error messages
+and "Did you mean" hints the templates are built around).
+
+Randomised per seed: the domain (orders, sensors, tickets...) and so every identifier, the values and
+sizes of the data, the style (function, class, comprehension, loop), the order of independent
+statements, and filler that is valid code: a module docstring, unused imports, constants, helper
+functions, comments, a ``__main__`` guard around the checks.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+import hashlib
+import json
+import math
+import random
+import re
+import statistics
+import string
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sleepy.tasks.task import Task
+
 FAMILIES = ("name-import", "type-error", "attribute", "none-handling", "index-key", "logic")
 
+Scenario = tuple[str, str, str, str]  # (description, buggy source, fixed source, signature)
 
-def generate(family, seed):
-    raise NotImplementedError
+MAX_LINES = 40
+
+# Signatures as the verifier reports them (see sleepy.tasks.signature).
+SIG_NAME = "py:NameError:name-is-not-defined"
+SIG_NAME_HINT = "py:NameError:name-is-not-defined-did-you-mean"
+SIG_UNBOUND = "py:UnboundLocalError:cannot-access-local-variable-where-it-is-not"
+SIG_CONCAT = "py:TypeError:can-only-concatenate-str-not-to-str"
+SIG_INT_STR = "py:TypeError:unsupported-operand-type-s-for-int-and-str"
+SIG_INT_NONE = "py:TypeError:unsupported-operand-type-s-for-int-and-nonetype"
+SIG_UNHASHABLE = "py:TypeError:unhashable-type-list"
+SIG_NOT_CALLABLE = "py:TypeError:int-object-is-not-callable"
+SIG_NOT_ITERABLE = "py:TypeError:int-object-is-not-iterable"
+SIG_SORTED_ARGS = "py:TypeError:sorted-expected-argument-got"
+SIG_LIST_ATTR_HINT = "py:AttributeError:list-object-has-no-attribute-did-you-mean"
+SIG_STR_ATTR_HINT = "py:AttributeError:str-object-has-no-attribute-did-you-mean"
+SIG_ATTR_HINT = "py:AttributeError:object-has-no-attribute-did-you-mean"
+SIG_DICT_ATTR = "py:AttributeError:dict-object-has-no-attribute"
+SIG_LIST_ATTR = "py:AttributeError:list-object-has-no-attribute"
+SIG_MODULE_ATTR = "py:AttributeError:module-has-no-attribute"
+SIG_NONE_ATTR = "py:AttributeError:nonetype-object-has-no-attribute"
+SIG_NONE_SUBSCRIPT = "py:TypeError:nonetype-object-is-not-subscriptable"
+SIG_JOIN_NONE = "py:TypeError:sequence-item-expected-str-instance-nonetype-found"
+SIG_INDEX = "py:IndexError:list-index-out-of-range"
+SIG_STR_INDEX = "py:IndexError:string-index-out-of-range"
+SIG_POP_EMPTY = "py:IndexError:pop-from-empty-list"
+SIG_KEY = "py:KeyError"
+SIG_MAX_EMPTY = "py:ValueError:max-arg-is-an-empty-sequence"
+SIG_ASSERT = "py:AssertionError"
+
+
+# ------------------------------------------------------------------------------------- domains
+
+
+@dataclass(frozen=True)
+class Domain:
+    noun: str  # "order"
+    plural: str  # "orders"
+    label: str  # a text field: "customer"
+    labels: tuple[str, ...]  # values of the text field
+    nums: tuple[str, ...]  # integer fields
+
+    @property
+    def cls(self) -> str:
+        return self.noun.capitalize()
+
+
+DOMAINS = (
+    Domain("order", "orders", "customer", ("ana", "ben", "chloe", "dev", "emma", "farid", "gita", "hugo"),
+           ("amount", "quantity", "discount")),
+    Domain("sensor", "sensors", "location", ("attic", "cellar", "garage", "kitchen", "lab", "roof", "shed"),
+           ("reading", "voltage", "humidity")),
+    Domain("invoice", "invoices", "client", ("acme", "globex", "initech", "hooli", "umbrella", "wonka"),
+           ("amount", "tax", "days_late")),
+    Domain("player", "players", "team", ("red", "blue", "green", "gold", "silver", "black"),
+           ("score", "level", "lives")),
+    Domain("ticket", "tickets", "assignee", ("kim", "lars", "mona", "nils", "olga", "pablo"),
+           ("priority", "age_days", "comments")),
+    Domain("shipment", "shipments", "carrier", ("dhl", "ups", "fedex", "postnl", "gls"),
+           ("weight", "distance", "cost")),
+    Domain("booking", "bookings", "room", ("suite", "double", "single", "loft", "studio"),
+           ("nights", "guests", "rate")),
+    Domain("student", "students", "course", ("algebra", "biology", "chemistry", "drama", "history"),
+           ("grade", "credits", "absences")),
+    Domain("book", "books", "genre", ("fantasy", "mystery", "poetry", "romance", "science"),
+           ("pages", "stock", "price")),
+    Domain("song", "songs", "artist", ("abba", "bjork", "queen", "sade", "toto"),
+           ("duration", "plays", "rating")),
+    Domain("employee", "employees", "department", ("finance", "legal", "ops", "sales", "support"),
+           ("salary", "hours", "overtime")),
+    Domain("recipe", "recipes", "cuisine", ("greek", "indian", "italian", "mexican", "thai"),
+           ("servings", "minutes", "calories")),
+    Domain("vehicle", "vehicles", "model", ("astra", "civic", "golf", "polo", "yaris"),
+           ("mileage", "seats", "fuel")),
+    Domain("flight", "flights", "airline", ("klm", "lufthansa", "iberia", "finnair", "swiss"),
+           ("seats", "delay", "distance")),
+    Domain("product", "products", "category", ("garden", "kitchen", "office", "sports", "toys"),
+           ("price", "stock", "weight")),
+    Domain("patient", "patients", "ward", ("east", "north", "south", "west", "icu"),
+           ("age", "pulse", "visits")),
+    Domain("server", "servers", "region", ("eu", "us", "asia", "africa", "oceania"),
+           ("load", "uptime", "errors")),
+    Domain("parcel", "parcels", "depot", ("amsterdam", "berlin", "lyon", "porto", "turin"),
+           ("grams", "volume", "stops")),
+)
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+class _Edits:
+    """Markers for the lines that differ between the buggy program and its fix.
+
+    ``e(bug, fix)`` returns a marker to put in the template; ``None`` on one side drops the whole
+    line there (the marker must then stand alone on its line). A multi-line replacement keeps the
+    marker line's indentation on every line.
+    """
+
+    def __init__(self) -> None:
+        self.pairs: dict[str, tuple[str | None, str | None]] = {}
+
+    def __call__(self, bug: str | None, fix: str | None) -> str:
+        marker = f"@{len(self.pairs)}@"
+        self.pairs[marker] = (bug, fix)
+        return marker
+
+    def render(self, text: str, fixed: bool) -> str:
+        out: list[str] = []
+        for line in text.split("\n"):
+            markers = re.findall(r"@\d+@", line)
+            keep = True
+            for marker in markers:
+                repl = self.pairs[marker][1 if fixed else 0]
+                if repl is None:
+                    keep = False
+                    break
+                indent = line[: len(line) - len(line.lstrip())]
+                line = line.replace(marker, repl.replace("\n", "\n" + indent))
+            if keep:
+                out.append(line)
+        return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _domain(rng: random.Random) -> Domain:
+    return rng.choice(DOMAINS)
+
+
+def _lit(value: object) -> str:
+    """A Python literal, strings in double quotes."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_lit(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_lit(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _assign(name: str, items: list[str], opener: str = "[", closer: str = "]") -> list[str]:
+    """``name = [a, b]`` on one line when short, else one item a line."""
+    one = f"{name} = {opener}{', '.join(items)}{closer}"
+    if len(one) <= 96:
+        return [one]
+    return [f"{name} = {opener}", *(f"    {item}," for item in items), closer]
+
+
+def _typo(rng: random.Random, name: str, taken: set[str] = frozenset()) -> str:
+    """A one-edit misspelling (letter dropped, doubled or swapped) close enough that CPython's
+    "Did you mean" hint always names a candidate."""
+    letters = [i for i in range(1, len(name)) if name[i].isalpha()]
+    for _ in range(60):
+        i = rng.choice(letters)
+        ops = ["drop", "double"]
+        if len(name) >= 6 and i + 1 < len(name) and name[i + 1].isalpha() and name[i + 1] != name[i]:
+            ops.append("swap")
+        op = rng.choice(ops)
+        if op == "drop":
+            cand = name[:i] + name[i + 1:]
+        elif op == "double":
+            cand = name[:i] + name[i] + name[i:]
+        else:
+            cand = name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        if cand != name and cand not in taken and cand.isidentifier():
+            return cand
+    return name + name[-1]
+
+
+def _taken(*names: str) -> set[str]:
+    return set(names) | set(dir(builtins))
+
+
+def _shuffled(rng: random.Random, items: list) -> list:
+    return rng.sample(items, len(items))
+
+
+def _some_asserts(rng: random.Random, asserts: list[str], low: int = 2, high: int = 4) -> list[str]:
+    """2-4 of the candidate asserts; the first one (which the scenario relies on) always stays."""
+    head, rest = asserts[0], asserts[1:]
+    k = min(len(rest), rng.randint(low, high) - 1)
+    return [head, *rng.sample(rest, k)] if rng.random() < 0.5 else _shuffled(rng, [head, *rng.sample(rest, k)])
+
+
+# ------------------------------------------------------------------------------------- filler
+
+_FILLER_IMPORTS = ("import os", "import sys", "import logging")
+_FILLER_CONSTS: tuple[Callable[[random.Random], str], ...] = (
+    lambda r: f'VERSION = "{r.randint(0, 3)}.{r.randint(0, 20)}.{r.randint(0, 9)}"',
+    lambda r: f"DEBUG = {r.choice(('False', 'True'))}",
+    lambda r: f"MAX_RETRIES = {r.randint(2, 6)}",
+    lambda r: 'ENCODING = "utf-8"',
+    lambda r: f"TIMEOUT_S = {r.randint(5, 60)}.0",
+    lambda r: f'LOG_PREFIX = "[{r.choice(("app", "core", "jobs", "sync", "batch"))}]"',
+    lambda r: f"PAGE_SIZE = {r.choice((10, 20, 25, 50, 100))}",
+)
+_FILLER_HELPERS = (
+    "def _clamp(value, low, high):\n    return max(low, min(value, high))",
+    "def _pct(part, whole):\n    return 100.0 * part / whole if whole else 0.0",
+    'def _slug(text):\n    return "-".join(text.lower().split())',
+    "def _chunks(seq, size):\n    return [seq[i:i + size] for i in range(0, len(seq), size)]",
+    "def _first(seq, default=None):\n    return next(iter(seq), default)",
+    'def _describe(name, value):\n    return f"{name}={value!r}"',
+)
+_FILLER_COMMENTS = (
+    "# Helpers for {topic}.",
+    "# Pure functions only: no I/O in this module.",
+    "# All quantities are whole numbers.",
+    "# NOTE: keep in sync with the nightly report.",
+    "# Small, dependency-free utilities for {topic}.",
+    "# Inputs come from the {topic} export.",
+)
+
+
+def _program(rng: random.Random, e: _Edits, description: str, *, topic: str = "records",
+             imports: list[str] = (), consts: list[str] = (), defs: list[str] = (),
+             tail: list[str] = (), guard: bool = True) -> tuple[str, str]:
+    """Assemble a program (imports, constants, definitions, then the module-level tail ending in
+    asserts) with random valid filler, and render its buggy and fixed versions."""
+    doc = f'"""{description}"""' if rng.random() < 0.3 else None
+    extra_imports = [rng.choice(_FILLER_IMPORTS)] if rng.random() < 0.25 else []
+    extra_consts = [make(rng) for make in rng.sample(_FILLER_CONSTS, rng.choice((0, 0, 1, 1, 2)))]
+    helpers = rng.sample(_FILLER_HELPERS, rng.choice((0, 0, 1, 1, 2)))
+    comment = rng.choice(_FILLER_COMMENTS).format(topic=topic) if rng.random() < 0.35 else None
+    guarded = guard and rng.random() < 0.3
+    two_blank = rng.random() < 0.5
+    all_imports = _shuffled(rng, [*imports, *extra_imports])
+    all_imports.sort(key=lambda line: line.startswith("from "))
+    positions = [rng.randint(0, len(defs)) for _ in helpers]
+    comment_at = rng.randrange(len(defs)) if defs else 0
+    const_order = rng.random()
+
+    for level in range(4):  # drop filler until the program fits in MAX_LINES
+        blocks: list[str] = []
+        if doc and level < 3:
+            blocks.append(doc)
+        imps = all_imports if level < 3 else [i for i in all_imports if i not in extra_imports]
+        if imps:
+            blocks.append("\n".join(imps))
+        cons = [*consts, *extra_consts] if const_order < 0.5 else [*extra_consts, *consts]
+        cons = cons if level < 3 else list(consts)
+        if cons:
+            blocks.append("\n".join(cons))
+        body = list(defs)
+        if comment and defs and level < 3:
+            body[comment_at] = comment + "\n" + body[comment_at]
+        if level < 2:
+            for pos, helper in sorted(zip(positions, helpers, strict=True), reverse=True):
+                body.insert(pos, helper)
+        blocks += body
+        if tail:
+            if guarded:
+                blocks.append('if __name__ == "__main__":\n' + "\n".join("    " + t if t else t for t in tail))
+            else:
+                blocks.append("\n".join(tail))
+        sep = "\n\n\n" if two_blank and level == 0 else "\n\n"
+        text = sep.join(blocks)
+        buggy, fixed = e.render(text, fixed=False), e.render(text, fixed=True)
+        if max(buggy.count("\n"), fixed.count("\n")) <= MAX_LINES:
+            break
+    return buggy, fixed
+
+
+# ------------------------------------------------------------------------------------- name-import
+
+# A use of a stdlib name: (module, names, from-import is safe, builder(rng, domain, qualify)).
+# The builder returns (code, candidate asserts, what it does); ``qualify("ceil")`` is the spelling
+# in the code: ``math.ceil`` after ``import math``, ``ceil`` after ``from math import ceil``.
+_Use = tuple[str, tuple[str, ...], bool, Callable]
+
+
+def _use_ceil(rng, d, q):
+    fn = rng.choice(("batches_needed", "boxes_needed", f"{d.noun}_batches", "trips_needed"))
+    size = rng.choice(("per_batch", "batch_size", "capacity"))
+    per, other = rng.randint(3, 12), rng.randint(2, 20)
+    a, b, c = rng.sample(range(1, 300), 3)
+    code = f"def {fn}(quantity, {size}={per}):\n    return {q('ceil')}(quantity / {size})"
+    asserts = [f"assert {fn}({a}) == {math.ceil(a / per)}", f"assert {fn}({b}) == {math.ceil(b / per)}",
+               f"assert {fn}({c}, {other}) == {math.ceil(c / other)}"]
+    return code, asserts, f"counts how many batches a number of {d.plural} needs"
+
+
+def _use_sqrt(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice(("rms", f"rms_{num}", f"{num}_spread", "root_mean_square"))
+    code = (f"def {fn}(values):\n    mean_square = sum(v * v for v in values) / len(values)\n"
+            f"    return round({q('sqrt')}(mean_square), 2)")
+    asserts = []
+    for _ in range(3):
+        vals = [rng.randint(1, 40) for _ in range(rng.randint(2, 5))]
+        asserts.append(f"assert {fn}({vals}) == {round(math.sqrt(sum(v * v for v in vals) / len(vals)), 2)!r}")
+    return code, asserts, f"computes the root mean square of {d.noun} {num} values"
+
+
+def _use_gcd(rng, d, q):
+    fn = rng.choice(("simplify", "reduce_ratio", "lowest_terms", f"{d.noun}_ratio"))
+    code = f"def {fn}(a, b):\n    g = {q('gcd')}(a, b)\n    return a // g, b // g"
+    asserts = []
+    for _ in range(3):
+        f, x, y = rng.randint(2, 9), rng.randint(1, 12), rng.randint(1, 12)
+        g = math.gcd(x, y)
+        asserts.append(f"assert {fn}({f * x}, {f * y}) == ({x // g}, {y // g})")
+    return code, asserts, f"reduces a ratio of two {d.noun} counts to lowest terms"
+
+
+def _use_mean(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"average_{num}", f"mean_{num}", f"{num}_average"))
+    code = f"def {fn}(values):\n    return round({q('mean')}(values), 2)"
+    asserts = []
+    for _ in range(3):
+        vals = [rng.randint(1, 90) for _ in range(rng.randint(2, 6))]
+        asserts.append(f"assert {fn}({vals}) == {round(statistics.mean(vals), 2)!r}")
+    return code, asserts, f"averages the {num} of {d.plural}"
+
+
+def _use_median(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"median_{num}", f"typical_{num}", f"{num}_median"))
+    code = f"def {fn}(values):\n    return {q('median')}(values)"
+    asserts = []
+    for _ in range(3):
+        vals = [rng.randint(1, 90) for _ in range(rng.randint(3, 6))]
+        asserts.append(f"assert {fn}({vals}) == {statistics.median(vals)!r}")
+    return code, asserts, f"finds the median {num} of {d.plural}"
+
+
+def _use_dumps(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"encode_{d.noun}", f"{d.noun}_to_json", f"serialise_{d.noun}"))
+    code = (f"def {fn}({d.label}, {num}):\n"
+            f'    return {q("dumps")}({{"{d.label}": {d.label}, "{num}": {num}}}, sort_keys=True)')
+    asserts = []
+    for label in rng.sample(d.labels, 3):
+        n = rng.randint(1, 500)
+        asserts.append(f"assert {fn}({_lit(label)}, {n}) == {json.dumps({d.label: label, num: n}, sort_keys=True)!r}")
+    return code, asserts, f"serialises a {d.noun} to JSON"
+
+
+def _use_loads(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"{num}_from", f"parse_{num}", f"{d.noun}_{num}"))
+    code = f'def {fn}(payload):\n    return {q("loads")}(payload)["{num}"]'
+    asserts = []
+    for label in rng.sample(d.labels, 3):
+        n = rng.randint(1, 500)
+        asserts.append(f"assert {fn}({json.dumps({d.label: label, num: n})!r}) == {n}")
+    return code, asserts, f"reads the {num} of a {d.noun} from a JSON payload"
+
+
+def _use_findall(rng, d, q):
+    fn = rng.choice(("numbers_in", "extract_numbers", f"{d.noun}_numbers"))
+    code = f'def {fn}(text):\n    return [int(n) for n in {q("findall")}(r"\\d+", text)]'
+    asserts = []
+    for _ in range(3):
+        a, b = rng.sample(d.labels, 2)
+        x, y = rng.randint(1, 999), rng.randint(1, 999)
+        asserts.append(f'assert {fn}("{a} {x} {b} {y}") == [{x}, {y}]')
+    return code, asserts, f"extracts the numbers from a {d.noun} log line"
+
+
+def _use_sub(rng, d, q):
+    fn = rng.choice(("squash_spaces", "normalise_spaces", f"clean_{d.label}"))
+    code = f'def {fn}(text):\n    return {q("sub")}(r"\\s+", " ", text).strip()'
+    asserts = []
+    for _ in range(3):
+        words = rng.sample(d.labels, rng.randint(2, 3))
+        spaced = "".join(w + " " * rng.randint(1, 3) for w in words)
+        asserts.append(f'assert {fn}(" {spaced}") == "{" ".join(words)}"')
+    return code, asserts, f"collapses runs of spaces in a {d.noun} {d.label} list"
+
+
+def _use_counter(rng, d, q):
+    fn = rng.choice((f"busiest_{d.label}", f"top_{d.label}", f"most_common_{d.label}"))
+    code = f"def {fn}(names):\n    return {q('Counter')}(names).most_common(1)[0][0]"
+    asserts = []
+    for _ in range(3):
+        top, *others = rng.sample(d.labels, 3)
+        names = [top] * 3 + [o for o in others for _ in range(rng.randint(1, 2))]
+        asserts.append(f"assert {fn}({_lit(_shuffled(rng, names))}) == {_lit(top)}")
+    return code, asserts, f"finds the {d.label} that occurs most often"
+
+
+def _use_accumulate(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"running_{num}", f"cumulative_{num}", f"{num}_so_far"))
+    code = f"def {fn}(values):\n    return list({q('accumulate')}(values))"
+    asserts = []
+    for _ in range(3):
+        vals = [rng.randint(1, 50) for _ in range(rng.randint(2, 5))]
+        asserts.append(f"assert {fn}({vals}) == {[sum(vals[:i + 1]) for i in range(len(vals))]}")
+    return code, asserts, f"computes running totals of {d.noun} {num}"
+
+
+def _use_reduce(rng, d, q):
+    fn = rng.choice(("product_of", "combined_factor", f"{d.noun}_product"))
+    code = f"def {fn}(values):\n    return {q('reduce')}(lambda a, b: a * b, values, 1)"
+    asserts = []
+    for _ in range(3):
+        vals = [rng.randint(1, 9) for _ in range(rng.randint(2, 4))]
+        asserts.append(f"assert {fn}({vals}) == {math.prod(vals)}")
+    return code, asserts, f"multiplies {d.noun} factors together"
+
+
+def _use_capwords(rng, d, q):
+    fn = rng.choice(("title_of", f"{d.noun}_title", "heading"))
+    code = f"def {fn}(text):\n    return {q('capwords')}(text)"
+    asserts = []
+    for label in rng.sample(d.labels, 3):
+        text = f"{label} {d.noun} {rng.choice(('report', 'summary', 'list', 'notes'))}"
+        asserts.append(f'assert {fn}("{text}") == "{string.capwords(text)}"')
+    return code, asserts, f"formats a {d.noun} report title"
+
+
+def _use_dates(rng, d, q):
+    fn = rng.choice(("due_date", f"{d.noun}_deadline", "expiry_date"))
+    year, month = rng.randint(2019, 2026), rng.randint(1, 12)
+    code = (f"def {fn}(day, days):\n    start = {q('date')}({year}, {month}, day)\n"
+            f"    return (start + {q('timedelta')}(days=days)).isoformat()")
+    asserts = []
+    for _ in range(3):
+        day, days = rng.randint(1, 28), rng.randint(1, 90)
+        due = (datetime.date(year, month, day) + datetime.timedelta(days=days)).isoformat()
+        asserts.append(f'assert {fn}({day}, {days}) == "{due}"')
+    return code, asserts, f"computes the due date of a {d.noun}"
+
+
+def _use_fraction(rng, d, q):
+    fn = rng.choice(("share", f"{d.noun}_share", "as_fraction"))
+    code = f"def {fn}(part, whole):\n    return str({q('Fraction')}(part, whole))"
+    asserts = []
+    for _ in range(3):
+        whole = rng.randint(2, 60)
+        part = rng.randint(1, whole)
+        asserts.append(f'assert {fn}({part}, {whole}) == "{Fraction(part, whole)}"')
+    return code, asserts, f"expresses a {d.noun} share as a fraction"
+
+
+def _use_nlargest(rng, d, q):
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"top_{num}", f"highest_{num}", f"largest_{num}"))
+    code = f"def {fn}(values, n):\n    return {q('nlargest')}(n, values)"
+    asserts = []
+    for _ in range(3):
+        vals = rng.sample(range(1, 99), rng.randint(3, 6))
+        n = rng.randint(1, len(vals))
+        asserts.append(f"assert {fn}({vals}, {n}) == {sorted(vals, reverse=True)[:n]}")
+    return code, asserts, f"picks the highest {num} values of {d.plural}"
+
+
+_IMPORT_USES: tuple[_Use, ...] = (
+    ("math", ("ceil",), True, _use_ceil),
+    ("math", ("sqrt",), True, _use_sqrt),
+    ("math", ("gcd",), True, _use_gcd),
+    ("statistics", ("mean",), True, _use_mean),
+    ("statistics", ("median",), True, _use_median),
+    ("json", ("dumps",), True, _use_dumps),
+    ("json", ("loads",), True, _use_loads),
+    ("re", ("findall",), True, _use_findall),
+    ("re", ("sub",), False, _use_sub),  # "sub" is one letter from the builtin sum: a hint appears
+    ("collections", ("Counter",), True, _use_counter),
+    ("itertools", ("accumulate",), True, _use_accumulate),
+    ("functools", ("reduce",), True, _use_reduce),
+    ("string", ("capwords",), True, _use_capwords),
+    ("datetime", ("date", "timedelta"), True, _use_dates),
+    ("fractions", ("Fraction",), True, _use_fraction),
+    ("heapq", ("nlargest",), True, _use_nlargest),
+)
+
+
+def _missing_import(rng: random.Random, from_style: bool) -> Scenario:
+    d = _domain(rng)
+    uses = [u for u in _IMPORT_USES if u[2]] if from_style else list(_IMPORT_USES)
+    module, names, _, build = rng.choice(uses)
+    qualify = (lambda n: n) if from_style else (lambda n: f"{module}.{n}")
+    code, asserts, what = build(rng, d, qualify)
+    line = f"from {module} import {', '.join(names)}" if from_style else f"import {module}"
+    e = _Edits()
+    desc = f"{what[0].upper()}{what[1:]} with {module}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=[e(None, line)], defs=[code],
+                            tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_NAME
+
+
+def _sc_missing_module_import(rng: random.Random) -> Scenario:
+    return _missing_import(rng, from_style=False)
+
+
+def _sc_missing_from_import(rng: random.Random) -> Scenario:
+    return _missing_import(rng, from_style=True)
+
+
+def _records(rng: random.Random, d: Domain, num: str, n: int, lo: int = 1, hi: int = 60):
+    """``n`` (label, value) pairs of the domain."""
+    return [(rng.choice(d.labels), rng.randint(lo, hi)) for _ in range(n)]
+
+
+def _dict_items(d: Domain, num: str, records) -> list[str]:
+    return [_lit({d.label: label, num: value}) for label, value in records]
+
+
+def _sc_name_typo(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    const = rng.choice(("BONUS", "FACTOR", "WEIGHTING", f"{num.upper()}_SCALE", "MULTIPLIER"))
+    k = rng.randint(2, 5)
+    helper = rng.choice((f"weighted_{num}", f"scaled_{num}", f"{num}_points", f"adjusted_{num}"))
+    main = rng.choice((f"total_{num}", f"sum_{num}", f"{d.noun}_total", f"combined_{num}"))
+    acc = rng.choice(("total", "running", "subtotal", "result", "accum"))
+    var = rng.choice(("item", "entry", "record", d.noun))
+    data = rng.choice((d.plural, f"sample_{d.plural}", f"{d.noun}_log"))
+    comprehension = rng.random() < 0.4
+    target = rng.choice(("const", "helper") if comprehension else ("const", "helper", "acc"))
+    taken = _taken(const, helper, main, acc, var, data, d.plural, num)
+    e = _Edits()
+
+    def ref(name: str, kind: str) -> str:
+        return e(_typo(rng, name, taken), name) if kind == target else name
+
+    helper_def = f'def {helper}({var}):\n    return {var}["{num}"] * {ref(const, "const")}'
+    if comprehension:
+        main_def = f"def {main}({d.plural}):\n    return sum({ref(helper, 'helper')}(x) for x in {d.plural})"
+    else:
+        main_def = (f"def {main}({d.plural}):\n    {acc} = 0\n    for {var} in {d.plural}:\n"
+                    f"        {acc} += {ref(helper, 'helper')}({var})\n    return {ref(acc, 'acc')}")
+    records = _records(rng, d, num, rng.randint(2, 5))
+    total = sum(v for _, v in records) * k
+    asserts = [f"assert {main}({data}) == {total}", f"assert {main}([]) == 0",
+               f"assert {main}({data}[:1]) == {records[0][1] * k}"]
+    desc = f"Sums the weighted {num} of {d.plural}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, consts=[f"{const} = {k}"],
+                            defs=_shuffled(rng, [helper_def, main_def]),
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_NAME_HINT
+
+
+def _sc_defined_too_late(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    values = [rng.randint(1, 80) for _ in range(rng.randint(4, 7))]
+    data = rng.choice((f"{num}_values", f"{d.noun}_{num}", "readings", "samples"))
+    e = _Edits()
+    if rng.random() < 0.5:  # a constant assigned below its first module-level use
+        const = rng.choice(("THRESHOLD", f"MIN_{num.upper()}", "CUTOFF", "LOWER_BOUND"))
+        k = rng.choice(values)
+        fn = rng.choice((f"kept_{num}", f"large_{num}", f"{d.plural}_over_limit", f"filter_{num}"))
+        kept = [v for v in values if v >= k]
+        result = rng.choice(("kept", "selected", f"big_{num}"))
+        defs = [f"def {fn}(values):\n    return [v for v in values if v >= {const}]"]
+        tail = [*_assign(data, [str(v) for v in values]), e(None, f"{const} = {k}"),
+                f"{result} = {fn}({data})", e(f"{const} = {k}", None),
+                *_some_asserts(rng, [f"assert {result} == {kept}", f"assert len({result}) == {len(kept)}",
+                                     f"assert all(v >= {const} for v in {result})"], 2, 3)]
+        desc = f"Keeps the {d.noun} {num} values at or above a threshold."
+    else:  # a function called at module level above its definition
+        fn, expr, calc = rng.choice((
+            (f"spread_of_{num}", "max(values) - min(values)", lambda vs: max(vs) - min(vs)),
+            (f"total_{num}", "sum(values)", sum),
+            (f"peak_{num}", "max(values)", max),
+            (f"count_even_{num}", "sum(1 for v in values if v % 2 == 0)", lambda vs: sum(v % 2 == 0 for v in vs)),
+        ))
+        result = rng.choice(("summary", "result", f"{num}_stat"))
+        call = f"{result} = {fn}({data})"
+        defs = []
+        single = rng.randint(1, 99)
+        tail = [*_assign(data, [str(v) for v in values]), e(call, None), "",
+                f"def {fn}(values):\n    return {expr}", "", e(None, call),
+                *_some_asserts(rng, [f"assert {result} == {calc(values)}", f"assert {fn}([{single}]) == {calc([single])}",
+                                     f"assert {fn}({data}[:2]) == {calc(values[:2])}"], 2, 3)]
+        desc = f"Computes a statistic over {d.noun} {num} values at import time."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=defs, tail=tail, guard=False)
+    return desc, buggy, fixed, SIG_NAME
+
+
+def _sc_unbound_local(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    var = rng.choice(("item", "entry", d.noun))
+    e = _Edits()
+    style = rng.choice(("sum", "count", "peak", "branch"))
+    if style == "branch":  # a local assigned only on some branches
+        fn = rng.choice((f"{num}_band", f"classify_{num}", f"{d.noun}_tier"))
+        local = rng.choice(("band", "tier", "label", "bucket"))
+        hi, lo = rng.randint(60, 90), rng.randint(20, 50)
+        names = rng.sample(("high", "medium", "low", "top", "mid", "base"), 3)
+        fallback = e(None, "else:\n    " + f"{local} = {_lit(names[2])}")
+        code = (f"def {fn}(value):\n    if value >= {hi}:\n        {local} = {_lit(names[0])}\n"
+                f"    elif value >= {lo}:\n        {local} = {_lit(names[1])}\n"
+                f"    {fallback}\n    return {local}")
+        probes = [(rng.randint(0, lo - 1), names[2]), (rng.randint(hi, 120), names[0]),
+                  (rng.randint(lo, hi - 1), names[1])]
+        asserts = [f"assert {fn}({v}) == {_lit(n)}" for v, n in probes]
+        desc = f"Sorts a {d.noun} {num} into a band."
+        buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+        return desc, buggy, fixed, SIG_UNBOUND
+    acc = rng.choice(("total", "count", "best", "acc", "running"))
+    fn = rng.choice((f"{style}_{num}", f"{d.noun}_{num}_{style}", f"{style}_of_{d.plural}"))
+    k = rng.randint(10, 40)
+    records = _records(rng, d, num, rng.randint(3, 6), 1, 60)
+    records[0] = (records[0][0], rng.randint(k + 1, 70))  # at least one record passes the filter
+    kept = [v for _, v in records if v > k]
+    step, expected, empty = {
+        "sum": (f'{acc} += {var}["{num}"]', sum(kept), 0),
+        "count": (f"{acc} += 1", len(kept), 0),
+        "peak": (f'{acc} = max({acc}, {var}["{num}"])', max(kept), 0),
+    }[style]
+    code = (f"def {fn}({d.plural}, minimum={k}):\n    {e(None, f'{acc} = 0')}\n    for {var} in {d.plural}:\n"
+            f'        if {var}["{num}"] > minimum:\n            {step}\n    return {acc}')
+    data = rng.choice((d.plural, f"todays_{d.plural}", f"{d.noun}_batch"))
+    asserts = [f"assert {fn}({data}) == {expected}", f"assert {fn}([]) == {empty}",
+               f"assert {fn}({data}, minimum=1000) == {empty}"]
+    desc = f"Aggregates the {num} of {d.plural} above a minimum."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_UNBOUND
+
+
+def _sc_missing_global(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    counter = rng.choice(("issued", "next_id", "calls", "processed", f"{d.noun}_count", f"{d.plural}_seen"))
+    fn = rng.choice((f"register_{d.noun}", f"record_{d.noun}", f"track_{d.noun}", f"new_{d.noun}_id"))
+    start, step = rng.choice((0, 0, 100, 1000)), rng.choice((1, 1, 1, 2, 5))
+    e = _Edits()
+    prefixed = rng.random() < 0.5
+    prefix = d.noun[:3].upper()
+    ret = f'f"{prefix}-{{{counter}}}"' if prefixed else counter
+    code = (f"def {fn}({d.label}):\n    {e(None, f'global {counter}')}\n    {counter} += {step}\n"
+            f"    return {ret}")
+    labels = rng.sample(d.labels, 3)
+    vals = [start + step * (i + 1) for i in range(3)]
+    shown = [f'"{prefix}-{v}"' if prefixed else str(v) for v in vals]
+    asserts = [f"assert {fn}({_lit(lab)}) == {s}" for lab, s in zip(labels, shown, strict=True)]
+    asserts = asserts[: rng.randint(2, 3)]
+    if rng.random() < 0.5:
+        asserts.append(f"assert {counter} == {start + step * len(asserts)}")
+    desc = f"Hands out sequential ids to new {d.plural}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, consts=[f"{counter} = {start}"], defs=[code],
+                            tail=asserts)
+    return desc, buggy, fixed, SIG_UNBOUND
+
+
+# ------------------------------------------------------------------------------------- type-error
+
+
+def _record_class(rng: random.Random, d: Domain, fields: list[str]) -> tuple[list[str], str]:
+    """(imports, definition) of a record class with the given fields: a dataclass or a plain class."""
+    if rng.random() < 0.5:
+        body = "\n".join(f"    {f}: {'str' if f == d.label else 'int'}" for f in fields)
+        return ["from dataclasses import dataclass"], f"@dataclass\nclass {d.cls}:\n{body}"
+    body = "\n".join(f"        self.{f} = {f}" for f in fields)
+    return [], f"class {d.cls}:\n    def __init__(self, {', '.join(fields)}):\n{body}"
+
+
+def _sc_str_concat(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    sep = rng.choice((": ", " - ", " -> ", " has ", " = "))
+    unit = rng.choice(("units", "pts", "total", num.replace("_", " ")))
+    e = _Edits()
+    style = rng.choice(("dict", "report", "class"))
+    imports: list[str] = []
+    labels = rng.sample(d.labels, 3)
+    values = [rng.randint(1, 400) for _ in labels]
+    if style == "dict":
+        var = rng.choice(("rec", "row", d.noun))
+        fn = rng.choice((f"describe_{d.noun}", f"format_{d.noun}", f"{d.noun}_line"))
+        bug = f'return {var}["{d.label}"] + "{sep}" + {var}["{num}"] + " {unit}"'
+        if rng.random() < 0.5:
+            fix = f'return {var}["{d.label}"] + "{sep}" + str({var}["{num}"]) + " {unit}"'
+        else:
+            fix = "return f\"{" + f"{var}['{d.label}']" + "}" + sep + "{" + f"{var}['{num}']" + "}" + f' {unit}"'
+        defs = [f"def {fn}({var}):\n    {e(bug, fix)}"]
+        asserts = [f'assert {fn}({_lit({d.label: lab, num: v})}) == "{lab}{sep}{v} {unit}"'
+                   for lab, v in zip(labels, values, strict=True)]
+    elif style == "report":
+        fn = rng.choice((f"{num}_report", f"report_{d.plural}", f"{d.label}_lines"))
+        totals = rng.choice(("totals", f"{num}_by_{d.label}", "summary"))
+        defs = [f"def {fn}({totals}):\n    lines = []\n    for name, value in {totals}.items():\n"
+                f'        lines.append(name + "{sep}" + {e("value", "str(value)")})\n    return lines']
+        pairs = dict(zip(labels, values, strict=True))
+        asserts = [f"assert {fn}({_lit(pairs)}) == {_lit([f'{k}{sep}{v}' for k, v in pairs.items()])}",
+                   f"assert {fn}({{}}) == []",
+                   f'assert {fn}({{"{labels[0]}": {values[0]}}}) == ["{labels[0]}{sep}{values[0]}"]']
+    else:
+        imports, cls = _record_class(rng, d, [d.label, num])
+        method = rng.choice(("summary", "describe", "label"))
+        cls += (f"\n\n    def {method}(self):\n"
+                f'        return self.{d.label} + "{sep}" + {e(f"self.{num}", f"str(self.{num})")} + " {unit}"')
+        defs = [cls]
+        asserts = [f'assert {d.cls}("{lab}", {v}).{method}() == "{lab}{sep}{v} {unit}"'
+                   for lab, v in zip(labels, values, strict=True)]
+    desc = f"Formats {d.noun} {num} values as text."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=defs,
+                            tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_CONCAT
+
+
+def _sc_sum_of_strings(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    sep = rng.choice((",", ";", "|", " "))
+    split = "split()" if sep == " " else f'split("{sep}")'
+    fn = rng.choice((f"total_{num}", f"parse_{num}_total", f"sum_{num}_field", f"{d.noun}_{num}_sum"))
+    arg = rng.choice(("text", "line", "raw", "field"))
+    e = _Edits()
+    if rng.random() < 0.5:
+        code = (f"def {fn}({arg}):\n    parts = {arg}.{split}\n"
+                f"    return {e('sum(parts)', rng.choice(('sum(int(p) for p in parts)', 'sum(map(int, parts))')))}")
+    else:
+        acc = rng.choice(("total", "acc", "running"))
+        code = (f"def {fn}({arg}):\n    {acc} = 0\n    for part in {arg}.{split}:\n"
+                f"        {acc} += {e('part', 'int(part)')}\n    return {acc}")
+    asserts = []
+    for n in (rng.randint(2, 5), 1, rng.randint(2, 4)):
+        vals = [rng.randint(0, 250) for _ in range(n)]
+        asserts.append(f'assert {fn}("{sep.join(map(str, vals))}") == {sum(vals)}')
+    desc = f"Adds up the {num} values in a delimited text field of {d.plural}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_INT_STR
+
+
+def _sc_unhashable_key(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    style = rng.choice(("dedupe", "count", "groups"))
+    pairs = [(rng.choice(d.labels[:3]), rng.randint(1, 3)) for _ in range(rng.randint(4, 7))]
+    if style == "groups":
+        fn = rng.choice((f"distinct_{d.label}_sets", f"unique_{d.noun}_crews", "distinct_groups"))
+        groups = [rng.sample(d.labels, rng.randint(1, 3)) for _ in range(rng.randint(3, 5))]
+        groups.append(list(reversed(groups[0])))
+        groups = _shuffled(rng, groups)
+        code = (f"def {fn}(groups):\n    unique = set()\n    for names in groups:\n"
+                f"        unique.add({e('sorted(names)', 'tuple(sorted(names))')})\n    return len(unique)")
+        asserts = [f"assert {fn}({_lit(groups)}) == {len({tuple(sorted(g)) for g in groups})}",
+                   f"assert {fn}([]) == 0", f"assert {fn}([{_lit(groups[0])}]) == 1"]
+    else:
+        key = rng.choice(("key", "pair", "ident"))
+        head = f"def {{fn}}({d.plural}):\n"
+        loop = (f"    for {d.label}, {num} in {d.plural}:\n"
+                f"        {key} = {e(f'[{d.label}, {num}]', f'({d.label}, {num})')}\n")
+        if style == "dedupe":
+            fn = rng.choice((f"distinct_{d.plural}", f"unique_{d.noun}_count", f"count_unique_{d.plural}"))
+            code = head.format(fn=fn) + "    seen = set()\n" + loop + f"        seen.add({key})\n    return len(seen)"
+            expected = len(set(pairs))
+        else:
+            fn = rng.choice((f"most_repeated_{d.noun}", f"max_{d.noun}_repeats", "max_duplicates"))
+            code = (head.format(fn=fn) + "    counts = {}\n" + loop
+                    + f"        counts[{key}] = counts.get({key}, 0) + 1\n    return max(counts.values())")
+            expected = max(Counter(pairs).values())
+        asserts = [f"assert {fn}({_lit(pairs)}) == {expected}", f"assert {fn}({_lit(pairs[:1])}) == 1",
+                   f"assert {fn}({_lit(pairs[:1] * 2)}) == {1 if style == 'dedupe' else 2}"]
+    desc = f"Counts distinct {d.noun} combinations."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_UNHASHABLE
+
+
+def _sc_none_default_arith(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    param, op, default, calc = rng.choice((
+        ("factor", "*", 1, lambda v, p: v * p), ("scale", "*", 1, lambda v, p: v * p),
+        ("offset", "+", 0, lambda v, p: v + p), ("bonus", "+", 0, lambda v, p: v + p),
+        ("discount", "-", 0, lambda v, p: v - p),
+    ))
+    e = _Edits()
+    vals = [rng.randint(1, 90) for _ in range(rng.randint(2, 5))]
+    p = rng.randint(2, 9)
+    if rng.random() < 0.5:
+        fn = rng.choice((f"adjust_{num}", f"{param}_{num}", f"apply_{param}"))
+        code = f"def {fn}(values, {param}={e('None', str(default))}):\n    return [v {op} {param} for v in values]"
+        asserts = [f"assert {fn}({vals}) == {[calc(v, default) for v in vals]}",
+                   f"assert {fn}({vals}, {p}) == {[calc(v, p) for v in vals]}",
+                   f"assert {fn}([]) == []"]
+    else:
+        cls = f"{d.cls}{param.capitalize()}"
+        method = rng.choice(("apply", "adjust", "__call__"))
+        code = (f"class {cls}:\n    def __init__(self, {param}={e('None', str(default))}):\n"
+                f"        self.{param} = {param}\n\n    def {method}(self, value):\n"
+                f"        return value {op} self.{param}")
+        call = "" if method == "__call__" else f".{method}"
+        v1, v2 = vals[0], vals[-1]
+        asserts = [f"assert {cls}(){call}({v1}) == {calc(v1, default)}",
+                   f"assert {cls}({p}){call}({v2}) == {calc(v2, p)}",
+                   f"assert {cls}(){call}({v2}) == {calc(v2, default)}"]
+    desc = f"Applies an optional {param} to {d.noun} {num} values."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_INT_NONE
+
+
+def _sc_int_not_callable(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    e = _Edits()
+    imports: list[str] = []
+    if rng.random() < 0.5:  # a plain attribute called as if it were a method
+        num = rng.choice(d.nums)
+        imports, cls = _record_class(rng, d, [d.label, num])
+        fn = rng.choice((f"total_{num}", f"sum_{num}", f"{d.plural}_{num}"))
+        code = f"def {fn}({d.plural}):\n    return sum(x.{e(f'{num}()', num)} for x in {d.plural})"
+        records = _records(rng, d, num, rng.randint(2, 4))
+        objs = ", ".join(f'{d.cls}("{lab}", {v})' for lab, v in records)
+        asserts = [f"assert {fn}([{objs}]) == {sum(v for _, v in records)}", f"assert {fn}([]) == 0",
+                   f'assert {fn}([{d.cls}("{records[0][0]}", {records[0][1]})]) == {records[0][1]}']
+        defs = [cls, code]
+        desc = f"Sums the {num} of {d.plural}."
+    else:  # maths notation: 2(a + b) instead of 2 * (a + b)
+        a, b = rng.sample(d.nums, 2)
+        k = rng.randint(2, 9)
+        fn = rng.choice((f"{d.noun}_score", "weighted_sum", f"combined_{a}"))
+        code = f"def {fn}({a}, {b}):\n    return {e(f'{k}({a} + {b})', f'{k} * ({a} + {b})')}"
+        cases = [(rng.randint(0, 50), rng.randint(0, 50)) for _ in range(3)]
+        asserts = [f"assert {fn}({x}, {y}) == {k * (x + y)}" for x, y in cases]
+        defs = [code]
+        desc = f"Combines the {a} and {b} of a {d.noun} into a score."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=defs,
+                            tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_NOT_CALLABLE
+
+
+def _sc_int_not_iterable(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    if rng.random() < 0.5:
+        fn = rng.choice((f"{d.noun}_slots", "schedule", f"{num}_steps", "checkpoints"))
+        n, step = rng.choice(("n", "count", "slots")), rng.choice(("step", "interval", "every"))
+        out = rng.choice(("times", "marks", "result"))
+        k = rng.randint(2, 15)
+        code = (f"def {fn}({n}, {step}={k}):\n    {out} = []\n    for i in {e(n, f'range({n})')}:\n"
+                f"        {out}.append(i * {step})\n    return {out}")
+        c1, c2, s2 = rng.randint(2, 6), rng.randint(1, 5), rng.randint(2, 9)
+        asserts = [f"assert {fn}({c1}) == {[i * k for i in range(c1)]}",
+                   f"assert {fn}({c2}, {s2}) == {[i * s2 for i in range(c2)]}", f"assert {fn}(0) == []"]
+        desc = f"Lists evenly spaced {d.noun} checkpoints."
+    else:
+        fn = rng.choice((f"count_rises_{num}", f"{num}_increases", f"rising_{d.plural}"))
+        rises = rng.choice(("rises", "ups", "count"))
+        code = (f"def {fn}(values):\n    {rises} = 0\n"
+                f"    for i in {e('len(values)', 'range(1, len(values))')}:\n"
+                f"        if values[i] > values[i - 1]:\n            {rises} += 1\n    return {rises}")
+        asserts = []
+        for _ in range(3):
+            vals = [rng.randint(1, 60) for _ in range(rng.randint(3, 7))]
+            asserts.append(f"assert {fn}({vals}) == {sum(b > a for a, b in zip(vals, vals[1:]))}")
+        asserts.append(f"assert {fn}([{rng.randint(1, 9)}]) == 0")
+        desc = f"Counts how often the {d.noun} {num} rises."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_NOT_ITERABLE
+
+
+def _sc_sorted_positional(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    labels = rng.sample(d.labels, rng.randint(3, 5))
+    values = rng.sample(range(1, 200), len(labels))
+    records = [{d.label: lab, num: v} for lab, v in zip(labels, values, strict=True)]
+    data = rng.choice((d.plural, f"{d.noun}_rows", "rows"))
+    descending = rng.random() < 0.4
+    style = rng.choice(("lambda", "named", "reverse"))
+    defs: list[str] = []
+    if style == "reverse":
+        fn = rng.choice((f"{num}_desc", f"highest_{num}_first", f"ranked_{num}"))
+        code = f"def {fn}(values):\n    return sorted(values, {e('True', 'reverse=True')})"
+        asserts = [f"assert {fn}({values}) == {sorted(values, reverse=True)}", f"assert {fn}([]) == []",
+                   f"assert {fn}({values[:2]}) == {sorted(values[:2], reverse=True)}"]
+    else:
+        fn = rng.choice((f"{d.label}s_by_{num}", f"rank_{d.plural}", f"order_by_{num}"))
+        if style == "lambda":
+            key = f'lambda r: r["{num}"]'
+        else:
+            key = f"by_{num}"
+            defs.append(f'def {key}(record):\n    return record["{num}"]')
+        rev = ", reverse=True" if descending else ""
+        code = (f"def {fn}({d.plural}):\n"
+                f'    return [r["{d.label}"] for r in sorted({d.plural}, {e(key, "key=" + key)}{rev})]')
+        ordered = [r[d.label] for r in sorted(records, key=lambda r: r[num], reverse=descending)]
+        asserts = [f"assert {fn}({data}) == {_lit(ordered)}", f"assert {fn}([]) == []",
+                   f"assert {fn}({data}[:1]) == {_lit([labels[0]])}"]
+    defs.append(code)
+    tail = [] if style == "reverse" else _assign(data, [_lit(r) for r in records])
+    desc = f"Orders {d.plural} by {num}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=_shuffled(rng, defs),
+                            tail=[*tail, *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_SORTED_ARGS
+
+
+# ------------------------------------------------------------------------------------- attribute
+
+
+def _filtered_loop(d: Domain, fn: str, num: str, var: str, out: str, k: int, init: str, action: str,
+                   ret: str) -> str:
+    """``def fn(plural, minimum=k)``: walk the records, act on those at or above ``minimum``."""
+    return (f"def {fn}({d.plural}, minimum={k}):\n    {out} = {init}\n    for {var} in {d.plural}:\n"
+            f'        if {var}["{num}"] >= minimum:\n            {action}\n    return {ret}')
+
+
+def _sc_list_method_typo(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    var, out = rng.choice(("item", "row", d.noun)), rng.choice(("names", "result", "picked", "matches"))
+    fn = rng.choice((f"{d.label}s_to_contact", f"busy_{d.label}s", f"{d.label}s_over_limit"))
+    method = rng.choice(("append", "append", "insert", "extend"))
+    typo = _typo(rng, method, _taken(*dir(list)))
+    arg = {"append": f'{var}["{d.label}"]', "insert": f'0, {var}["{d.label}"]',
+           "extend": f'[{var}["{d.label}"]]'}[method]
+    e = _Edits()
+    k = rng.randint(10, 50)
+    code = _filtered_loop(d, fn, num, var, out, k, "[]", f"{out}.{e(typo, method)}({arg})", out)
+    records = _records(rng, d, num, rng.randint(3, 6))
+    records[rng.randrange(len(records))] = (rng.choice(d.labels), rng.randint(k, 90))
+    kept = [lab for lab, v in records if v >= k]
+    kept = kept[::-1] if method == "insert" else kept
+    data = rng.choice((d.plural, f"open_{d.plural}", "rows"))
+    asserts = [f"assert {fn}({data}) == {_lit(kept)}", f"assert {fn}([]) == []",
+               f"assert {fn}({data}, minimum=1000) == []"]
+    desc = f"Lists the {d.label} of {d.plural} at or above a minimum {num}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_LIST_ATTR_HINT
+
+
+def _sc_str_method_typo(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    e = _Edits()
+    names = rng.sample(d.labels, rng.randint(3, 5))
+    if rng.random() < 0.5:
+        method = rng.choice(("upper", "title", "capitalize", "swapcase"))
+        fn = rng.choice((f"display_{d.label}s", f"{d.label}_headings", f"shout_{d.label}s"))
+        typo = _typo(rng, method, _taken(*dir(str)))
+        code = f"def {fn}(names):\n    return [name.strip().{e(typo, method)}() for name in names]"
+        padded = [rng.choice(("", " ", "  ")) + n + rng.choice(("", " ")) for n in names]
+        asserts = [f"assert {fn}({_lit(padded)}) == {_lit([getattr(n, method)() for n in names])}",
+                   f"assert {fn}([]) == []", f'assert {fn}(["{names[0]}"]) == ["{getattr(names[0], method)()}"]']
+        desc = f"Formats {d.noun} {d.label} names for display."
+    else:
+        method = rng.choice(("startswith", "endswith"))
+        typo = {"startswith": "startwith", "endswith": "endwith"}[method] if rng.random() < 0.5 else _typo(
+            rng, method, _taken(*dir(str)))
+        fn = rng.choice((f"{d.label}s_matching", f"filter_{d.label}s", f"select_{d.label}s"))
+        probe = names[0][:2] if method == "startswith" else names[0][-2:]
+        code = f"def {fn}(names, part):\n    return [n for n in names if n.{e(typo, method)}(part)]"
+        hits = [n for n in names if getattr(n, method)(probe)]
+        asserts = [f'assert {fn}({_lit(names)}, "{probe}") == {_lit(hits)}', f'assert {fn}([], "{probe}") == []',
+                   f'assert {fn}({_lit(names)}, "") == {_lit(names)}']
+        desc = f"Selects {d.noun} {d.label} names by a fixed part."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_STR_ATTR_HINT
+
+
+def _sc_attribute_typo(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    imports, cls = _record_class(rng, d, [d.label, num])
+    typo = _typo(rng, num, _taken(d.label, num, d.cls))
+    e = _Edits()
+    records = _records(rng, d, num, rng.randint(2, 4))
+    objs = ", ".join(f'{d.cls}("{lab}", {v})' for lab, v in records)
+    data = rng.choice((d.plural, f"some_{d.plural}", "batch"))
+    if rng.random() < 0.5:
+        fn = rng.choice((f"total_{num}", f"{num}_sum", f"sum_{num}"))
+        defs = [cls, f"def {fn}({d.plural}):\n    return sum(x.{e(typo, num)} for x in {d.plural})"]
+        asserts = [f"assert {fn}({data}) == {sum(v for _, v in records)}", f"assert {fn}([]) == 0",
+                   f"assert {fn}({data}[:1]) == {records[0][1]}"]
+    else:
+        k = rng.randint(10, 50)
+        method = rng.choice((f"is_high_{num}", "exceeds", "over_limit"))
+        defs = [cls + f"\n\n    def {method}(self, limit={k}):\n        return self.{e(typo, num)} > limit"]
+        asserts = [f"assert [x.{method}() for x in {data}] == {[v > k for _, v in records]}",
+                   f"assert {data}[0].{method}(limit=1000) is False",
+                   f"assert {data}[0].{method}(limit=-1) is True"]
+    desc = f"Reads the {num} of {d.plural} held in a small class."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=defs,
+                            tail=[f"{data} = [{objs}]", *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_ATTR_HINT
+
+
+def _sc_dict_literal_confusion(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    var = rng.choice(("item", "row", d.noun))
+    k = rng.randint(10, 50)
+    records = _records(rng, d, num, rng.randint(3, 6))
+    records[0] = (records[0][0], rng.randint(k, 90))
+    kept = [lab for lab, v in records if v >= k]
+    e = _Edits()
+    if rng.random() < 0.5:  # meant a list
+        out = rng.choice(("names", "result", "flagged"))
+        fn = rng.choice((f"flag_{d.plural}", f"{d.label}s_to_review", f"over_{num}"))
+        code = _filtered_loop(d, fn, num, var, out, k, e("{}", "[]"), f'{out}.append({var}["{d.label}"])', out)
+        expected = _lit(kept)
+        empty = "[]"
+    else:  # meant a set
+        out = rng.choice(("seen", "unique", "distinct"))
+        fn = rng.choice((f"distinct_{d.label}s", f"unique_{d.label}s", f"{d.label}s_seen"))
+        code = _filtered_loop(d, fn, num, var, out, k, e("{}", "set()"), f'{out}.add({var}["{d.label}"])',
+                              f"sorted({out})")
+        expected = _lit(sorted(set(kept)))
+        empty = "[]"
+    data = rng.choice((d.plural, f"new_{d.plural}", "rows"))
+    asserts = [f"assert {fn}({data}) == {expected}", f"assert {fn}([]) == {empty}",
+               f"assert {fn}({data}, minimum=1000) == {empty}"]
+    desc = f"Collects the {d.label} of {d.plural} at or above a minimum {num}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_DICT_ATTR
+
+
+def _sc_list_wrong_method(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    labels = rng.sample(d.labels, rng.randint(2, 4))
+    style = rng.choice(("join", "items", "add"))
+    if style == "join":
+        sep = rng.choice((", ", "; ", " | ", "/"))
+        fn = rng.choice((f"{d.label}_list", f"format_{d.label}s", f"joined_{d.label}s"))
+        code = f"def {fn}(names):\n    return {e(f'names.join({_lit(sep)})', f'{_lit(sep)}.join(names)')}"
+        asserts = [f"assert {fn}({_lit(labels)}) == {_lit(sep.join(labels))}", f'assert {fn}([]) == ""',
+                   f"assert {fn}({_lit(labels[:1])}) == {_lit(labels[0])}"]
+    elif style == "items":
+        fn = rng.choice((f"{num}_by_{d.label}", f"best_{num}", f"{d.label}_{num}_table"))
+        pairs = [(lab, rng.randint(1, 300)) for lab in labels]
+        code = (f"def {fn}(pairs):\n    table = {{}}\n    for name, value in {e('pairs.items()', 'pairs')}:\n"
+                f"        table[name] = max(value, table.get(name, 0))\n    return table")
+        asserts = [f"assert {fn}({_lit(pairs)}) == {_lit(dict(pairs))}", f"assert {fn}([]) == {{}}",
+                   f"assert {fn}({_lit(pairs[:1] * 2)}) == {_lit(dict(pairs[:1]))}"]
+    else:
+        fn = rng.choice((f"first_{d.label}s", f"dedupe_{d.label}s", f"unique_{d.label}s_in_order"))
+        names = labels + rng.sample(labels, rng.randint(1, len(labels)))
+        code = (f"def {fn}(names):\n    seen = []\n    for name in names:\n        if name not in seen:\n"
+                f"            seen.{e('add', 'append')}(name)\n    return seen")
+        asserts = [f"assert {fn}({_lit(names)}) == {_lit(labels)}", f"assert {fn}([]) == []",
+                   f"assert {fn}({_lit(labels[:1] * 3)}) == {_lit(labels[:1])}"]
+    desc = f"Processes a list of {d.noun} {d.label} names."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_LIST_ATTR
+
+
+def _sc_dict_dot_access(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    records = _records(rng, d, num, rng.randint(2, 5))
+    data = rng.choice((d.plural, f"{d.noun}_rows", "rows"))
+    var = rng.choice(("row", "r", "rec"))
+    if rng.random() < 0.5:
+        fn = rng.choice((f"total_{num}", f"sum_{num}", f"{d.plural}_{num}"))
+        code = f"def {fn}({d.plural}):\n    return sum({e(f'{var}.{num}', f'{var}[{_lit(num)}]')} for {var} in {d.plural})"
+        asserts = [f"assert {fn}({data}) == {sum(v for _, v in records)}", f"assert {fn}([]) == 0",
+                   f"assert {fn}({data}[:1]) == {records[0][1]}"]
+    else:
+        k = rng.randint(10, 50)
+        records[0] = (records[0][0], rng.randint(k + 1, 90))
+        fn = rng.choice((f"{d.label}s_over", f"large_{d.noun}_{d.label}s", f"who_exceeds_{num}"))
+        code = (f"def {fn}({d.plural}, limit={k}):\n"
+                f"    return [{e(f'{var}.{d.label}', f'{var}[{_lit(d.label)}]')} for {var} in {d.plural}"
+                f' if {var}["{num}"] > limit]')
+        asserts = [f"assert {fn}({data}) == {_lit([lab for lab, v in records if v > k])}",
+                   f"assert {fn}([]) == []", f"assert {fn}({data}, limit=1000) == []"]
+    desc = f"Reads fields of {d.plural} stored as dicts."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_DICT_ATTR
+
+
+# (module, wrong name, right name, builder(rng, domain, fn, spelled) -> (code, asserts))
+def _mod_average(rng, d, fn, name):
+    vals_list = [[rng.randint(1, 90) for _ in range(rng.randint(2, 5))] for _ in range(3)]
+    code = f"def {fn}(values):\n    return round(statistics.{name}(values), 2)"
+    return code, [f"assert {fn}({v}) == {round(statistics.mean(v), 2)!r}" for v in vals_list]
+
+
+def _mod_sqrt(rng, d, fn, name):
+    cases = [rng.randint(2, 500) for _ in range(3)]
+    code = f"def {fn}(area):\n    return round(math.{name}(area), 3)"
+    return code, [f"assert {fn}({c}) == {round(math.sqrt(c), 3)!r}" for c in cases]
+
+
+def _mod_parse(rng, d, fn, name):
+    num = rng.choice(d.nums)
+    code = f'def {fn}(payload):\n    return json.{name}(payload)["{num}"]'
+    cases = [(rng.choice(d.labels), rng.randint(1, 900)) for _ in range(3)]
+    return code, [f"assert {fn}({json.dumps({d.label: lab, num: v})!r}) == {v}" for lab, v in cases]
+
+
+def _mod_stringify(rng, d, fn, name):
+    num = rng.choice(d.nums)
+    code = f'def {fn}({num}):\n    return json.{name}({{"{num}": {num}}})'
+    cases = [rng.randint(0, 900) for _ in range(3)]
+    return code, [f"assert {fn}({v}) == {json.dumps({num: v})!r}" for v in cases]
+
+
+def _mod_uppercase(rng, d, fn, name):
+    code = f"def {fn}(text):\n    return sum(1 for c in text if c in string.{name})"
+    cases = []
+    for _ in range(3):
+        text = "".join(w.capitalize() if rng.random() < 0.5 else w.upper() for w in rng.sample(d.labels, 2))
+        cases.append(f'assert {fn}("{text}") == {sum(c.isupper() for c in text)}')
+    return code, cases
+
+
+def _mod_flatten(rng, d, fn, name):
+    code = f"def {fn}(groups):\n    return list(itertools.{name}(groups))"
+    cases = []
+    for _ in range(3):
+        groups = [rng.sample(d.labels, rng.randint(1, 2)) for _ in range(rng.randint(2, 3))]
+        cases.append(f"assert {fn}({_lit(groups)}) == {_lit([x for g in groups for x in g])}")
+    return code, cases
+
+
+_MODULE_MISTAKES = (
+    ("statistics", "average", "mean", "average", _mod_average),
+    ("statistics", "avg", "mean", "average", _mod_average),
+    ("math", "squareroot", "sqrt", "side_length", _mod_sqrt),
+    ("json", "parse", "loads", "parse_payload", _mod_parse),
+    ("json", "stringify", "dumps", "to_json", _mod_stringify),
+    ("string", "uppercase", "ascii_uppercase", "count_capitals", _mod_uppercase),
+    ("itertools", "flatten", "chain.from_iterable", "flatten", _mod_flatten),
+)
+
+
+def _sc_module_wrong_name(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    module, wrong, right, stem, build = rng.choice(_MODULE_MISTAKES)
+    fn = rng.choice((stem, f"{d.noun}_{stem}", f"{stem}_of_{d.plural}"))
+    e = _Edits()
+    code, asserts = build(rng, d, fn, e(wrong, right))
+    desc = f"Uses {module}.{right.split('.')[0]} on {d.noun} data."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=[f"import {module}"], defs=[code],
+                            tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_MODULE_ATTR

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command installs everything sleepy needs on a Debian-like machine (CPU only).
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null 2>&1 \
+      || echo "note: could not install bubblewrap; the sandbox will fall back to rlimits only" >&2
+  else
+    echo "note: install bubblewrap (apt-get install bubblewrap) for full sandbox isolation" >&2
+  fi
+fi
+command -v rustc >/dev/null 2>&1 || echo "note: rustc not found: the Rust pack needs it (apt-get install rustc); the Python pack works without it" >&2
+# torch is pinned to the CPU build so pip does not pull a multi-GB CUDA build.
+python3 -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+python3 -m pip install --quiet --disable-pip-version-check -e ".[model,dev]"
+echo "sleepy installed: try 'sleepy --help'"

@@ -1,0 +1,1 @@
+"""Context manager: rebuilds a focused prompt for every model call."""

@@ -1,0 +1,138 @@
+"""Rebuild the prompt from scratch at every step, from typed parts under a token budget.
+
+Nothing is dragged forward from earlier turns: each call assembles the instruction, the verifier's
+latest error (message, span labels, notes), the code (all of it when small, a slice around the
+error spans when large), recalled memories and the last failed edit of this task. When the budget
+is short, parts go in priority order: memories first, then the previous attempt, then the code
+shrinks to a narrower slice. Training and inference both build prompts here, so they never drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sleepy.tasks.signature import Diagnostic
+
+INSTRUCTION = ("Fix the program so it passes. Answer with an edit: '@@ LINE', then '- old text' lines "
+               "and '+ new text' lines.")
+EDIT_HEADER = "### edit\n"
+FULL_CODE_LINES = 80
+MAX_NOTES = 3
+
+
+@dataclass
+class Memory:
+    """A verified fix recalled for this prompt: the error it fixed, the code line, and the edit."""
+
+    signature: str
+    message: str
+    code_line: str
+    edit: str
+    source_id: str = ""
+
+
+@dataclass
+class PartInfo:
+    name: str
+    tokens: int
+    included: bool
+    priority: int
+
+
+@dataclass
+class Prompt:
+    text: str
+    parts: list[PartInfo] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return sum(p.tokens for p in self.parts if p.included)
+
+
+def approx_tokens(text: str) -> int:
+    """A tokenizer-free estimate (about 3.5 characters a token for code)."""
+    return max(1, int(len(text) / 3.5))
+
+
+def render_error(diag: Diagnostic, lang: str) -> str:
+    head = f"error[{diag.code}]: {diag.message}" if lang == "rust" else f"{diag.code}: {diag.message}"
+    lines = [head.rstrip()]
+    for span in diag.spans:
+        label = f" {span.label}" if span.label else ""
+        lines.append(f" {span.line_start}:{span.col_start}{label}")
+    lines += [f" {note}" for note in diag.notes[:MAX_NOTES]]
+    return "\n".join(lines)
+
+
+def render_code(source: str, focus: list[int] | None = None, radius: int | None = None) -> str:
+    """Numbered code; with ``radius``, only lines within ``radius`` of a focus line (gaps marked)."""
+    lines = source.splitlines()
+    keep = range(1, len(lines) + 1)
+    if radius is not None and focus:
+        wanted = {n for f in focus for n in range(f - radius, f + radius + 1)}
+        keep = [n for n in keep if n in wanted]
+    out, last = [], 0
+    for n in keep:
+        if n != last + 1:
+            out.append("...")
+        out.append(f"{n}| {lines[n - 1]}")
+        last = n
+    if last != len(lines):
+        out.append("...")
+    return "\n".join(out)
+
+
+def render_memory(m: Memory) -> str:
+    return f"{m.message}\n> {m.code_line.strip()}\n{m.edit.rstrip()}"
+
+
+class ContextBuilder:
+    """Assembles prompts; ``count_tokens`` is the model's tokenizer (or :func:`approx_tokens`)."""
+
+    def __init__(self, count_tokens: Callable[[str], int] = approx_tokens, budget: int = 1024,
+                 max_memories: int = 2) -> None:
+        self.count_tokens = count_tokens
+        self.budget = budget
+        self.max_memories = max_memories
+
+    def build(self, lang: str, source: str, diag: Diagnostic | None, memories: list[Memory] | None = None,
+              previous_edit: str | None = None, previous_error: str | None = None) -> Prompt:
+        focus = sorted({s.line_start for s in diag.spans}) if diag and diag.spans else []
+        fixed = [("instruction", 0, f"### task {lang}\n{INSTRUCTION}\n")]
+        if diag is not None:
+            fixed.append(("error", 1, f"### error\n{render_error(diag, lang)}\n"))
+        optional: list[tuple[str, int, str]] = []
+        if previous_edit:
+            why = f" (failed: {previous_error})" if previous_error else ""
+            optional.append(("previous", 3, f"### previous attempt{why}\n{previous_edit.rstrip()}\n"))
+        for i, m in enumerate((memories or [])[: self.max_memories]):
+            optional.append((f"memory{i}", 4 + i, f"### memory\n{render_memory(m)}\n"))
+        tail = ("edit", 0, EDIT_HEADER)
+
+        used = sum(self.count_tokens(t) for _, _, t in fixed) + self.count_tokens(tail[2])
+        n_lines = source.count("\n") + 1
+        code = None
+        for radius in ([None] if n_lines <= FULL_CODE_LINES else []) + [20, 10, 5, 2]:
+            text = f"### code\n{render_code(source, focus or [1], radius)}\n"
+            if radius is None or used + self.count_tokens(text) <= self.budget or radius == 2:
+                code = ("code", 2, text)
+                if used + self.count_tokens(text) <= self.budget:
+                    break
+        assert code is not None
+        used += self.count_tokens(code[2])
+        included: dict[str, bool] = {}
+        for name, _prio, text in sorted(optional, key=lambda p: p[1]):
+            cost = self.count_tokens(text)
+            included[name] = used + cost <= self.budget
+            if included[name]:
+                used += cost
+        order = [*fixed, code, *[o for o in optional if included[o[0]]], tail]
+        memory_first = [p for p in order if p[0].startswith("memory")]
+        body = [p for p in order if not p[0].startswith("memory") and p[0] != "edit"]
+        # Memories sit just before the edit header, closest to where the model starts writing.
+        text = "".join(t for _, _, t in body + memory_first) + EDIT_HEADER
+        parts = [PartInfo(n, self.count_tokens(t), True, p) for n, p, t in [*fixed, code]]
+        parts += [PartInfo(n, self.count_tokens(t), included[n], p) for n, p, t in optional]
+        parts.append(PartInfo("edit", self.count_tokens(EDIT_HEADER), True, 0))
+        return Prompt(text, parts)

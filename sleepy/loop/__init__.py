@@ -1,0 +1,1 @@
+"""The learning loop: agent steps, day, night, gate, deploy."""

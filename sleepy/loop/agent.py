@@ -1,0 +1,106 @@
+"""One agent step over many tasks at once: build context, generate samples, apply, verify.
+
+Batched on purpose: generation is far cheaper per task at batch 16 than at batch 1, and the
+verifier runs in parallel workers. The day loop and ``sleepy eval`` both call :func:`attempt`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sleepy.context.prompt import ContextBuilder, Memory
+from sleepy.model.generation import Completion, GenerationConfig, generate
+from sleepy.model.loader import LoadedModel
+from sleepy.tasks.edit import EditError, apply_edit, parse_edit
+from sleepy.tasks.signature import Diagnostic
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import VerifyResult, verify_many
+
+PROMPT_BUDGET = 900
+
+
+@dataclass
+class Work:
+    """One task at one attempt: the program as it stands and what the verifier said about it."""
+
+    task: Task
+    source: str
+    diagnostic: Diagnostic | None
+    memories: list[Memory] = field(default_factory=list)
+    previous_edit: str | None = None
+    previous_error: str | None = None
+
+
+@dataclass
+class Sample:
+    """One model sample for one task: the edit, what became of it, and what it cost."""
+
+    completion: Completion
+    edit_error: str | None
+    candidate: str | None
+    result: VerifyResult | None
+    verify_seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.result is not None and self.result.passed
+
+    @property
+    def signature_after(self) -> str | None:
+        if self.edit_error:
+            return "edit:" + self.edit_error.split(":")[0].split(" ")[0]
+        return self.result.signature if self.result else None
+
+
+@dataclass
+class StepResult:
+    work: Work
+    prompt: str
+    prompt_parts: list
+    samples: list[Sample]
+    generate_seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return any(s.passed for s in self.samples)
+
+    @property
+    def best(self) -> Sample:
+        return next((s for s in self.samples if s.passed), self.samples[0])
+
+
+def diagnose(tasks: list[Task], jobs: int = 2) -> list[VerifyResult]:
+    """The verifier's verdict on each task as given (its starting error)."""
+    return verify_many([(t, None) for t in tasks], jobs=jobs)
+
+
+def attempt(lm: LoadedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
+            budget: int = PROMPT_BUDGET) -> list[StepResult]:
+    gen = gen or GenerationConfig()
+    builder = ContextBuilder(lm.count_tokens, budget=budget)
+    prompts = [builder.build(w.task.pack, w.source, w.diagnostic, w.memories, w.previous_edit,
+                             w.previous_error) for w in work]
+    began = time.perf_counter()
+    completions = generate(lm, [p.text for p in prompts], gen)
+    gen_seconds = (time.perf_counter() - began) / max(1, len(work))
+    samples: list[list[Sample]] = []
+    to_verify: list[tuple[Task, str]] = []
+    for w, comps in zip(work, completions, strict=True):
+        row = []
+        for c in comps:
+            try:
+                candidate = apply_edit(w.source, parse_edit(c.text))
+                row.append(Sample(c, None, candidate, None))
+                to_verify.append((w.task, candidate))
+            except EditError as exc:
+                row.append(Sample(c, str(exc), None, None))
+        samples.append(row)
+    results = iter(verify_many(to_verify, jobs=jobs))
+    for row in samples:
+        for s in row:
+            if s.candidate is not None:
+                s.result = next(results)
+                s.verify_seconds = s.result.duration_s
+    return [StepResult(w, p.text, p.parts, row, gen_seconds)
+            for w, p, row in zip(work, prompts, samples, strict=True)]

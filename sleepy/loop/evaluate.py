@@ -1,0 +1,92 @@
+"""``sleepy eval``: the agent on the frozen set, per task, per family, known vs new.
+
+The hand-written koans and the generated holdout are reported separately: the holdout gives
+statistical power, the koans say whether learning carries to programs people write.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sleepy.loop.agent import Work, attempt, diagnose
+from sleepy.model.generation import GenerationConfig
+from sleepy.model.loader import LoadedModel
+from sleepy.tasks.packs import get_pack
+
+
+@dataclass
+class EvalRow:
+    task_id: str
+    set: str  # frozen | holdout
+    family: str
+    known: bool | None
+    signature: str | None
+    passed: bool
+    signature_after: str | None
+    edit: str
+
+
+@dataclass
+class EvalReport:
+    release: str
+    pack: str
+    model: str
+    seed: int
+    samples: int
+    seconds: float
+    rows: list[EvalRow] = field(default_factory=list)
+
+    def table(self) -> list[dict]:
+        """Pass rate per (set, family), plus per-set known/new/all lines."""
+        groups: dict[tuple[str, str], list[EvalRow]] = defaultdict(list)
+        for r in self.rows:
+            groups[(r.set, r.family)].append(r)
+            kind = {True: "known", False: "new", None: "all"}[r.known]
+            if kind != "all":
+                groups[(r.set, f"[{kind}]")].append(r)
+            groups[(r.set, "[all]")].append(r)
+        return [{"set": s, "family": f, "tasks": len(rs), "passed": sum(r.passed for r in rs),
+                 "pass_rate": round(sum(r.passed for r in rs) / len(rs), 4)}
+                for (s, f), rs in sorted(groups.items())]
+
+    def to_json(self) -> dict:
+        return {**{k: v for k, v in asdict(self).items() if k != "rows"}, "summary": self.table(),
+                "tasks": [asdict(r) for r in self.rows]}
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2))
+        tmp.replace(path)
+
+
+def known_families(lm: LoadedModel, pack: str) -> tuple[str, ...] | None:
+    """The families the model was pretrained on, from its card (None for models without one)."""
+    card = Path(lm.path) / "training.json"
+    if not card.is_file():
+        return None
+    return tuple(json.loads(card.read_text()).get("known_families", {}).get(pack, ())) or None
+
+
+def evaluate(lm: LoadedModel, pack_name: str, release: str = "base", holdout_per_family: int = 0,
+             seed: int = 0, samples: int = 1, temperature: float = 0.0, jobs: int = 2,
+             batch_size: int = 16) -> EvalReport:
+    pack = get_pack(pack_name)
+    tasks = pack.frozen() + (pack.holdout(holdout_per_family) if holdout_per_family else [])
+    known = known_families(lm, pack_name)
+    began = time.perf_counter()
+    starts = diagnose(tasks, jobs)
+    work = [Work(t, t.source, r.primary) for t, r in zip(tasks, starts, strict=True)]
+    gen = GenerationConfig(temperature=temperature, n=samples, seed=seed, batch_size=batch_size)
+    steps = []
+    for i in range(0, len(work), batch_size):
+        steps += attempt(lm, work[i:i + batch_size], gen, jobs)
+    rows = [EvalRow(task_id=s.work.task.id, set="frozen" if s.work.task.origin == "frozen" else "holdout",
+                    family=s.work.task.family, known=(s.work.task.family in known) if known else None,
+                    signature=s.work.diagnostic.key if s.work.diagnostic else None, passed=s.passed,
+                    signature_after=s.best.signature_after, edit=s.best.completion.text)
+            for s in steps]
+    return EvalReport(release, pack_name, lm.name, seed, samples, round(time.perf_counter() - began, 2), rows)

@@ -1,0 +1,1 @@
+"""Core weights: load any Hugging Face causal LM; build and pretrain the bundled tiny coder."""

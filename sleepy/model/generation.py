@@ -1,0 +1,68 @@
+"""Batched generation with stop sequences, token counts and latency: the model call of every step."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sleepy.model.loader import LoadedModel
+from sleepy.tasks.edit import END
+
+
+@dataclass
+class Completion:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    token_ids: list[int]
+    seconds: float  # wall time of the batch this completion came from, shared by its batch
+
+
+@dataclass
+class GenerationConfig:
+    max_new_tokens: int = 96
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 0.95
+    n: int = 1  # samples per prompt
+    stop: tuple[str, ...] = (END,)
+    batch_size: int = 16
+    seed: int = 0
+
+
+def _cut(text: str, stops: tuple[str, ...]) -> str:
+    cut = len(text)
+    for s in stops:
+        i = text.find(s)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]
+
+
+def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None = None) -> list[list[Completion]]:
+    """``cfg.n`` completions for each prompt, in prompt order; stop sequences are cut off."""
+    import torch
+
+    cfg = cfg or GenerationConfig()
+    tok, model = lm.tokenizer, lm.model
+    flat = [p for p in prompts for _ in range(cfg.n)]
+    out: list[Completion] = []
+    torch.manual_seed(cfg.seed)
+    for start in range(0, len(flat), cfg.batch_size):
+        batch = flat[start:start + cfg.batch_size]
+        enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=True).to(lm.device)
+        began = time.perf_counter()
+        with torch.inference_mode():
+            ids = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,
+                                 temperature=cfg.temperature if cfg.temperature > 0 else None,
+                                 top_p=cfg.top_p if cfg.temperature > 0 else None,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                                 stop_strings=list(cfg.stop) or None, tokenizer=tok)
+        seconds = time.perf_counter() - began
+        width = enc["input_ids"].shape[1]
+        for row in range(len(batch)):
+            new = ids[row, width:].tolist()
+            new = [t for t in new if t not in (tok.pad_token_id, tok.eos_token_id)]
+            text = _cut(tok.decode(new, skip_special_tokens=True), cfg.stop)
+            n_in = int(enc["attention_mask"][row].sum())
+            out.append(Completion(text, n_in, len(new), new, seconds))
+    return [out[i * cfg.n:(i + 1) * cfg.n] for i in range(len(prompts))]

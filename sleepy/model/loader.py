@@ -1,0 +1,102 @@
+"""Load a causal LM and its tokenizer from a path or hub id, with one-line errors.
+
+The bundled model (``sleepy-tiny-coder``) and, say, ``Qwen/Qwen2.5-Coder-1.5B-Instruct`` on a GPU box
+go through the same code path. Offline (``HF_HUB_OFFLINE=1``, or no network) a hub id that is not
+in the local cache fails with a message that says so instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+BUNDLED_NAME = "sleepy-tiny-coder"
+BUNDLED_DIR = Path(__file__).parent / "bundled" / BUNDLED_NAME
+
+
+class ModelLoadError(RuntimeError):
+    """A model that cannot be loaded; the message is one line naming the model and the fix."""
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    path: str
+    model: object  # transformers PreTrainedModel
+    tokenizer: object  # transformers PreTrainedTokenizerBase
+    device: str
+    dtype: str
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def pick_device(device: str = "auto") -> tuple[str, str]:
+    """(device, dtype): CUDA with bf16 when present, else CPU with float32."""
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtype = "bfloat16" if device.startswith("cuda") and torch.cuda.is_bf16_supported() else "float32"
+    return device, dtype
+
+
+def resolve(model_ref: str | None) -> str:
+    """``None``/``"bundled"`` -> the shipped model's folder; anything else is a path or a hub id."""
+    if model_ref in (None, "", "bundled", BUNDLED_NAME):
+        if not (BUNDLED_DIR / "config.json").is_file():
+            raise ModelLoadError(f"the bundled model is missing at {BUNDLED_DIR}: run 'sleepy pretrain' to build it")
+        return str(BUNDLED_DIR)
+    return model_ref
+
+
+def model_hash(path: str) -> str:
+    """Content hash of a local model folder (config, tokenizer and weights), or the hub id itself."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return hashlib.sha256(path.encode()).hexdigest()[:16]
+    h = hashlib.sha256()
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and f.suffix in (".json", ".safetensors", ".txt", ".model"):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def load_model(model_ref: str | None = None, device: str = "auto") -> LoadedModel:
+    return _load(resolve(model_ref), device)
+
+
+@cache
+def _load(path: str, device: str) -> LoadedModel:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+    dev, dtype = pick_device(device)
+    local = Path(path).is_dir()
+    if not local and ("/" not in path or path.startswith((".", "/"))):
+        raise ModelLoadError(f"model {path!r}: no such folder (and not a hub id like 'org/name')")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local or _offline())
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype),
+                                                     local_files_only=local or _offline())
+    except OSError as exc:
+        hint = " (offline: the hub cannot be reached; pass a local folder)" if not local else ""
+        raise ModelLoadError(f"cannot load model {path!r}{hint}: {str(exc).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    model.to(dev).eval()
+    return LoadedModel(name=Path(path).name if local else path, path=path, model=model,
+                       tokenizer=tokenizer, device=dev, dtype=dtype)
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"

@@ -1,0 +1,371 @@
+"""``sleepy pretrain``: build the bundled tiny coder from scratch, reproducibly.
+
+Data: repairs of generated tasks from the *known* families only (the *new* families are left out
+entirely so that later nights have something to learn and the benchmark can show it), each as the
+prompt the agent will see (built by :mod:`sleepy.context`, the same code as inference) followed by
+the reference edit. A share of prompts carries a recalled fix of the same signature from another
+task, so the model learns to use the memory block that the day loop fills later. The leakage guard
+checks every example against the frozen eval sets before a single step is taken.
+
+Training: a plain loop (nanoGPT style) over length-bucketed batches in a seeded order, loss on the
+edit tokens (prompt tokens weighted lower), AdamW with warmup and cosine decay, checkpoints that
+a rerun resumes from, and a rich progress bar with loss, tokens/s and ETA.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sleepy.context.prompt import ContextBuilder, Memory
+from sleepy.model.tiny import Architecture, build_model, build_tokenizer
+from sleepy.tasks.edit import END, diff_to_edit
+from sleepy.tasks.leakage import LeakageGuard
+from sleepy.tasks.packs import PACKS, get_pack
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import verify_many
+
+PRETRAIN_SEED_BASE = 20_000_000
+VALIDATION_SEED_BASE = 30_000_000
+KNOWN_FAMILIES = {
+    "rust": ("borrow", "type-mismatch", "missing-items", "result-option"),
+    "python": ("name-import", "type-error", "index-key", "none-handling"),
+}
+PROMPT_BUDGET = 900
+
+
+def new_families(pack: str) -> tuple[str, ...]:
+    return tuple(f for f in get_pack(pack).families if f not in KNOWN_FAMILIES[pack])
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    arch: Architecture
+    examples_per_family: int
+    epochs: float
+    batch_tokens: int
+    lr: float
+    warmup_steps: int
+    memory_rate: float = 0.3
+    prompt_weight: float = 0.1
+    seed: int = 0
+    packs: tuple[str, ...] = PACKS
+    validation_per_family: int = 8
+    checkpoint_every: int = 200
+
+
+PRESETS = {
+    "micro": Preset("micro", Architecture(vocab_size=400, hidden=64, layers=2, heads=4, kv_heads=2,
+                                          intermediate=128, max_positions=1024),
+                    examples_per_family=6, epochs=1.0, batch_tokens=4096, lr=3e-3, warmup_steps=2,
+                    validation_per_family=1, checkpoint_every=5),
+    "small": Preset("small", Architecture(vocab_size=4096, hidden=256, layers=6, heads=8, kv_heads=4,
+                                          intermediate=704, max_positions=1024),
+                    examples_per_family=2500, epochs=3.0, batch_tokens=12288, lr=2e-3, warmup_steps=100),
+}
+
+
+@dataclass
+class Example:
+    prompt: str
+    completion: str
+    task_id: str
+    pack: str
+    family: str
+    signature: str
+
+
+@dataclass
+class PretrainResult:
+    output_dir: str
+    parameters: int
+    steps: int
+    tokens_seen: int
+    seconds: float
+    final_loss: float
+    validation_loss: float
+    examples: int
+    history: list[dict] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def example_for(task: Task, diag, builder: ContextBuilder, memory: Memory | None) -> Example:
+    prompt = builder.build(task.pack, task.source, diag, [memory] if memory else None).text
+    completion = diff_to_edit(task.source, task.fix).render() + END + "\n"
+    return Example(prompt, completion, task.id, task.pack, task.family, diag.key)
+
+
+def memory_of(task: Task, diag) -> Memory:
+    """How a verified fix looks when recalled: its error, the code line at the error, its edit."""
+    line = diag.primary.line_start if diag.primary else 1
+    lines = task.source.splitlines()
+    code_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    return Memory(signature=diag.key, message=f"{diag.code}: {diag.message}", code_line=code_line,
+                  edit=diff_to_edit(task.source, task.fix).render(), source_id=task.id)
+
+
+def build_examples(preset: Preset, seed_base: int, per_family: int, jobs: int = 2,
+                   on_progress=None) -> list[Example]:
+    """Generated repairs of the known families, verified with the real toolchain."""
+    tasks = [get_pack(p).generate(fam, seed_base + i) for p in preset.packs for fam in KNOWN_FAMILIES[p]
+             for i in range(per_family)]
+    results = []
+    for start in range(0, len(tasks), 200):
+        results += verify_many([(t, None) for t in tasks[start:start + 200]], jobs=jobs)
+        if on_progress:
+            on_progress(min(start + 200, len(tasks)), len(tasks))
+    usable = [(t, r.primary) for t, r in zip(tasks, results, strict=True)
+              if not r.passed and r.primary is not None and r.signature == t.signature]
+    by_sig: dict[str, list[tuple[Task, object]]] = defaultdict(list)
+    for t, d in usable:
+        by_sig[d.key].append((t, d))
+    rng = random.Random(preset.seed + seed_base)
+    builder = ContextBuilder(budget=PROMPT_BUDGET)
+    examples = []
+    for t, d in usable:
+        memory = None
+        peers = by_sig[d.key]
+        if len(peers) > 1 and rng.random() < preset.memory_rate:
+            other = rng.choice([p for p in peers if p[0].id != t.id])
+            memory = memory_of(*other)
+        examples.append(example_for(t, d, builder, memory))
+    return examples
+
+
+def check_leakage(examples: list[Example]) -> None:
+    guard = LeakageGuard([t for p in PACKS for t in get_pack(p).frozen()])
+    guard.assert_clean(((e.task_id, e.prompt + e.completion) for e in examples), "pretraining data")
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _encode(tokenizer, examples: list[Example], max_len: int, prompt_weight: float):
+    rows = []
+    for e in examples:
+        p = tokenizer(e.prompt)["input_ids"]
+        c = tokenizer(e.completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        ids = p + c
+        if len(ids) > max_len:
+            continue
+        rows.append((ids, [prompt_weight] * (len(p) - 1) + [1.0] * len(c)))
+    return rows
+
+
+def _batches(rows, batch_tokens: int, seed: int) -> list[list[int]]:
+    """Indices grouped by similar length so padding stays small; order seeded and reproducible."""
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
+    batches, current, longest = [], [], 0
+    for i in order:
+        longest_if = max(longest, len(rows[i][0]))
+        if current and longest_if * (len(current) + 1) > batch_tokens:
+            batches.append(current)
+            current, longest_if = [], len(rows[i][0])
+        current.append(i)
+        longest = longest_if
+    if current:
+        batches.append(current)
+    random.Random(seed).shuffle(batches)
+    return batches
+
+
+def _collate(rows, idx, pad_id):
+    import torch
+
+    width = max(len(rows[i][0]) for i in idx)
+    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+    weights = torch.zeros((len(idx), width - 1), dtype=torch.float32)
+    mask = torch.zeros((len(idx), width), dtype=torch.long)
+    for r, i in enumerate(idx):
+        seq, w = rows[i]
+        ids[r, :len(seq)] = torch.tensor(seq)
+        mask[r, :len(seq)] = 1
+        weights[r, :len(w)] = torch.tensor(w)
+    return ids, mask, weights
+
+
+def _loss(model, ids, mask, weights):
+    import torch.nn.functional as F
+
+    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+    ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), ids[:, 1:].reshape(-1), reduction="none")
+    ce = ce.view_as(weights)
+    return (ce * weights).sum() / weights.sum().clamp(min=1e-6)
+
+
+def _atomic_save(obj, path: Path) -> None:
+    import torch
+
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, show_progress: bool = True,
+             max_steps: int | None = None) -> PretrainResult:
+    """Build data, train, and write a standard HF model folder to ``out_dir``; resumes from ``work_dir``."""
+    import torch
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    preset = PRESETS[preset_name]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(preset.seed)
+    random.seed(preset.seed)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                        TimeElapsedColumn(), TimeRemainingColumn(), disable=not show_progress)
+    with progress:
+        data_path = work_dir / "data.jsonl"
+        if data_path.is_file():
+            examples = [Example(**json.loads(line)) for line in data_path.open()]
+        else:
+            bar = progress.add_task("verifying data", total=None, info="")
+            examples = build_examples(preset, PRETRAIN_SEED_BASE, preset.examples_per_family, jobs,
+                                      lambda d, t: progress.update(bar, completed=d, total=t, info=f"{d}/{t}"))
+            check_leakage(examples)
+            tmp = data_path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(asdict(e)) + "\n" for e in examples))
+            os.replace(tmp, data_path)
+            progress.remove_task(bar)
+        val_path = work_dir / "validation.jsonl"
+        if val_path.is_file():
+            validation = [Example(**json.loads(line)) for line in val_path.open()]
+        else:
+            validation = build_examples(preset, VALIDATION_SEED_BASE, preset.validation_per_family, jobs)
+            val_path.write_text("".join(json.dumps(asdict(e)) + "\n" for e in validation))
+
+        tok_dir = work_dir / "tokenizer"
+        if (tok_dir / "tokenizer.json").is_file():
+            from transformers import PreTrainedTokenizerFast
+            tokenizer = PreTrainedTokenizerFast.from_pretrained(tok_dir)
+        else:
+            tokenizer = build_tokenizer((e.prompt + e.completion for e in examples), preset.arch.vocab_size)
+            tokenizer.save_pretrained(tok_dir)
+
+        rows = _encode(tokenizer, examples, preset.arch.max_positions, preset.prompt_weight)
+        val_rows = _encode(tokenizer, validation, preset.arch.max_positions, preset.prompt_weight)
+        epoch_batches = [_batches(rows, preset.batch_tokens, preset.seed + e)
+                         for e in range(math.ceil(preset.epochs))]
+        per_epoch = len(epoch_batches[0])
+        schedule = [b for e in epoch_batches for b in e][: max(1, int(per_epoch * preset.epochs))]
+        total_steps = len(schedule) if max_steps is None else min(max_steps, len(schedule))
+
+        model = build_model(preset.arch, tokenizer)
+        params = sum(p.numel() for p in model.parameters())
+        opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, betas=(0.9, 0.95), weight_decay=0.1)
+
+        def lr_at(step: int) -> float:
+            if step < preset.warmup_steps:
+                return preset.lr * (step + 1) / preset.warmup_steps
+            frac = (step - preset.warmup_steps) / max(1, len(schedule) - preset.warmup_steps)
+            return preset.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+        ckpt_path = work_dir / "checkpoint.pt"
+        step, tokens_seen, seconds_before, history = 0, 0, 0.0, []
+        if ckpt_path.is_file():
+            state = torch.load(ckpt_path, weights_only=False)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            step, tokens_seen = state["step"], state["tokens_seen"]
+            seconds_before, history = state["seconds"], state["history"]
+            torch.set_rng_state(state["torch_rng"])
+
+        def checkpoint() -> None:
+            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                          "tokens_seen": tokens_seen, "seconds": seconds_before + time.time() - began,
+                          "history": history, "torch_rng": torch.get_rng_state()}, ckpt_path)
+
+        bar = progress.add_task(f"pretrain {preset.name} ({params / 1e6:.1f}M params)", total=total_steps,
+                                completed=step, info="")
+        began = time.time()
+        window_tokens, window_start, loss_ema = 0, time.time(), None
+        model.train()
+        while step < total_steps:
+            ids, mask, weights = _collate(rows, schedule[step], tokenizer.pad_token_id)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
+            loss = _loss(model, ids, mask, weights)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            n_tok = int(mask.sum())
+            tokens_seen += n_tok
+            window_tokens += n_tok
+            loss_ema = loss.item() if loss_ema is None else 0.95 * loss_ema + 0.05 * loss.item()
+            rate = window_tokens / max(1e-6, time.time() - window_start)
+            progress.update(bar, completed=step, info=f"loss {loss_ema:.3f}  {rate:,.0f} tok/s")
+            if step % preset.checkpoint_every == 0 or step == total_steps:
+                val = evaluate_loss(model, val_rows, tokenizer.pad_token_id)
+                history.append({"step": step, "loss": round(loss_ema, 4), "validation_loss": round(val, 4),
+                                "tokens": tokens_seen, "seconds": round(seconds_before + time.time() - began, 1)})
+                checkpoint()
+                model.train()
+        seconds = seconds_before + time.time() - began
+
+    val = evaluate_loss(model, val_rows, tokenizer.pad_token_id)
+    result = PretrainResult(str(out_dir), params, step, tokens_seen, round(seconds, 1), round(loss_ema or 0.0, 4),
+                            round(val, 4), len(rows), history)
+    save_model(model, tokenizer, out_dir, preset, result)
+    return result
+
+
+def evaluate_loss(model, rows, pad_id: int) -> float:
+    import torch
+
+    if not rows:
+        return float("nan")
+    model.eval()
+    total, weight = 0.0, 0.0
+    with torch.no_grad():
+        for start in range(0, len(rows), 8):
+            idx = list(range(start, min(start + 8, len(rows))))
+            ids, mask, w = _collate(rows, idx, pad_id)
+            total += _loss(model, ids, mask, w).item() * w.sum().item()
+            weight += w.sum().item()
+    return total / max(weight, 1e-6)
+
+
+def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: PretrainResult) -> None:
+    """Write the model folder atomically: a half-written bundled model never replaces a good one."""
+    import torch
+
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.to(torch.bfloat16).save_pretrained(tmp, safe_serialization=True)
+    model.to(torch.float32)
+    tokenizer.save_pretrained(tmp)
+    card = {
+        "preset": preset.name, "architecture": asdict(preset.arch), "parameters": result.parameters,
+        "training": {k: v for k, v in asdict(result).items() if k != "history"},
+        "history": result.history,
+        "known_families": {p: KNOWN_FAMILIES[p] for p in preset.packs},
+        "new_families": {p: new_families(p) for p in preset.packs},
+        "data": [{"source": f"sleepy {p} pack generator (templates written for this project), seeds "
+                            f"{PRETRAIN_SEED_BASE}..{PRETRAIN_SEED_BASE + preset.examples_per_family - 1}",
+                  "licence": "MIT (this project)"} for p in preset.packs],
+        "hardware": f"{os.cpu_count()} CPU threads, torch {torch.__version__}",
+        "leakage_check": "every example checked against all frozen eval koans (sleepy.tasks.leakage)",
+    }
+    (tmp / "training.json").write_text(json.dumps(card, indent=2))
+    if out_dir.exists():
+        old = out_dir.with_name(out_dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, out_dir)
