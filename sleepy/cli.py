@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sleepy.config import ConfigError, Settings, load_settings
 from sleepy.tasks.check import CheckOutcome, check_tasks
 from sleepy.tasks.packs import get_pack
 from sleepy.tasks.task import Task, TaskFormatError, load_tasks
@@ -30,6 +31,8 @@ PackOpt = Annotated[str, typer.Option("--pack", "-p", help="Pack: rust or python
 TasksOpt = Annotated[Path | None, typer.Option("--tasks", help="A folder of task folders in the pack format "
                                                                "(instead of the frozen set).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default ./.sleepy).")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model folder or hub id (default: the bundled model).")]
 
 
 def fail(message: str) -> None:
@@ -134,6 +137,82 @@ def _print_check_table(outcomes: list[CheckOutcome]) -> None:
     total = len(outcomes)
     table.add_row("all", "", str(total), str(sum(o.ok for o in outcomes)), "", "", end_section=True)
     console.print(table)
+
+
+def _settings(workspace: Path | None, **overrides) -> Settings:
+    try:
+        return load_settings(workspace, **overrides)
+    except ConfigError as exc:
+        fail(str(exc))
+    raise AssertionError
+
+
+@app.command()
+def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests) or small (the shipped model).")]
+             = "small",
+             out: Annotated[Path | None, typer.Option(help="Where to write the model (default: "
+                                                          "<workspace>/pretrain/<preset>/model).")] = None,
+             workspace: WorkspaceOpt = None, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
+             max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None) -> None:
+    """Train the bundled tiny coder from scratch (resumes from its last checkpoint).
+
+    Example: sleepy pretrain --preset micro --out /tmp/micro-model
+    """
+    from sleepy.model.pretrain import PRESETS
+    from sleepy.model.pretrain import pretrain as run_pretrain
+    from sleepy.tasks.leakage import LeakageError
+
+    if preset not in PRESETS:
+        fail(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
+    cfg = _settings(workspace)
+    work = cfg.pretrain_dir / preset
+    target = out or work / "model"
+    try:
+        result = run_pretrain(preset, target, work, jobs=jobs, show_progress=sys.stderr.isatty(),
+                              max_steps=max_steps)
+    except (ToolchainMissing, LeakageError) as exc:
+        fail(str(exc))
+    console.print(f"model written to [bold]{result.output_dir}[/]: {result.parameters:,} parameters, "
+                  f"{result.steps} steps, {result.tokens_seen:,} tokens, {result.seconds:.0f} s, "
+                  f"loss {result.final_loss:.3f}, validation loss {result.validation_loss:.3f}")
+
+
+@app.command("eval")
+def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="Release to evaluate: base "
+                                                                                 "(the core model alone).")] = "base",
+             model: ModelOpt = None, workspace: WorkspaceOpt = None,
+             holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family (0: koans only).")] = 0,
+             samples: Annotated[int, typer.Option(help="Samples per task (any passing counts).")] = 1,
+             temperature: Annotated[float, typer.Option(help="0 = greedy.")] = 0.0,
+             seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
+             json_out: Annotated[Path | None, typer.Option("--json", help="Write every task's result here.")]
+             = None) -> None:
+    """Run the agent's single-attempt path on the frozen set and print pass rates per family.
+
+    Example: sleepy eval --release base --pack rust --holdout 20 --json rust-eval.json
+    """
+    from sleepy.loop.evaluate import evaluate
+    from sleepy.model.loader import ModelLoadError, load_model
+
+    cfg = _settings(workspace, model=model)
+    if release != "base":
+        fail(f"unknown release {release!r}: only 'base' exists until a night has run")
+    try:
+        get_pack(pack)
+        lm = load_model(cfg.model, cfg.device)
+        report = evaluate(lm, pack, release, holdout, seed, samples, temperature, jobs, cfg.batch_size)
+    except (ModelLoadError, ToolchainMissing, ValueError) as exc:
+        fail(str(exc))
+    table = Table(title=f"{pack} eval: release {release}, model {lm.name}, seed {seed}, {samples} sample(s), "
+                        f"{report.seconds:.0f} s")
+    for col in ("set", "family", "tasks", "passed", "pass rate"):
+        table.add_column(col, justify="left" if col in ("set", "family") else "right")
+    for row in report.table():
+        table.add_row(row["set"], row["family"], str(row["tasks"]), str(row["passed"]), f"{row['pass_rate']:.0%}")
+    console.print(table)
+    if json_out:
+        report.save(json_out)
+        console.print(f"per-task results written to {json_out}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

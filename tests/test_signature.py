@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Signatures from real rustc and real Python runs: stable keys, spans, labels."""
 
 from conftest import needs_rustc

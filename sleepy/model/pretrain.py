@@ -67,9 +67,9 @@ PRESETS = {
                                           intermediate=128, max_positions=1024),
                     examples_per_family=6, epochs=1.0, batch_tokens=4096, lr=3e-3, warmup_steps=2,
                     validation_per_family=1, checkpoint_every=5),
-    "small": Preset("small", Architecture(vocab_size=4096, hidden=256, layers=6, heads=8, kv_heads=4,
+    "small": Preset("small", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
                                           intermediate=704, max_positions=1024),
-                    examples_per_family=2500, epochs=3.0, batch_tokens=12288, lr=2e-3, warmup_steps=100),
+                    examples_per_family=2000, epochs=2.0, batch_tokens=12288, lr=2e-3, warmup_steps=100),
 }
 
 
@@ -119,13 +119,16 @@ def build_examples(preset: Preset, seed_base: int, per_family: int, jobs: int = 
     """Generated repairs of the known families, verified with the real toolchain."""
     tasks = [get_pack(p).generate(fam, seed_base + i) for p in preset.packs for fam in KNOWN_FAMILIES[p]
              for i in range(per_family)]
-    results = []
-    for start in range(0, len(tasks), 200):
-        results += verify_many([(t, None) for t in tasks[start:start + 200]], jobs=jobs)
+    # Only verified repairs become training data: the program must fail and its fix must pass.
+    results, fixes = [], []
+    for start in range(0, len(tasks), 100):
+        chunk = tasks[start:start + 100]
+        results += verify_many([(t, None) for t in chunk], jobs=jobs)
+        fixes += verify_many([(t, t.fix) for t in chunk], jobs=jobs)
         if on_progress:
-            on_progress(min(start + 200, len(tasks)), len(tasks))
-    usable = [(t, r.primary) for t, r in zip(tasks, results, strict=True)
-              if not r.passed and r.primary is not None and r.signature == t.signature]
+            on_progress(min(start + 100, len(tasks)), len(tasks))
+    usable = [(t, r.primary) for t, r, f in zip(tasks, results, fixes, strict=True)
+              if not r.passed and r.primary is not None and f.passed]
     by_sig: dict[str, list[tuple[Task, object]]] = defaultdict(list)
     for t, d in usable:
         by_sig[d.key].append((t, d))
@@ -216,6 +219,9 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     """Build data, train, and write a standard HF model folder to ``out_dir``; resumes from ``work_dir``."""
     import torch
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
     preset = PRESETS[preset_name]
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -295,7 +301,8 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             ids, mask, weights = _collate(rows, schedule[step], tokenizer.pad_token_id)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
-            loss = _loss(model, ids, mask, weights)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16_ok()):
+                loss = _loss(model, ids, mask, weights)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -312,6 +319,8 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
                 history.append({"step": step, "loss": round(loss_ema, 4), "validation_loss": round(val, 4),
                                 "tokens": tokens_seen, "seconds": round(seconds_before + time.time() - began, 1)})
                 checkpoint()
+                if not show_progress:
+                    print(json.dumps(history[-1]), flush=True)
                 model.train()
         seconds = seconds_before + time.time() - began
 
@@ -320,6 +329,17 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
                             round(val, 4), len(rows), history)
     save_model(model, tokenizer, out_dir, preset, result)
     return result
+
+
+def _bf16_ok() -> bool:
+    """bf16 autocast on CPUs with native bf16 (1.6x faster here); float32 elsewhere."""
+    import torch
+
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags or torch.cuda.is_available()
 
 
 def evaluate_loss(model, rows, pad_id: int) -> float:

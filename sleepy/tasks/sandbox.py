@@ -13,6 +13,7 @@ This is the product's security boundary. Each run happens in its own temporary d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
@@ -177,10 +178,8 @@ def run(argv: list[str], workdir: Path, limits: Limits = PROGRAM_LIMITS,
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _violation(returncode: int, timed_out: bool, stderr: str) -> str | None:

@@ -290,7 +290,9 @@ def _program(rng: random.Random, e: _Edits, description: str, *, topic: str = "r
                 blocks.append("\n".join(tail))
         sep = "\n\n\n" if two_blank and level == 0 else "\n\n"
         text = sep.join(blocks)
-        buggy, fixed = e.render(text, fixed=False), e.render(text, fixed=True)
+        # A block that is only a dropped line (an import the fix adds) leaves extra blank lines.
+        buggy, fixed = (re.sub(f"\n{{{len(sep) + 1},}}", sep, e.render(text, fixed=f)).lstrip("\n")
+                        for f in (False, True))
         if max(buggy.count("\n"), fixed.count("\n")) <= MAX_LINES:
             break
     return buggy, fixed
@@ -1165,3 +1167,673 @@ def _sc_module_wrong_name(rng: random.Random) -> Scenario:
     buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=[f"import {module}"], defs=[code],
                             tail=_some_asserts(rng, asserts, 2, 3))
     return desc, buggy, fixed, SIG_MODULE_ATTR
+
+
+# ------------------------------------------------------------------------------------- none-handling
+
+
+def _fmt_expr(var: str, d: Domain, num: str, sep: str) -> str:
+    """Source of an f-string showing a dict record: ``f"{row['team']}: {row['score']}"``."""
+    return "f\"{" + f"{var}['{d.label}']" + "}" + sep + "{" + f"{var}['{num}']" + "}\""
+
+
+def _sc_missing_return_path(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    hi, lo = rng.randint(60, 90), rng.randint(20, 50)
+    a, b, c = rng.randint(20, 40), rng.randint(5, 19), rng.randint(0, 4)
+    tiered = rng.random() < 0.5
+    fee = rng.choice((f"{num}_fee", f"points_for_{num}", f"bonus_for_{num}", f"{d.noun}_surcharge"))
+    total = rng.choice((f"total_{fee}", f"sum_{fee}", f"{d.plural}_{fee}"))
+    e = _Edits()
+    middle = f"    elif value >= {lo}:\n        return {b}\n" if tiered else ""
+    fee_def = f"def {fee}(value):\n    if value >= {hi}:\n        return {a}\n{middle}    {e(None, f'return {c}')}"
+    var = rng.choice(("x", "row", d.noun))
+    if rng.random() < 0.5:
+        total_def = f'def {total}({d.plural}):\n    return sum({fee}({var}["{num}"]) for {var} in {d.plural})'
+    else:
+        acc = rng.choice(("total", "acc", "running"))
+        total_def = (f"def {total}({d.plural}):\n    {acc} = 0\n    for {var} in {d.plural}:\n"
+                     f'        {acc} += {fee}({var}["{num}"])\n    return {acc}')
+
+    def calc(v: int) -> int:
+        return a if v >= hi else b if tiered and v >= lo else c
+
+    records = _records(rng, d, num, rng.randint(2, 5), 0, 100)
+    records[rng.randrange(len(records))] = (rng.choice(d.labels), rng.randint(0, lo - 1))
+    data = rng.choice((d.plural, f"{d.noun}_batch", "rows"))
+    asserts = [f"assert {total}({data}) == {sum(calc(v) for _, v in records)}",
+               f"assert {fee}({rng.randint(hi, 120)}) == {a}", f"assert {fee}({rng.randint(0, lo - 1)}) == {c}",
+               f"assert {total}([]) == 0"]
+    desc = f"Adds up a tiered {num} fee over {d.plural}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=_shuffled(rng, [fee_def, total_def]),
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 4)])
+    return desc, buggy, fixed, SIG_INT_NONE
+
+
+def _sc_inplace_result(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    out = rng.choice(("ordered", "ranked", "in_order", "result"))
+    kind = rng.choice(("sort", "sort_desc", "reverse"))
+    bug, fix, order = {
+        "sort": ("values.sort()", "sorted(values)", sorted),
+        "sort_desc": ("values.sort(reverse=True)", "sorted(values, reverse=True)",
+                      lambda v: sorted(v, reverse=True)),
+        "reverse": ("values.reverse()", rng.choice(("list(reversed(values))", "values[::-1]")),
+                    lambda v: v[::-1]),
+    }[kind]
+    pick, what, calc = rng.choice((
+        ("[0]", "first", lambda v: v[0]), ("[-1]", "last", lambda v: v[-1]),
+        ("[:n]", "first n", None), ("[1:]", "all but the first", lambda v: v[1:]),
+    ))
+    take_n = pick == "[:n]"
+    fn = rng.choice((f"{num}_{kind}_{'top' if take_n else 'pick'}", f"pick_{num}", f"{d.noun}_{num}_{kind}"))
+    params = "values, n" if take_n else "values"
+    code = f"def {fn}({params}):\n    {out} = {e(bug, fix)}\n    return {out}{pick}"
+    asserts = []
+    for _ in range(3):
+        vals = rng.sample(range(1, 300), rng.randint(2, 6))
+        if take_n:
+            n = rng.randint(1, len(vals))
+            asserts.append(f"assert {fn}({vals}, {n}) == {order(vals)[:n]}")
+        else:
+            asserts.append(f"assert {fn}({vals}) == {calc(order(vals))}")
+    desc = f"Returns the {what} {num} values after ordering them ({kind.replace('_', ' ')})."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_NONE_SUBSCRIPT
+
+
+def _sc_dict_get_default(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    known = rng.sample(d.labels, rng.randint(2, 3))
+    unknown = rng.choice([lab for lab in d.labels if lab not in known])
+    table = {lab: rng.randint(2, 9) for lab in known}
+    name = rng.choice(("RATES", f"{d.label.upper()}_RATES", "MULTIPLIERS", f"{num.upper()}_FACTORS"))
+    default = rng.randint(1, 3)
+    use_const = rng.random() < 0.5
+    dflt = "DEFAULT_RATE" if use_const else str(default)
+    var = rng.choice(("row", "rec", d.noun))
+    fn = rng.choice((f"weighted_{num}", f"{num}_cost", f"charge_for_{d.noun}"))
+    e = _Edits()
+    lookup = f'{name}.get({var}["{d.label}"])'
+    fixed_lookup = f'{name}.get({var}["{d.label}"], {dflt})'
+    code = f'def {fn}({var}):\n    rate = {e(lookup, fixed_lookup)}\n    return {var}["{num}"] * rate'
+    consts = [f"{name} = {_lit(table)}"] + ([f"DEFAULT_RATE = {default}"] if use_const else [])
+    v1, v2 = rng.randint(1, 50), rng.randint(1, 50)
+    asserts = [f"assert {fn}({_lit({d.label: unknown, num: v1})}) == {v1 * default}",
+               f"assert {fn}({_lit({d.label: known[0], num: v2})}) == {v2 * table[known[0]]}",
+               f"assert {fn}({_lit({d.label: known[-1], num: v1})}) == {v1 * table[known[-1]]}"]
+    desc = f"Charges {d.plural} by a per-{d.label} rate, with a default for unknown ones."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, consts=consts, defs=[code],
+                            tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_INT_NONE
+
+
+def _sc_match_vs_search(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    pattern, shape = rng.choice(((r"#(\d+)", "#{}"), (r"id=(\d+)", "id={}"), (r"\((\d+)\)", "({})"),
+                                 (r"(\d+) units", "{} units"), (r"no\. (\d+)", "no. {}")))
+    fn = rng.choice((f"{d.noun}_number", f"parse_{d.noun}_id", f"{num}_from_line"))
+    e = _Edits()
+    group = rng.choice(("m.group(1)", "m.groups()[0]"))
+    if rng.random() < 0.5:
+        consts = [f'PATTERN = re.compile(r"{pattern}")']
+        call = e("PATTERN.match(line)", "PATTERN.search(line)")
+    else:
+        consts = []
+        call = e(f're.match(r"{pattern}", line)', f're.search(r"{pattern}", line)')
+    code = f"def {fn}(line):\n    m = {call}\n    return int({group})"
+    asserts = []
+    for _ in range(3):
+        n = rng.randint(1, 9999)
+        line = f"{rng.choice(d.labels)} {d.noun} {shape.format(n)} {rng.choice(('ok', 'late', 'done', 'open'))}"
+        asserts.append(f'assert {fn}("{line}") == {n}')
+    desc = f"Extracts the number from a {d.noun} log line."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=["import re"], consts=consts, defs=[code],
+                            tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_NONE_ATTR
+
+
+def _sc_forgot_return(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    sep, joiner = rng.choice((": ", "=", " -> ")), rng.choice((", ", "; ", "\\n", " | "))
+    var = rng.choice(("row", "rec", d.noun))
+    fmt = rng.choice((f"format_{d.noun}", f"{d.noun}_label", f"describe_{d.noun}"))
+    report = rng.choice((f"{d.noun}_report", f"summarise_{d.plural}", f"{num}_summary"))
+    expr = _fmt_expr(var, d, num, sep)
+    e = _Edits()
+    if rng.random() < 0.5:
+        body = f"text = {expr}\n    {e(None, 'return text')}"
+    else:
+        body = e(f"print({expr})", f"return {expr}")
+    fmt_def = f"def {fmt}({var}):\n    {body}"
+    report_def = f'def {report}({d.plural}):\n    return "{joiner}".join({fmt}(x) for x in {d.plural})'
+    records = _records(rng, d, num, rng.randint(2, 4))
+    data = rng.choice((d.plural, "rows", f"{d.noun}_list"))
+    real_joiner = joiner.replace("\\n", "\n")
+    text = real_joiner.join(f"{lab}{sep}{v}" for lab, v in records)
+    asserts = [f"assert {report}({data}) == {text!r}", f'assert {report}([]) == ""',
+               f"assert {fmt}({data}[0]) == {f'{records[0][0]}{sep}{records[0][1]}'!r}"]
+    desc = f"Builds a one-line report of {d.plural}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=_shuffled(rng, [fmt_def, report_def]),
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_JOIN_NONE
+
+
+def _sc_none_default_container(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    as_set = rng.random() < 0.35
+    bucket = rng.choice(("bucket", "into", "seen", "collected", f"{d.label}s"))
+    fn = rng.choice((f"add_{d.label}", f"collect_{d.label}", f"remember_{d.label}"))
+    empty, method = ("set()", "add") if as_set else ("[]", "append")
+    e = _Edits()
+    guard_line = rng.choice((f"{bucket} = {empty} if {bucket} is None else {bucket}",
+                             f"if {bucket} is None:\n    {bucket} = {empty}"))
+    code = (f"def {fn}(name, {bucket}=None):\n    {e(None, guard_line)}\n    {bucket}.{method}(name)\n"
+            f"    return {bucket}")
+    a, b, c = rng.sample(d.labels, 3)
+    if as_set:
+        asserts = [f'assert {fn}("{a}") == {{"{a}"}}', f'assert {fn}("{b}", {{"{c}"}}) == {{"{b}", "{c}"}}',
+                   f'assert {fn}("{a}", {{"{a}"}}) == {{"{a}"}}']
+    else:
+        asserts = [f'assert {fn}("{a}") == ["{a}"]', f'assert {fn}("{b}", ["{c}"]) == ["{c}", "{b}"]',
+                   f'assert {fn}("{c}") == ["{c}"]']
+    desc = f"Adds a {d.noun} {d.label} to an optional collection."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_NONE_ATTR
+
+
+def _sc_find_returns_none(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    imports, cls = _record_class(rng, d, [d.label, num])
+    finder = rng.choice((f"find_{d.noun}", f"lookup_{d.noun}", f"{d.noun}_named"))
+    getter = rng.choice((f"{num}_of", f"{num}_for", f"get_{num}"))
+    explicit = rng.random() < 0.5
+    finder_def = (f"def {finder}({d.plural}, {d.label}):\n    for x in {d.plural}:\n"
+                  f"        if x.{d.label} == {d.label}:\n            return x" + ("\n    return None" if explicit else ""))
+    e = _Edits()
+    call = f"{finder}({d.plural}, {d.label})"
+    if rng.random() < 0.5:
+        body = e(f"return {call}.{num}", f'return getattr({call}, "{num}", 0)')
+    else:
+        body = e(f"return {call}.{num}", f"found = {call}\nreturn found.{num} if found else 0")
+    getter_def = f"def {getter}({d.plural}, {d.label}):\n    {body}"
+    labels = rng.sample(d.labels, 3)
+    values = [rng.randint(1, 99) for _ in labels]
+    data = rng.choice((d.plural, "known", f"all_{d.plural}"))
+    missing = rng.choice([lab for lab in d.labels if lab not in labels[:2]])
+    asserts = [f'assert {getter}({data}, "{missing}") == 0', f'assert {getter}({data}, "{labels[0]}") == {values[0]}',
+               f'assert {getter}({data}, "{labels[1]}") == {values[1]}', f'assert {getter}([], "{labels[0]}") == 0']
+    objs = ", ".join(f'{d.cls}("{lab}", {v})' for lab, v in zip(labels[:2], values, strict=False))
+    desc = f"Looks up the {num} of a {d.noun} by {d.label}, 0 when unknown."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports,
+                            defs=[cls, *_shuffled(rng, [finder_def, getter_def])],
+                            tail=[f"{data} = [{objs}]", *_some_asserts(rng, asserts, 2, 4)])
+    return desc, buggy, fixed, SIG_NONE_ATTR
+
+
+# ------------------------------------------------------------------------------------- index-key
+
+
+def _sc_off_by_one(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    style = rng.choice(("pairwise", "numbered", "last"))
+    if style == "pairwise":
+        fn = rng.choice((f"{num}_changes", f"{num}_deltas", f"step_{num}"))
+        code = (f"def {fn}(values):\n    return [values[i + 1] - values[i] for i in "
+                f"range({e('len(values)', 'len(values) - 1')})]")
+        lists = [[rng.randint(1, 90) for _ in range(rng.randint(2, 6))] for _ in range(2)]
+        asserts = [f"assert {fn}({v}) == {[b - a for a, b in zip(v, v[1:])]}" for v in lists]
+        asserts.append(f"assert {fn}([{rng.randint(1, 9)}]) == []")
+        desc = f"Lists the change between consecutive {d.noun} {num} values."
+    elif style == "numbered":
+        fn = rng.choice((f"numbered_{d.label}s", f"{d.label}_menu", f"ranked_{d.label}s"))
+        code = (f"def {fn}(names):\n    lines = []\n    for i in range(1, len(names) + 1):\n"
+                f'        lines.append(f"{{i}}. " + {e("names[i]", "names[i - 1]")})\n    return lines')
+        names = rng.sample(d.labels, rng.randint(2, 4))
+        asserts = [f"assert {fn}({_lit(names)}) == {_lit([f'{i}. {n}' for i, n in enumerate(names, 1)])}",
+                   f"assert {fn}([]) == []", f'assert {fn}(["{names[0]}"]) == ["1. {names[0]}"]']
+        desc = f"Numbers a list of {d.noun} {d.label}s from 1."
+    else:
+        fn = rng.choice((f"latest_{num}", f"last_{num}", f"current_{num}"))
+        code = f"def {fn}(history):\n    return {e('history[len(history)]', rng.choice(('history[-1]', 'history[len(history) - 1]')))}"
+        lists = [[rng.randint(1, 90) for _ in range(rng.randint(1, 6))] for _ in range(3)]
+        asserts = [f"assert {fn}({v}) == {v[-1]}" for v in lists]
+        desc = f"Returns the latest {d.noun} {num} from a history list."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_INDEX
+
+
+def _tally_fix(rng: random.Random, e: _Edits, target: str, key: str, step: str, factory: str,
+               fallback: str) -> tuple[list[str], str, str]:
+    """The edits of ``target[key] += step`` on a plain dict: a ``.get``/``.setdefault`` line or a defaultdict.
+
+    Returns (imports, the ``target = {}`` line, the update line)."""
+    if rng.random() < 0.5:
+        return ([e(None, "from collections import defaultdict")], f"{target} = {e('{}', f'defaultdict({factory})')}",
+                f"{target}[{key}]{step}")
+    return [], f"{target} = {{}}", e(f"{target}[{key}]{step}", fallback)
+
+
+def _sc_counter_key(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    counting = rng.random() < 0.5
+    target = rng.choice(("counts", "tally", "totals", f"by_{d.label}"))
+    var = rng.choice(("row", "rec", d.noun))
+    key = f'{var}["{d.label}"]'
+    add = "1" if counting else f'{var}["{num}"]'
+    e = _Edits()
+    imports, init, update = _tally_fix(rng, e, target, key, f" += {add}", "int",
+                                       f"{target}[{key}] = {target}.get({key}, 0) + {add}")
+    fn = rng.choice((f"{'count' if counting else num}_per_{d.label}", f"{d.noun}_{d.label}_totals",
+                     f"tally_{d.plural}"))
+    code = f"def {fn}({d.plural}):\n    {init}\n    for {var} in {d.plural}:\n        {update}\n    return {target}"
+    records = _records(rng, d, num, rng.randint(2, 6))
+    expected: dict[str, int] = {}
+    for lab, v in records:
+        expected[lab] = expected.get(lab, 0) + (1 if counting else v)
+    data = rng.choice((d.plural, "rows", f"{d.noun}_log"))
+    first = {records[0][0]: 1 if counting else records[0][1]}
+    asserts = [f"assert {fn}({data}) == {_lit(expected)}", f"assert {fn}([]) == {{}}",
+               f"assert {fn}({data}[:1]) == {_lit(first)}"]
+    desc = f"{'Counts' if counting else 'Totals the ' + num + ' of'} {d.plural} per {d.label}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_KEY
+
+
+def _sc_lookup_key(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    known = rng.sample(d.labels, rng.randint(2, 4))
+    unknown = rng.choice([lab for lab in d.labels if lab not in known])
+    table = {lab: rng.randint(1, 40) for lab in known}
+    name = rng.choice((f"{num.upper()}_BY_{d.label.upper()}", "PRICES", "WEIGHTS", f"{d.label.upper()}_{num.upper()}"))
+    fn = rng.choice((f"total_{num}", f"{num}_for", f"sum_{num}_of"))
+    default = rng.choice((0, 0, 1))
+    e = _Edits()
+    if rng.random() < 0.5:
+        code = f"def {fn}(names):\n    return sum({e(f'{name}[n]', f'{name}.get(n, {default})')} for n in names)"
+    else:
+        code = (f"def {fn}(names):\n    total = 0\n    for n in names:\n"
+                f"        total += {e(f'{name}[n]', f'{name}.get(n, {default})')}\n    return total")
+
+    def cost(names: list[str]) -> int:
+        return sum(table.get(n, default) for n in names)
+
+    with_unknown = _shuffled(rng, [*rng.sample(known, rng.randint(1, len(known))), unknown])
+    only_known = rng.sample(known, rng.randint(1, len(known)))
+    asserts = [f"assert {fn}({_lit(with_unknown)}) == {cost(with_unknown)}",
+               f"assert {fn}({_lit(only_known)}) == {cost(only_known)}", f"assert {fn}([]) == 0",
+               f'assert {fn}(["{unknown}"]) == {default}']
+    desc = f"Adds up the {num} of named {d.plural}; unknown names count as {default}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, consts=[f"{name} = {_lit(table)}"], defs=[code],
+                            tail=_some_asserts(rng, asserts, 2, 4))
+    return desc, buggy, fixed, SIG_KEY
+
+
+def _sc_group_key(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    target = rng.choice(("groups", "by_key", f"{num}_by_{d.label}", "buckets"))
+    var = rng.choice(("row", "rec", d.noun))
+    key, value = f'{var}["{d.label}"]', f'{var}["{num}"]'
+    e = _Edits()
+    imports, init, update = _tally_fix(rng, e, target, key, f".append({value})", "list",
+                                       f"{target}.setdefault({key}, []).append({value})")
+    fn = rng.choice((f"group_by_{d.label}", f"{num}_per_{d.label}", f"bucket_{d.plural}"))
+    code = f"def {fn}({d.plural}):\n    {init}\n    for {var} in {d.plural}:\n        {update}\n    return {target}"
+    records = _records(rng, d, num, rng.randint(2, 6))
+    expected: dict[str, list[int]] = {}
+    for lab, v in records:
+        expected.setdefault(lab, []).append(v)
+    data = rng.choice((d.plural, "rows", f"{d.noun}_log"))
+    asserts = [f"assert {fn}({data}) == {_lit(expected)}", f"assert {fn}([]) == {{}}",
+               f"assert {fn}({data}[:1]) == {_lit({records[0][0]: [records[0][1]]})}"]
+    desc = f"Groups the {num} of {d.plural} by {d.label}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_KEY
+
+
+def _sc_empty_first(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    last = rng.random() < 0.4
+    idx = "-1" if last else "0"
+    fn = rng.choice((f"{'last' if last else 'first'}_{num}_over", f"{'latest' if last else 'first'}_alert",
+                     f"{'last' if last else 'first'}_high_{num}"))
+    found = rng.choice(("above", "hits", "over"))
+    e = _Edits()
+    code = (f"def {fn}(values, limit):\n    {found} = [v for v in values if v > limit]\n"
+            f"    return {e(f'{found}[{idx}]', f'{found}[{idx}] if {found} else None')}")
+    vals = [rng.randint(1, 90) for _ in range(rng.randint(3, 6))]
+    limit = rng.randint(0, max(vals) - 1)
+    over = [v for v in vals if v > limit]
+    asserts = [f"assert {fn}({vals}, {max(vals) + rng.randint(0, 20)}) is None",
+               f"assert {fn}({vals}, {limit}) == {over[-1] if last else over[0]}", f"assert {fn}([], 0) is None"]
+    desc = f"Finds the {'last' if last else 'first'} {d.noun} {num} above a limit, or None."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_INDEX
+
+
+def _sc_empty_max(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    fn = rng.choice((f"max_{num}_for", f"best_{num}", f"peak_{num}_of_{d.label}"))
+    var = rng.choice(("row", "x", d.noun))
+    e = _Edits()
+    code = (f"def {fn}({d.plural}, {d.label}):\n"
+            f'    values = [{var}["{num}"] for {var} in {d.plural} if {var}["{d.label}"] == {d.label}]\n'
+            f"    return {e('max(values)', 'max(values, default=0)')}")
+    records = _records(rng, d, num, rng.randint(2, 5))
+    present = records[0][0]
+    absent = rng.choice([lab for lab in d.labels if lab not in {lab for lab, _ in records}] or ["nobody"])
+    data = rng.choice((d.plural, "rows", f"{d.noun}_log"))
+    asserts = [f'assert {fn}({data}, "{absent}") == 0',
+               f'assert {fn}({data}, "{present}") == {max(v for lab, v in records if lab == present)}',
+               f'assert {fn}([], "{present}") == 0']
+    desc = f"Finds the highest {num} of {d.plural} with a given {d.label}, 0 when none."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_MAX_EMPTY
+
+
+def _sc_string_lookahead(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    same = rng.random() < 0.5
+    fn = rng.choice(("doubled_letters", "repeats", f"{d.label}_doubles") if same
+                    else ("letter_changes", "transitions", f"{d.label}_changes"))
+    n = rng.choice(("n", "count", "found"))
+    e = _Edits()
+    code = (f"def {fn}(text):\n    {n} = 0\n    for i in range({e('len(text)', 'len(text) - 1')}):\n"
+            f"        if text[i] {'==' if same else '!='} text[i + 1]:\n            {n} += 1\n    return {n}")
+    words = rng.sample([*d.labels, "committee", "balloon", "coffee", "bookkeeper", "aardvark", "level"], 3)
+
+    def calc(t: str) -> int:
+        return sum((a == b) == same for a, b in zip(t, t[1:]))
+
+    asserts = [f'assert {fn}("{w}") == {calc(w)}' for w in words] + [f'assert {fn}("") == 0']
+    desc = f"Counts {'doubled letters' if same else 'letter changes'} in a {d.noun} {d.label}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_STR_INDEX
+
+
+def _sc_pop_empty(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    fn = rng.choice((f"take_{d.plural}", f"next_{d.plural}", f"dequeue_{d.plural}"))
+    front = rng.random() < 0.6
+    pop = "pop(0)" if front else "pop()"
+    out = rng.choice(("taken", "batch", "picked"))
+    e = _Edits()
+    if rng.random() < 0.5:
+        code = (f"def {fn}(queue, n):\n    {out} = []\n    for _ in {e('range(n)', 'range(min(n, len(queue)))')}:\n"
+                f"        {out}.append(queue.{pop})\n    return {out}")
+    else:
+        code = (f"def {fn}(queue, n):\n    {out} = []\n    while {e(f'len({out}) < n', f'queue and len({out}) < n')}:\n"
+                f"        {out}.append(queue.{pop})\n    return {out}")
+    names = rng.sample(d.labels, rng.randint(2, 4))
+
+    def take(q: list[str], n: int) -> list[str]:
+        q = list(q)
+        return [q.pop(0) if front else q.pop() for _ in range(min(n, len(q)))]
+
+    big = len(names) + rng.randint(1, 3)
+    small = rng.randint(1, len(names))
+    asserts = [f"assert {fn}({_lit(names)}, {big}) == {_lit(take(names, big))}",
+               f"assert {fn}({_lit(names)}, {small}) == {_lit(take(names, small))}", f"assert {fn}([], 2) == []"]
+    desc = f"Takes up to n {d.plural} from a queue."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_POP_EMPTY
+
+
+# ------------------------------------------------------------------------------------- logic
+
+
+def _sc_wrong_comparison(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    phrase, fix_op, bug_op, test = rng.choice((
+        ("at least", ">=", ">", lambda v, k: v >= k), ("more than", ">", ">=", lambda v, k: v > k),
+        ("at most", "<=", "<", lambda v, k: v <= k), ("less than", "<", "<=", lambda v, k: v < k),
+    ))
+    k = rng.randint(10, 60)
+    records = _records(rng, d, num, rng.randint(3, 5), 1, 90)
+    records.insert(rng.randint(0, len(records)), (rng.choice(d.labels), k))  # the boundary case
+    var = rng.choice(("x", "row", d.noun))
+    limit = rng.choice(("limit", "threshold", f"min_{num}" if ">" in fix_op else f"max_{num}"))
+    e = _Edits()
+    doc = f'    """{d.plural.capitalize()} whose {num} is {phrase} the {limit}."""\n' if rng.random() < 0.6 else ""
+    cond = f'{var}["{num}"] {e(bug_op, fix_op)} {limit}'
+    if rng.random() < 0.5:
+        fn = rng.choice((f"selected_{d.plural}", f"{d.label}s_to_flag", f"eligible_{d.label}s"))
+        code = f'def {fn}({d.plural}, {limit}={k}):\n{doc}    return [{var}["{d.label}"] for {var} in {d.plural} if {cond}]'
+        expected = _lit([lab for lab, v in records if test(v, k)])
+        empty = "[]"
+    else:
+        fn = rng.choice((f"count_{d.plural}", f"how_many_{d.plural}", f"{num}_hits"))
+        code = f"def {fn}({d.plural}, {limit}={k}):\n{doc}    return sum(1 for {var} in {d.plural} if {cond})"
+        expected = str(sum(test(v, k) for _, v in records))
+        empty = "0"
+    data = rng.choice((d.plural, "rows", f"{d.noun}_sample"))
+    asserts = [f"assert {fn}({data}) == {expected}", f"assert {fn}([]) == {empty}",
+               f'assert {fn}([{_lit({d.label: records[0][0], num: k})}]) == '
+               + (f'["{records[0][0]}"]' if test(k, k) and empty == "[]" else
+                  "[]" if empty == "[]" else str(int(test(k, k))))]
+    desc = f"Selects {d.plural} whose {num} is {phrase} a limit."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+def _sc_wrong_initial_value(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    kind = rng.choice(("max", "min", "product"))
+    acc = rng.choice(("best", "acc", "result", "current"))
+    e = _Edits()
+    if kind == "product":
+        fn = rng.choice((f"{num}_product", "combined_factor", f"compound_{num}"))
+        code = (f"def {fn}(values):\n    {acc} = {e('0', '1')}\n    for v in values:\n        {acc} *= v\n"
+                f"    return {acc}")
+        lists = [[rng.randint(1, 9) for _ in range(rng.randint(2, 4))] for _ in range(2)]
+        asserts = [f"assert {fn}({v}) == {math.prod(v)}" for v in lists] + [f"assert {fn}([]) == 1"]
+        desc = f"Multiplies {d.noun} {num} factors."
+    else:
+        op = ">" if kind == "max" else "<"
+        fn = rng.choice((f"{'highest' if kind == 'max' else 'lowest'}_{num}", f"{kind}_{num}",
+                         f"{d.noun}_{kind}"))
+        code = (f"def {fn}(values):\n    {acc} = {e('0', rng.choice(('values[0]', 'values[0]')))}\n"
+                f"    for v in values:\n        if v {op} {acc}:\n            {acc} = v\n    return {acc}")
+        sign = -1 if kind == "max" else 1  # values all below (max) or above (min) the wrong start of 0
+        lists = [[sign * rng.randint(1, 90) for _ in range(rng.randint(2, 5))] for _ in range(3)]
+        pick = max if kind == "max" else min
+        asserts = [f"assert {fn}({v}) == {pick(v)}" for v in lists]
+        desc = f"Finds the {'highest' if kind == 'max' else 'lowest'} {d.noun} {num}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+def _sc_floor_division(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    if rng.random() < 0.5:
+        fn = rng.choice((f"average_{num}", f"mean_{num}", f"{num}_average"))
+        code = f"def {fn}(values):\n    return sum(values) {e('//', '/')} len(values)"
+        asserts = []
+        while len(asserts) < 3:
+            vals = [rng.randint(1, 90) for _ in range(rng.choice((2, 4, 5, 8)))]
+            if sum(vals) % len(vals) or asserts:
+                asserts.append(f"assert {fn}({vals}) == {sum(vals) / len(vals)!r}")
+        desc = f"Averages {d.noun} {num} values."
+    else:
+        fn = rng.choice((f"{num}_share", "percent_of", f"{d.noun}_percentage"))
+        code = f"def {fn}(part, whole):\n    return 100 * part {e('//', '/')} whole"
+        asserts = []
+        while len(asserts) < 3:
+            whole = rng.choice((8, 16, 40, 80, 200))
+            part = rng.randint(1, whole)
+            if (100 * part) % whole or asserts:
+                asserts.append(f"assert {fn}({part}, {whole}) == {100 * part / whole!r}")
+        desc = f"Computes the percentage share of {d.noun} {num}."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+def _sc_mutable_default(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    e = _Edits()
+    a, b, c = rng.sample(d.labels, 3)
+    bucket = rng.choice(("bucket", "into", "names", "batch"))
+    if rng.random() < 0.5:
+        fn = rng.choice((f"add_{d.label}", f"queue_{d.noun}", f"collect_{d.label}"))
+        code = (f"def {fn}(name, {bucket}={e('[]', 'None')}):\n"
+                f"    {e(None, f'{bucket} = [] if {bucket} is None else {bucket}')}\n"
+                f"    {bucket}.append(name)\n    return {bucket}")
+        asserts = [f'assert {fn}("{a}") == ["{a}"]', f'assert {fn}("{b}") == ["{b}"]',
+                   f'assert {fn}("{c}", ["{a}"]) == ["{a}", "{c}"]']
+    else:
+        num = rng.choice(d.nums)
+        fn = rng.choice((f"record_{num}", f"set_{num}", f"register_{d.noun}"))
+        x, y = rng.randint(1, 99), rng.randint(1, 99)
+        code = (f"def {fn}(name, value, {bucket}={e('{}', 'None')}):\n"
+                f"    {e(None, f'{bucket} = {{}} if {bucket} is None else {bucket}')}\n"
+                f"    {bucket}[name] = value\n    return {bucket}")
+        asserts = [f'assert {fn}("{a}", {x}) == {{"{a}": {x}}}', f'assert {fn}("{b}", {y}) == {{"{b}": {y}}}',
+                   f'assert {fn}("{c}", {x}, {{"{a}": {y}}}) == {{"{a}": {y}, "{c}": {x}}}']
+    asserts = asserts[:2] + asserts[2:] * rng.randint(0, 1)
+    desc = f"Adds a {d.noun} entry to a fresh or given collection."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=asserts)
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+def _sc_early_return(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    kind = rng.choice(("any", "all", "sum"))
+    k = rng.randint(20, 60)
+    if kind == "sum":
+        acc = rng.choice(("total", "acc", "running"))
+        fn = rng.choice((f"total_{num}", f"sum_{num}", f"{d.plural}_{num}"))
+        code = (f"def {fn}(values):\n    {acc} = 0\n    for v in values:\n        {acc} += v\n"
+                + e(f"        return {acc}", f"    return {acc}"))
+        lists = [[rng.randint(1, 90) for _ in range(rng.randint(2, 5))] for _ in range(2)]
+        asserts = [f"assert {fn}({v}) == {sum(v)}" for v in lists] + [f"assert {fn}([]) == 0"]
+        desc = f"Sums {d.noun} {num} values."
+    else:
+        bad = rng.randint(k + 1, 99)
+        good = [rng.randint(0, k) for _ in range(rng.randint(1, 3))]
+        if kind == "any":
+            fn = rng.choice((f"any_{num}_over", f"has_high_{num}", f"{num}_alarm"))
+            code = (f"def {fn}(values, limit={k}):\n    for v in values:\n        if v > limit:\n"
+                    f"            return True\n" + e("        return False", "    return False"))
+            asserts = [f"assert {fn}({good + [bad]}) is True", f"assert {fn}({good}) is False",
+                       f"assert {fn}([]) is False"]
+            desc = f"Tells whether any {d.noun} {num} is over a limit."
+        else:
+            fn = rng.choice((f"all_{num}_ok", f"{num}_within_limit", f"{d.plural}_valid"))
+            code = (f"def {fn}(values, limit={k}):\n    for v in values:\n        if v > limit:\n"
+                    f"            return False\n" + e("        return True", "    return True"))
+            asserts = [f"assert {fn}({good + [bad]}) is False", f"assert {fn}({good}) is True",
+                       f"assert {fn}([]) is True"]
+            desc = f"Tells whether every {d.noun} {num} is within a limit."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+def _sc_inclusive_range(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    num = rng.choice(d.nums)
+    e = _Edits()
+    fn = rng.choice((f"{num}_between", f"window_{num}", f"{num}_from_to"))
+    doc = '    """Sum of values[first..last], both ends included."""\n' if rng.random() < 0.6 else ""
+    code = f"def {fn}(values, first, last):\n{doc}    return sum(values[first:{e('last', 'last + 1')}])"
+    vals = [rng.randint(1, 90) for _ in range(rng.randint(4, 7))]
+    data = rng.choice(("daily", f"{num}_log", "series"))
+    asserts = []
+    for _ in range(3):
+        i = rng.randrange(len(vals))
+        j = rng.randrange(i, len(vals))
+        asserts.append(f"assert {fn}({data}, {i}, {j}) == {sum(vals[i:j + 1])}")
+    desc = f"Sums {d.noun} {num} values over an inclusive index range."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
+                            tail=[f"{data} = {vals}", *_some_asserts(rng, asserts, 2, 3)])
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+def _sc_case_sensitivity(rng: random.Random) -> Scenario:
+    d = _domain(rng)
+    e = _Edits()
+    fn = rng.choice((f"count_{d.label}", f"{d.label}_mentions", f"matches_for_{d.label}"))
+    wanted = rng.choice(d.labels)
+    others = [lab for lab in d.labels if lab != wanted]
+    names = [rng.choice((wanted, wanted.upper(), wanted.capitalize())) for _ in range(rng.randint(2, 3))]
+    names[0] = wanted.capitalize()  # at least one differs in case
+    names += rng.sample(others, rng.randint(1, 3))
+    names = _shuffled(rng, names)
+    style = rng.random() < 0.5
+    cond = e("n == wanted", rng.choice(("n.lower() == wanted.lower()", "n.casefold() == wanted.casefold()")))
+    doc = '    """Case-insensitive count of wanted in names."""\n' if rng.random() < 0.5 else ""
+    if style:
+        code = f"def {fn}(names, wanted):\n{doc}    return sum(1 for n in names if {cond})"
+    else:
+        code = (f"def {fn}(names, wanted):\n{doc}    hits = 0\n    for n in names:\n        if {cond}:\n"
+                f"            hits += 1\n    return hits")
+    expected = sum(n.lower() == wanted for n in names)
+    asserts = [f'assert {fn}({_lit(names)}, "{wanted}") == {expected}',
+               f'assert {fn}({_lit(names)}, "{wanted.upper()}") == {expected}', f'assert {fn}([], "{wanted}") == 0']
+    desc = f"Counts {d.noun} {d.label} mentions, ignoring case."
+    buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
+    return desc, buggy, fixed, SIG_ASSERT
+
+
+# ------------------------------------------------------------------------------------- entry point
+
+SCENARIOS: dict[str, tuple[Callable[[random.Random], Scenario], ...]] = {
+    "name-import": (_sc_missing_module_import, _sc_missing_from_import, _sc_name_typo, _sc_defined_too_late,
+                    _sc_unbound_local, _sc_missing_global),
+    "type-error": (_sc_str_concat, _sc_sum_of_strings, _sc_unhashable_key, _sc_none_default_arith,
+                   _sc_int_not_callable, _sc_int_not_iterable, _sc_sorted_positional),
+    "attribute": (_sc_list_method_typo, _sc_str_method_typo, _sc_attribute_typo, _sc_dict_literal_confusion,
+                  _sc_list_wrong_method, _sc_dict_dot_access, _sc_module_wrong_name),
+    "none-handling": (_sc_missing_return_path, _sc_inplace_result, _sc_dict_get_default, _sc_match_vs_search,
+                      _sc_forgot_return, _sc_none_default_container, _sc_find_returns_none),
+    "index-key": (_sc_off_by_one, _sc_counter_key, _sc_lookup_key, _sc_group_key, _sc_empty_first,
+                  _sc_empty_max, _sc_string_lookahead, _sc_pop_empty),
+    "logic": (_sc_wrong_comparison, _sc_wrong_initial_value, _sc_floor_division, _sc_mutable_default,
+              _sc_early_return, _sc_inclusive_range, _sc_case_sensitivity),
+}
+
+
+def _rng(family: str, seed: int) -> random.Random:
+    digest = hashlib.sha256(f"{family}:{seed}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def scenario_of(family: str, seed: int) -> str:
+    """The name of the scenario ``generate(family, seed)`` uses (for reports and tests)."""
+    if family not in SCENARIOS:
+        raise ValueError(f"unknown python family {family!r}: choose one of {', '.join(FAMILIES)}")
+    return _rng(family, seed).choice(SCENARIOS[family]).__name__.removeprefix("_sc_")
+
+
+def generate(family: str, seed: int) -> Task:
+    """A fresh task of ``family``, the same for the same (family, seed)."""
+    if family not in SCENARIOS:
+        raise ValueError(f"unknown python family {family!r}: choose one of {', '.join(FAMILIES)}")
+    rng = _rng(family, seed)
+    scenario = rng.choice(SCENARIOS[family])
+    description, buggy, fixed, signature = scenario(rng)
+    return Task(id=f"gen-py-{family}-{seed}", pack="python", family=family, source=buggy, fix=fixed,
+                signature=signature, origin="generated", description=description)

@@ -293,7 +293,8 @@ def result_method_on_option(r: random.Random, n: Names) -> Scenario:
     v, best, t = n.var(), n.var(), r.choice(["u32", "u64", "i64"])
     vals = ", ".join(str(r.randint(1, 20)) for _ in range(r.randint(2, 5)))
     return Scenario("squares the largest value", "rust:E0599:no-method-named-found-for-enum-in-the", [],
-                    [f"let {v}: Vec<{t}> = vec![{vals}];", f"let {best} = ⟪{v}.iter().max()¦*{v}.iter().max().unwrap()⟫;",
+                    [f"let {v}: Vec<{t}> = vec![{vals}];",
+                     f"let {best} = ⟪{v}.iter().max()¦*{v}.iter().max().unwrap()⟫;",
                      f'println!("{{}}", {best}.pow(2));'])
 
 

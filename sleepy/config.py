@@ -1,0 +1,56 @@
+"""Configuration in one typed place: defaults, then ``<workspace>/config.toml``, then CLI flags.
+
+The workspace folder (default ``./.sleepy``) holds the config, the store and every artifact.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+DEFAULT_WORKSPACE = Path(".sleepy")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    workspace: Path = DEFAULT_WORKSPACE
+    model: str = "bundled"  # a local folder, a hub id, or "bundled"
+    device: str = "auto"
+    jobs: int = 2  # parallel verifier workers
+    prompt_budget: int = 900  # tokens
+    max_new_tokens: int = 96
+    batch_size: int = 16
+
+    @property
+    def pretrain_dir(self) -> Path:
+        return self.workspace / "pretrain"
+
+    @property
+    def evals_dir(self) -> Path:
+        return self.workspace / "evals"
+
+
+def load_settings(workspace: Path | None = None, **overrides) -> Settings:
+    """Settings for ``workspace``: its ``config.toml`` (if any) under the given overrides."""
+    ws = workspace or DEFAULT_WORKSPACE
+    values: dict = {}
+    path = ws / "config.toml"
+    if path.is_file():
+        try:
+            values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["workspace"] = ws
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
