@@ -34,11 +34,10 @@ FAMILIES = ("name-import", "type-error", "attribute", "none-handling", "index-ke
 
 Scenario = tuple[str, str, str, str]  # (description, buggy source, fixed source, signature)
 
-MAX_LINES = 40
+MIN_LINES, MAX_LINES = 8, 40
 
 # Signatures as the verifier reports them (see sleepy.tasks.signature).
 SIG_NAME = "py:NameError:name-is-not-defined"
-SIG_NAME_HINT = "py:NameError:name-is-not-defined-did-you-mean"
 SIG_UNBOUND = "py:UnboundLocalError:cannot-access-local-variable-where-it-is-not"
 SIG_CONCAT = "py:TypeError:can-only-concatenate-str-not-to-str"
 SIG_INT_STR = "py:TypeError:unsupported-operand-type-s-for-int-and-str"
@@ -47,9 +46,8 @@ SIG_UNHASHABLE = "py:TypeError:unhashable-type-list"
 SIG_NOT_CALLABLE = "py:TypeError:int-object-is-not-callable"
 SIG_NOT_ITERABLE = "py:TypeError:int-object-is-not-iterable"
 SIG_SORTED_ARGS = "py:TypeError:sorted-expected-argument-got"
-SIG_LIST_ATTR_HINT = "py:AttributeError:list-object-has-no-attribute-did-you-mean"
-SIG_STR_ATTR_HINT = "py:AttributeError:str-object-has-no-attribute-did-you-mean"
-SIG_ATTR_HINT = "py:AttributeError:object-has-no-attribute-did-you-mean"
+SIG_STR_ATTR = "py:AttributeError:str-object-has-no-attribute"
+SIG_ATTR = "py:AttributeError:object-has-no-attribute"
 SIG_DICT_ATTR = "py:AttributeError:dict-object-has-no-attribute"
 SIG_LIST_ATTR = "py:AttributeError:list-object-has-no-attribute"
 SIG_MODULE_ATTR = "py:AttributeError:module-has-no-attribute"
@@ -78,6 +76,11 @@ class Domain:
     @property
     def cls(self) -> str:
         return self.noun.capitalize()
+
+    @property
+    def a(self) -> str:
+        """The noun with its article: "an order", "a ticket"."""
+        return f"{'an' if self.noun[0] in 'aeiou' else 'a'} {self.noun}"
 
 
 DOMAINS = (
@@ -161,9 +164,9 @@ def _domain(rng: random.Random) -> Domain:
 
 
 def _lit(value: object) -> str:
-    """A Python literal, strings in double quotes."""
+    """A Python literal, strings in double quotes (json escapes are valid Python for ASCII text)."""
     if isinstance(value, str):
-        return f'"{value}"'
+        return json.dumps(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(_lit(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, list):
@@ -211,10 +214,10 @@ def _shuffled(rng: random.Random, items: list) -> list:
 
 
 def _some_asserts(rng: random.Random, asserts: list[str], low: int = 2, high: int = 4) -> list[str]:
-    """2-4 of the candidate asserts; the first one (which the scenario relies on) always stays."""
-    head, rest = asserts[0], asserts[1:]
-    k = min(len(rest), rng.randint(low, high) - 1)
-    return [head, *rng.sample(rest, k)] if rng.random() < 0.5 else _shuffled(rng, [head, *rng.sample(rest, k)])
+    """The first candidate assert (the one that trips over the bug) and 1-3 of the others after it,
+    in random order: the others may fail differently on the buggy program, so they never run first."""
+    k = min(len(asserts) - 1, rng.randint(low, high) - 1)
+    return [asserts[0], *rng.sample(asserts[1:], k)]
 
 
 # ------------------------------------------------------------------------------------- filler
@@ -251,50 +254,63 @@ def _program(rng: random.Random, e: _Edits, description: str, *, topic: str = "r
              imports: list[str] = (), consts: list[str] = (), defs: list[str] = (),
              tail: list[str] = (), guard: bool = True) -> tuple[str, str]:
     """Assemble a program (imports, constants, definitions, then the module-level tail ending in
-    asserts) with random valid filler, and render its buggy and fixed versions."""
+    asserts) with random valid filler, and render its buggy and fixed versions.
+
+    Filler is dropped step by step while the program is over MAX_LINES, and added while it is
+    under MIN_LINES."""
     doc = f'"""{description}"""' if rng.random() < 0.3 else None
     extra_imports = [rng.choice(_FILLER_IMPORTS)] if rng.random() < 0.25 else []
     extra_consts = [make(rng) for make in rng.sample(_FILLER_CONSTS, rng.choice((0, 0, 1, 1, 2)))]
+    spare_consts = [make(rng) for make in _FILLER_CONSTS[:2]]
     helpers = rng.sample(_FILLER_HELPERS, rng.choice((0, 0, 1, 1, 2)))
+    spare_helper = rng.choice([h for h in _FILLER_HELPERS if h not in helpers])
     comment = rng.choice(_FILLER_COMMENTS).format(topic=topic) if rng.random() < 0.35 else None
     guarded = guard and rng.random() < 0.3
     two_blank = rng.random() < 0.5
     all_imports = _shuffled(rng, [*imports, *extra_imports])
     all_imports.sort(key=lambda line: line.startswith("from "))
-    positions = [rng.randint(0, len(defs)) for _ in helpers]
+    positions = [rng.randint(0, len(defs)) for _ in range(len(helpers) + 1)]
     comment_at = rng.randrange(len(defs)) if defs else 0
-    const_order = rng.random()
+    consts_first = rng.random() < 0.5
 
-    for level in range(4):  # drop filler until the program fits in MAX_LINES
+    def compose(trim: int, pad: int) -> tuple[str, str]:
         blocks: list[str] = []
-        if doc and level < 3:
-            blocks.append(doc)
-        imps = all_imports if level < 3 else [i for i in all_imports if i not in extra_imports]
+        if (doc and trim < 3) or pad >= 1:
+            blocks.append(doc or f'"""{description}"""')
+        imps = all_imports if trim < 3 else [i for i in all_imports if i not in extra_imports]
         if imps:
             blocks.append("\n".join(imps))
-        cons = [*consts, *extra_consts] if const_order < 0.5 else [*extra_consts, *consts]
-        cons = cons if level < 3 else list(consts)
+        filler = (extra_consts if trim < 3 else []) + (spare_consts[: pad - 2] if pad >= 3 else [])
+        cons = [*consts, *filler] if consts_first else [*filler, *consts]
         if cons:
             blocks.append("\n".join(cons))
         body = list(defs)
-        if comment and defs and level < 3:
+        if comment and defs and trim < 3:
             body[comment_at] = comment + "\n" + body[comment_at]
-        if level < 2:
-            for pos, helper in sorted(zip(positions, helpers, strict=True), reverse=True):
-                body.insert(pos, helper)
+        extra = (helpers if trim < 2 else []) + ([spare_helper] if pad >= 2 else [])
+        for pos, helper in sorted(zip(positions, extra, strict=False), reverse=True):
+            body.insert(pos, helper)
         blocks += body
         if tail:
             if guarded:
                 blocks.append('if __name__ == "__main__":\n' + "\n".join("    " + t if t else t for t in tail))
             else:
                 blocks.append("\n".join(tail))
-        sep = "\n\n\n" if two_blank and level == 0 else "\n\n"
+        sep = "\n\n\n" if two_blank and trim == 0 else "\n\n"
         text = sep.join(blocks)
         # A block that is only a dropped line (an import the fix adds) leaves extra blank lines.
         buggy, fixed = (re.sub(f"\n{{{len(sep) + 1},}}", sep, e.render(text, fixed=f)).lstrip("\n")
                         for f in (False, True))
+        return buggy, fixed
+
+    for trim in range(4):
+        buggy, fixed = compose(trim, 0)
         if max(buggy.count("\n"), fixed.count("\n")) <= MAX_LINES:
             break
+    pad = 0
+    while min(buggy.count("\n"), fixed.count("\n")) < MIN_LINES and pad < 4:
+        pad += 1
+        buggy, fixed = compose(0, pad)
     return buggy, fixed
 
 
@@ -371,7 +387,7 @@ def _use_dumps(rng, d, q):
     for label in rng.sample(d.labels, 3):
         n = rng.randint(1, 500)
         asserts.append(f"assert {fn}({_lit(label)}, {n}) == {json.dumps({d.label: label, num: n}, sort_keys=True)!r}")
-    return code, asserts, f"serialises a {d.noun} to JSON"
+    return code, asserts, f"serialises {d.a} to JSON"
 
 
 def _use_loads(rng, d, q):
@@ -382,7 +398,7 @@ def _use_loads(rng, d, q):
     for label in rng.sample(d.labels, 3):
         n = rng.randint(1, 500)
         asserts.append(f"assert {fn}({json.dumps({d.label: label, num: n})!r}) == {n}")
-    return code, asserts, f"reads the {num} of a {d.noun} from a JSON payload"
+    return code, asserts, f"reads the {num} of {d.a} from a JSON payload"
 
 
 def _use_findall(rng, d, q):
@@ -393,7 +409,7 @@ def _use_findall(rng, d, q):
         a, b = rng.sample(d.labels, 2)
         x, y = rng.randint(1, 999), rng.randint(1, 999)
         asserts.append(f'assert {fn}("{a} {x} {b} {y}") == [{x}, {y}]')
-    return code, asserts, f"extracts the numbers from a {d.noun} log line"
+    return code, asserts, f"extracts the numbers from {d.a} log line"
 
 
 def _use_sub(rng, d, q):
@@ -404,7 +420,7 @@ def _use_sub(rng, d, q):
         words = rng.sample(d.labels, rng.randint(2, 3))
         spaced = "".join(w + " " * rng.randint(1, 3) for w in words)
         asserts.append(f'assert {fn}(" {spaced}") == "{" ".join(words)}"')
-    return code, asserts, f"collapses runs of spaces in a {d.noun} {d.label} list"
+    return code, asserts, f"collapses runs of spaces in {d.a} {d.label} list"
 
 
 def _use_counter(rng, d, q):
@@ -446,7 +462,7 @@ def _use_capwords(rng, d, q):
     for label in rng.sample(d.labels, 3):
         text = f"{label} {d.noun} {rng.choice(('report', 'summary', 'list', 'notes'))}"
         asserts.append(f'assert {fn}("{text}") == "{string.capwords(text)}"')
-    return code, asserts, f"formats a {d.noun} report title"
+    return code, asserts, f"formats {d.a} report title"
 
 
 def _use_dates(rng, d, q):
@@ -459,7 +475,7 @@ def _use_dates(rng, d, q):
         day, days = rng.randint(1, 28), rng.randint(1, 90)
         due = (datetime.date(year, month, day) + datetime.timedelta(days=days)).isoformat()
         asserts.append(f'assert {fn}({day}, {days}) == "{due}"')
-    return code, asserts, f"computes the due date of a {d.noun}"
+    return code, asserts, f"computes the due date of {d.a}"
 
 
 def _use_fraction(rng, d, q):
@@ -470,7 +486,7 @@ def _use_fraction(rng, d, q):
         whole = rng.randint(2, 60)
         part = rng.randint(1, whole)
         asserts.append(f'assert {fn}({part}, {whole}) == "{Fraction(part, whole)}"')
-    return code, asserts, f"expresses a {d.noun} share as a fraction"
+    return code, asserts, f"expresses {d.a} share as a fraction"
 
 
 def _use_nlargest(rng, d, q):
@@ -568,7 +584,7 @@ def _sc_name_typo(rng: random.Random) -> Scenario:
     buggy, fixed = _program(rng, e, desc, topic=d.plural, consts=[f"{const} = {k}"],
                             defs=_shuffled(rng, [helper_def, main_def]),
                             tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
-    return desc, buggy, fixed, SIG_NAME_HINT
+    return desc, buggy, fixed, SIG_NAME
 
 
 def _sc_defined_too_late(rng: random.Random) -> Scenario:
@@ -627,7 +643,7 @@ def _sc_unbound_local(rng: random.Random) -> Scenario:
         probes = [(rng.randint(0, lo - 1), names[2]), (rng.randint(hi, 120), names[0]),
                   (rng.randint(lo, hi - 1), names[1])]
         asserts = [f"assert {fn}({v}) == {_lit(n)}" for v, n in probes]
-        desc = f"Sorts a {d.noun} {num} into a band."
+        desc = f"Sorts {d.a} {num} into a band."
         buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
         return desc, buggy, fixed, SIG_UNBOUND
     acc = rng.choice(("total", "count", "best", "acc", "running"))
@@ -848,7 +864,7 @@ def _sc_int_not_callable(rng: random.Random) -> Scenario:
         cases = [(rng.randint(0, 50), rng.randint(0, 50)) for _ in range(3)]
         asserts = [f"assert {fn}({x}, {y}) == {k * (x + y)}" for x, y in cases]
         defs = [code]
-        desc = f"Combines the {a} and {b} of a {d.noun} into a score."
+        desc = f"Combines the {a} and {b} of {d.a} into a score."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=defs,
                             tail=_some_asserts(rng, asserts, 2, 3))
     return desc, buggy, fixed, SIG_NOT_CALLABLE
@@ -954,7 +970,7 @@ def _sc_list_method_typo(rng: random.Random) -> Scenario:
     desc = f"Lists the {d.label} of {d.plural} at or above a minimum {num}."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code],
                             tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
-    return desc, buggy, fixed, SIG_LIST_ATTR_HINT
+    return desc, buggy, fixed, SIG_LIST_ATTR
 
 
 def _sc_str_method_typo(rng: random.Random) -> Scenario:
@@ -982,7 +998,7 @@ def _sc_str_method_typo(rng: random.Random) -> Scenario:
                    f'assert {fn}({_lit(names)}, "") == {_lit(names)}']
         desc = f"Selects {d.noun} {d.label} names by a fixed part."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
-    return desc, buggy, fixed, SIG_STR_ATTR_HINT
+    return desc, buggy, fixed, SIG_STR_ATTR
 
 
 def _sc_attribute_typo(rng: random.Random) -> Scenario:
@@ -1009,7 +1025,7 @@ def _sc_attribute_typo(rng: random.Random) -> Scenario:
     desc = f"Reads the {num} of {d.plural} held in a small class."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports, defs=defs,
                             tail=[f"{data} = [{objs}]", *_some_asserts(rng, asserts, 2, 3)])
-    return desc, buggy, fixed, SIG_ATTR_HINT
+    return desc, buggy, fixed, SIG_ATTR
 
 
 def _sc_dict_literal_confusion(rng: random.Random) -> Scenario:
@@ -1225,11 +1241,11 @@ def _sc_inplace_result(rng: random.Random) -> Scenario:
                     lambda v: v[::-1]),
     }[kind]
     pick, what, calc = rng.choice((
-        ("[0]", "first", lambda v: v[0]), ("[-1]", "last", lambda v: v[-1]),
-        ("[:n]", "first n", None), ("[1:]", "all but the first", lambda v: v[1:]),
+        ("[0]", "the first", lambda v: v[0]), ("[-1]", "the last", lambda v: v[-1]),
+        ("[:n]", "the first n", None), ("[1:]", "all but the first", lambda v: v[1:]),
     ))
     take_n = pick == "[:n]"
-    fn = rng.choice((f"{num}_{kind}_{'top' if take_n else 'pick'}", f"pick_{num}", f"{d.noun}_{num}_{kind}"))
+    fn = rng.choice((f"top_{num}" if take_n else f"pick_{num}", f"{num}_" + {"sort": "sorted", "sort_desc": "ranked", "reverse": "reversed"}[kind], f"{d.noun}_{num}_{kind}"))
     params = "values, n" if take_n else "values"
     code = f"def {fn}({params}):\n    {out} = {e(bug, fix)}\n    return {out}{pick}"
     asserts = []
@@ -1240,7 +1256,8 @@ def _sc_inplace_result(rng: random.Random) -> Scenario:
             asserts.append(f"assert {fn}({vals}, {n}) == {order(vals)[:n]}")
         else:
             asserts.append(f"assert {fn}({vals}) == {calc(order(vals))}")
-    desc = f"Returns the {what} {num} values after ordering them ({kind.replace('_', ' ')})."
+    how = {"sort": "sorts", "sort_desc": "sorts (highest first)", "reverse": "reverses"}[kind]
+    desc = f"{how.capitalize()} {d.noun} {num} values and returns {what}."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
     return desc, buggy, fixed, SIG_NONE_SUBSCRIPT
 
@@ -1292,7 +1309,7 @@ def _sc_match_vs_search(rng: random.Random) -> Scenario:
         n = rng.randint(1, 9999)
         line = f"{rng.choice(d.labels)} {d.noun} {shape.format(n)} {rng.choice(('ok', 'late', 'done', 'open'))}"
         asserts.append(f'assert {fn}("{line}") == {n}')
-    desc = f"Extracts the number from a {d.noun} log line."
+    desc = f"Extracts the number from {d.a} log line."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=["import re"], consts=consts, defs=[code],
                             tail=_some_asserts(rng, asserts, 2, 3))
     return desc, buggy, fixed, SIG_NONE_ATTR
@@ -1317,8 +1334,8 @@ def _sc_forgot_return(rng: random.Random) -> Scenario:
     data = rng.choice((d.plural, "rows", f"{d.noun}_list"))
     real_joiner = joiner.replace("\\n", "\n")
     text = real_joiner.join(f"{lab}{sep}{v}" for lab, v in records)
-    asserts = [f"assert {report}({data}) == {text!r}", f'assert {report}([]) == ""',
-               f"assert {fmt}({data}[0]) == {f'{records[0][0]}{sep}{records[0][1]}'!r}"]
+    asserts = [f"assert {report}({data}) == {_lit(text)}", f'assert {report}([]) == ""',
+               f"assert {fmt}({data}[0]) == {_lit(f'{records[0][0]}{sep}{records[0][1]}')}"]
     desc = f"Builds a one-line report of {d.plural}."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=_shuffled(rng, [fmt_def, report_def]),
                             tail=[*_assign(data, _dict_items(d, num, records)), *_some_asserts(rng, asserts, 2, 3)])
@@ -1343,7 +1360,7 @@ def _sc_none_default_container(rng: random.Random) -> Scenario:
     else:
         asserts = [f'assert {fn}("{a}") == ["{a}"]', f'assert {fn}("{b}", ["{c}"]) == ["{c}", "{b}"]',
                    f'assert {fn}("{c}") == ["{c}"]']
-    desc = f"Adds a {d.noun} {d.label} to an optional collection."
+    desc = f"Adds {d.a} {d.label} to an optional collection."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
     return desc, buggy, fixed, SIG_NONE_ATTR
 
@@ -1371,7 +1388,7 @@ def _sc_find_returns_none(rng: random.Random) -> Scenario:
     asserts = [f'assert {getter}({data}, "{missing}") == 0', f'assert {getter}({data}, "{labels[0]}") == {values[0]}',
                f'assert {getter}({data}, "{labels[1]}") == {values[1]}', f'assert {getter}([], "{labels[0]}") == 0']
     objs = ", ".join(f'{d.cls}("{lab}", {v})' for lab, v in zip(labels[:2], values, strict=False))
-    desc = f"Looks up the {num} of a {d.noun} by {d.label}, 0 when unknown."
+    desc = f"Looks up the {num} of {d.a} by {d.label}, 0 when unknown."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, imports=imports,
                             defs=[cls, *_shuffled(rng, [finder_def, getter_def])],
                             tail=[f"{data} = [{objs}]", *_some_asserts(rng, asserts, 2, 4)])
@@ -1563,7 +1580,7 @@ def _sc_string_lookahead(rng: random.Random) -> Scenario:
         return sum((a == b) == same for a, b in zip(t, t[1:]))
 
     asserts = [f'assert {fn}("{w}") == {calc(w)}' for w in words] + [f'assert {fn}("") == 0']
-    desc = f"Counts {'doubled letters' if same else 'letter changes'} in a {d.noun} {d.label}."
+    desc = f"Counts {'doubled letters' if same else 'letter changes'} in {d.a} {d.label}."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
     return desc, buggy, fixed, SIG_STR_INDEX
 
@@ -1639,7 +1656,7 @@ def _sc_wrong_initial_value(rng: random.Random) -> Scenario:
     d = _domain(rng)
     num = rng.choice(d.nums)
     kind = rng.choice(("max", "min", "product"))
-    acc = rng.choice(("best", "acc", "result", "current"))
+    acc = rng.choice(("product", "acc", "result") if kind == "product" else ("best", "acc", "result", "current"))
     e = _Edits()
     if kind == "product":
         fn = rng.choice((f"{num}_product", "combined_factor", f"compound_{num}"))
@@ -1712,7 +1729,7 @@ def _sc_mutable_default(rng: random.Random) -> Scenario:
         asserts = [f'assert {fn}("{a}", {x}) == {{"{a}": {x}}}', f'assert {fn}("{b}", {y}) == {{"{b}": {y}}}',
                    f'assert {fn}("{c}", {x}, {{"{a}": {y}}}) == {{"{a}": {y}, "{c}": {x}}}']
     asserts = asserts[:2] + asserts[2:] * rng.randint(0, 1)
-    desc = f"Adds a {d.noun} entry to a fresh or given collection."
+    desc = f"Adds {d.a} entry to a fresh or given collection."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=asserts)
     return desc, buggy, fixed, SIG_ASSERT
 

@@ -1,0 +1,100 @@
+"""Core weights on a tiny model the tests build themselves: pretrain, load, generate, evaluate."""
+
+import json
+
+import pytest
+from conftest import needs_rustc
+
+from sleepy.model.generation import GenerationConfig, _cut, generate
+from sleepy.model.loader import ModelLoadError, load_model
+from sleepy.model.pretrain import Example, check_leakage, pretrain
+from sleepy.tasks.leakage import LeakageError
+from sleepy.tasks.packs import get_pack
+
+
+@pytest.fixture(scope="session")
+def micro(tmp_path_factory):
+    root = tmp_path_factory.mktemp("micro")
+    result = pretrain("micro", root / "model", root / "work", show_progress=False)
+    return root, result
+
+
+@needs_rustc
+def test_micro_pretrain_writes_a_standard_hf_folder(micro):
+    root, result = micro
+    model_dir = root / "model"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "training.json"):
+        assert (model_dir / name).is_file(), name
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    assert sum(p.numel() for p in model.parameters()) == result.parameters
+    assert tok("fn main() {}")["input_ids"][0] == tok.bos_token_id
+    card = json.loads((model_dir / "training.json").read_text())
+    assert card["known_families"]["rust"] and card["new_families"]["rust"]
+    assert set(card["known_families"]["rust"]).isdisjoint(card["new_families"]["rust"])
+    data = [json.loads(line) for line in (root / "work" / "data.jsonl").open()]
+    assert {d["family"] for d in data if d["pack"] == "rust"} == set(card["known_families"]["rust"])
+    assert result.steps > 0 and result.final_loss > 0
+
+
+@needs_rustc
+def test_pretrain_resumes_from_its_checkpoint(micro, tmp_path):
+    root, first = micro
+    work = tmp_path / "work"
+    import shutil
+    shutil.copytree(root / "work", work)
+    resumed = pretrain("micro", tmp_path / "model", work, show_progress=False)
+    assert resumed.steps == first.steps  # already finished: nothing left to do, same step count
+    assert resumed.tokens_seen == first.tokens_seen
+
+
+def test_leakage_guard_aborts_pretraining_data():
+    koan = get_pack("rust").frozen()[0]
+    clean = Example("### task rust\n", "@@ 1\n+ x\n", "gen-1", "rust", "borrow", "rust:E0382:x")
+    dirty = Example("### code\n" + koan.source.replace("    ", "  "), "@@ 1\n", "gen-2", "rust", "borrow", "k")
+    check_leakage([clean])
+    with pytest.raises(LeakageError, match=koan.id):
+        check_leakage([clean, dirty])
+
+
+@needs_rustc
+def test_batched_sampled_generation(micro):
+    root, _ = micro
+    lm = load_model(str(root / "model"))
+    prompts = ["### task rust\n### edit\n", "### task python\n### code\n1| x = 1\n### edit\n"]
+    cfg = GenerationConfig(max_new_tokens=8, n=3, temperature=1.0, seed=1, batch_size=4)
+    out = generate(lm, prompts, cfg)
+    assert [len(o) for o in out] == [3, 3]
+    assert all(0 <= c.output_tokens <= 8 and c.input_tokens > 0 for o in out for c in o)
+    greedy = GenerationConfig(max_new_tokens=8)
+    assert generate(lm, prompts, greedy)[0][0].text == generate(lm, prompts, greedy)[0][0].text
+
+
+def test_stop_sequences_cut_the_text():
+    assert _cut("@@ 1\n+ x\n### end\nmore", ("### end",)) == "@@ 1\n+ x\n"
+
+
+def test_missing_model_is_a_one_line_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="no such folder"):
+        load_model(str(tmp_path / "nope"))
+
+
+def test_hub_id_offline_is_a_one_line_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError) as info:
+        load_model("nobody-here/not-a-real-model-xyz")
+    assert "offline" in str(info.value) and "\n" not in str(info.value)
+
+
+@needs_rustc
+def test_eval_reports_every_frozen_task(micro):
+    from sleepy.loop.evaluate import evaluate
+    root, _ = micro
+    report = evaluate(load_model(str(root / "model")), "rust", holdout_per_family=1)
+    frozen = get_pack("rust").frozen()
+    assert len([r for r in report.rows if r.set == "frozen"]) == len(frozen)
+    assert len([r for r in report.rows if r.set == "holdout"]) == len(get_pack("rust").families)
+    assert all(r.known is not None for r in report.rows)
+    summary = {(row["set"], row["family"]) for row in report.table()}
+    assert ("frozen", "[known]") in summary and ("frozen", "[new]") in summary
