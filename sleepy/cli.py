@@ -215,5 +215,149 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
         console.print(f"per-task results written to {json_out}")
 
 
+def _open_memory(cfg: Settings, embed: bool = True):
+    from sleepy.memory.recall import Embedder, ExperienceMemory
+    from sleepy.memory.sqlite import SQLiteStore
+
+    try:
+        store = SQLiteStore(cfg.store_path)
+    except (ConfigError, OSError) as exc:
+        fail(f"cannot open the store: {exc}")
+    return store, ExperienceMemory(store, Embedder() if embed else None)
+
+
+@app.command()
+def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-n", help="Generated tasks to work.")]
+        = 50, seed: Annotated[int, typer.Option(help="Seed of the day's task stream.")] = 1,
+        tasks_dir: Annotated[Path | None, typer.Option("--tasks-dir", help="Work a folder of tasks in the pack "
+                                                                            "format instead.")] = None,
+        attempts: Annotated[int | None, typer.Option(help="Attempts per task (default 3).")] = None,
+        samples: Annotated[int | None, typer.Option(help="Samples per attempt (default 1).")] = None,
+        memory: Annotated[bool | None, typer.Option("--memory/--no-memory", help="Recall verified fixes.")] = None,
+        model: ModelOpt = None, workspace: WorkspaceOpt = None,
+        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
+    """Work a stream of tasks; log every attempt; remember every verified fix at once.
+
+    Rerunning the same command after an interruption continues where it stopped.
+
+    Example: sleepy day --pack rust --tasks 50 --seed 1
+    """
+    from sleepy.loop.day import day_tasks, run_day
+    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.model.loader import ModelLoadError, load_model
+
+    cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory)
+    try:
+        items = day_tasks(pack, tasks, seed, tasks_dir)
+        lm = load_model(cfg.model, cfg.device)
+    except (TaskFormatError, ValueError, ModelLoadError) as exc:
+        fail(str(exc))
+    store, mem = _open_memory(cfg, embed=cfg.memory)
+    ep_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
+                           max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
+    params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
+              "model": lm.name, "memory": cfg.memory}
+    done = {"n": 0, "passed": 0}
+    with Progress(TextColumn("day"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                  TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty()) as progress:
+        bar = progress.add_task("day", total=len(items), rate="")
+
+        def tick(ep) -> None:
+            done["n"] += 1
+            done["passed"] += ep.passed
+            progress.update(bar, advance=1, rate=f"pass {done['passed'] / done['n']:.0%}")
+
+        try:
+            summary = run_day(lm, store, mem, items, ep_cfg, params, on_done=tick)
+        except ToolchainMissing as exc:
+            fail(str(exc))
+    resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""
+    console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
+                  f"({summary.pass_rate:.0%}), {summary.attempts} attempts logged, {summary.fixes_written} fixes "
+                  f"remembered; store {cfg.store_path}")
+
+
+@app.command()
+def stats(by: Annotated[str, typer.Option(help="Group by family, signature or day.")] = "family",
+          since: Annotated[str | None, typer.Option(help="Only events at or after this ISO time.")] = None,
+          workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Pass rates of logged attempts and episodes.
+
+    Example: sleepy stats --by signature
+    """
+    store, _ = _open_memory(_settings(workspace), embed=False)
+    try:
+        rows = store.pass_rates(by, since)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"pass rate by {by}")
+    for col in (by, "episodes", "passed", "pass rate", "attempts"):
+        table.add_column(col, justify="left" if col == by else "right")
+    for r in rows:
+        table.add_row(str(r[by]), str(r["episodes"]), str(r["episodes_passed"]), f"{r['episode_pass_rate']:.0%}",
+                      str(r["attempts"]))
+    console.print(table)
+
+
+@app.command()
+def events(since: Annotated[str | None, typer.Option(help="Only events at or after this ISO time.")] = None,
+           run: Annotated[int | None, typer.Option(help="Only this run id.")] = None,
+           limit: Annotated[int | None, typer.Option(help="At most this many events.")] = None,
+           workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the wide events (one per attempt).
+
+    Example: sleepy events --since 2026-11-24 --json
+    """
+    store, _ = _open_memory(_settings(workspace), embed=False)
+    rows = list(store.events(since, run, limit))
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(rows)} events")
+    for col in ("id", "time", "task", "attempt", "before", "after", "passed"):
+        table.add_column(col)
+    for e in rows:
+        table.add_row(str(e["id"]), e["time"][:19], e["sleepy.task.id"], str(e["sleepy.attempt"]),
+                      str(e["sleepy.signature.before"]), str(e["sleepy.signature.after"]),
+                      "yes" if e["sleepy.verifier.passed"] else "no")
+    console.print(table)
+
+
+memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)
+app.add_typer(memory_app, name="memory")
+
+
+@memory_app.command("stats")
+def memory_stats(workspace: WorkspaceOpt = None) -> None:
+    """How many verified fixes memory holds.
+
+    Example: sleepy memory stats
+    """
+    store, _ = _open_memory(_settings(workspace), embed=False)
+    console.print(f"{store.count_fixes()} verified fixes in {store.path}")
+
+
+@memory_app.command("search")
+def memory_search(query: Annotated[str, typer.Argument(help="Error text and/or code to search for.")],
+                  k: Annotated[int, typer.Option("-k", help="How many results.")] = 5,
+                  workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Find remembered fixes similar to a piece of error text or code.
+
+    Example: sleepy memory search "borrow of moved value"
+    """
+    store, mem = _open_memory(_settings(workspace))
+    hits = [(store.fixes([i])[0], score) for i, score in mem.similar(query, k)]
+    if as_json:
+        print(json.dumps([{"id": f.id, "score": round(s, 4), "signature": f.signature, "task": f.task_id,
+                           "edit": f.edit} for f, s in hits], indent=2))
+        return
+    for f, s in hits:
+        console.print(f"[bold]#{f.id}[/] {s:.3f} {f.signature} ({f.task_id}, {f.provenance})", highlight=False)
+        console.print(f.edit, markup=False, highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

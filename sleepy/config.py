@@ -27,6 +27,10 @@ class Settings(BaseModel):
     prompt_budget: int = 900  # tokens
     max_new_tokens: int = 96
     batch_size: int = 16
+    store: str = ""  # "" = SQLite in the workspace; or sqlite:///path (postgresql://... comes later)
+    attempts: int = 3  # per task in a day
+    samples: int = 1  # per attempt
+    memory: bool = True
 
     @property
     def pretrain_dir(self) -> Path:
@@ -35,6 +39,14 @@ class Settings(BaseModel):
     @property
     def evals_dir(self) -> Path:
         return self.workspace / "evals"
+
+    @property
+    def store_path(self) -> Path:
+        if not self.store:
+            return self.workspace / "sleepy.db"
+        if self.store.startswith("sqlite:///"):
+            return Path(self.store.removeprefix("sqlite:///"))
+        raise ConfigError(f"unsupported store {self.store!r}: use sqlite:///PATH (PostgreSQL is not built yet)")
 
 
 def load_settings(workspace: Path | None = None, **overrides) -> Settings:

@@ -336,7 +336,7 @@ def _bf16_ok() -> bool:
     import torch
 
     try:
-        flags = open("/proc/cpuinfo").read()
+        flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags or torch.cuda.is_available()

@@ -10,6 +10,7 @@ tampering before anything runs: otherwise "delete the failing assert" would coun
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ class VerifyResult:
     duration_s: float = 0.0
     stage: str = "check"  # check | test | run | tamper
     output: str = ""
+    source_sha: str = ""  # sha256 of the program this verdict is about (memory checks it)
 
     @property
     def signature(self) -> str | None:
@@ -134,8 +136,11 @@ def verify(task: Task, candidate: str | None = None) -> VerifyResult:
     candidate = task.source if candidate is None else candidate
     tamper = _tampered(task, candidate)
     if tamper is not None:
-        return VerifyResult(False, [tamper], 0.0, "tamper")
-    return verify_rust(task, candidate) if task.pack == "rust" else verify_python(task, candidate)
+        result = VerifyResult(False, [tamper], 0.0, "tamper")
+    else:
+        result = verify_rust(task, candidate) if task.pack == "rust" else verify_python(task, candidate)
+    result.source_sha = hashlib.sha256(candidate.encode("utf-8")).hexdigest()
+    return result
 
 
 def verify_many(items: Iterable[tuple[Task, str | None]], jobs: int = 2) -> list[VerifyResult]:

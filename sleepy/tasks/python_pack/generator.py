@@ -618,7 +618,8 @@ def _sc_defined_too_late(rng: random.Random) -> Scenario:
         single = rng.randint(1, 99)
         tail = [*_assign(data, [str(v) for v in values]), e(call, None), "",
                 f"def {fn}(values):\n    return {expr}", "", e(None, call),
-                *_some_asserts(rng, [f"assert {result} == {calc(values)}", f"assert {fn}([{single}]) == {calc([single])}",
+                *_some_asserts(rng, [f"assert {result} == {calc(values)}",
+                                     f"assert {fn}([{single}]) == {calc([single])}",
                                      f"assert {fn}({data}[:2]) == {calc(values[:2])}"], 2, 3)]
         desc = f"Computes a statistic over {d.noun} {num} values at import time."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=defs, tail=tail, guard=False)
@@ -894,7 +895,7 @@ def _sc_int_not_iterable(rng: random.Random) -> Scenario:
         asserts = []
         for _ in range(3):
             vals = [rng.randint(1, 60) for _ in range(rng.randint(3, 7))]
-            asserts.append(f"assert {fn}({vals}) == {sum(b > a for a, b in zip(vals, vals[1:]))}")
+            asserts.append(f"assert {fn}({vals}) == {sum(b > a for a, b in zip(vals, vals[1:], strict=False))}")
         asserts.append(f"assert {fn}([{rng.randint(1, 9)}]) == 0")
         desc = f"Counts how often the {d.noun} {num} rises."
     buggy, fixed = _program(rng, e, desc, topic=d.plural, defs=[code], tail=_some_asserts(rng, asserts, 2, 3))
@@ -1099,7 +1100,8 @@ def _sc_dict_dot_access(rng: random.Random) -> Scenario:
     var = rng.choice(("row", "r", "rec"))
     if rng.random() < 0.5:
         fn = rng.choice((f"total_{num}", f"sum_{num}", f"{d.plural}_{num}"))
-        code = f"def {fn}({d.plural}):\n    return sum({e(f'{var}.{num}', f'{var}[{_lit(num)}]')} for {var} in {d.plural})"
+        field = e(f"{var}.{num}", f"{var}[{_lit(num)}]")
+        code = f"def {fn}({d.plural}):\n    return sum({field} for {var} in {d.plural})"
         asserts = [f"assert {fn}({data}) == {sum(v for _, v in records)}", f"assert {fn}([]) == 0",
                    f"assert {fn}({data}[:1]) == {records[0][1]}"]
     else:
@@ -1245,7 +1247,8 @@ def _sc_inplace_result(rng: random.Random) -> Scenario:
         ("[:n]", "the first n", None), ("[1:]", "all but the first", lambda v: v[1:]),
     ))
     take_n = pick == "[:n]"
-    fn = rng.choice((f"top_{num}" if take_n else f"pick_{num}", f"{num}_" + {"sort": "sorted", "sort_desc": "ranked", "reverse": "reversed"}[kind], f"{d.noun}_{num}_{kind}"))
+    verb = {"sort": "sorted", "sort_desc": "ranked", "reverse": "reversed"}[kind]
+    fn = rng.choice((f"top_{num}" if take_n else f"pick_{num}", f"{num}_{verb}", f"{d.noun}_{num}_{kind}"))
     params = "values, n" if take_n else "values"
     code = f"def {fn}({params}):\n    {out} = {e(bug, fix)}\n    return {out}{pick}"
     asserts = []
@@ -1373,7 +1376,8 @@ def _sc_find_returns_none(rng: random.Random) -> Scenario:
     getter = rng.choice((f"{num}_of", f"{num}_for", f"get_{num}"))
     explicit = rng.random() < 0.5
     finder_def = (f"def {finder}({d.plural}, {d.label}):\n    for x in {d.plural}:\n"
-                  f"        if x.{d.label} == {d.label}:\n            return x" + ("\n    return None" if explicit else ""))
+                  f"        if x.{d.label} == {d.label}:\n            return x")
+    finder_def += "\n    return None" if explicit else ""
     e = _Edits()
     call = f"{finder}({d.plural}, {d.label})"
     if rng.random() < 0.5:
@@ -1408,7 +1412,7 @@ def _sc_off_by_one(rng: random.Random) -> Scenario:
         code = (f"def {fn}(values):\n    return [values[i + 1] - values[i] for i in "
                 f"range({e('len(values)', 'len(values) - 1')})]")
         lists = [[rng.randint(1, 90) for _ in range(rng.randint(2, 6))] for _ in range(2)]
-        asserts = [f"assert {fn}({v}) == {[b - a for a, b in zip(v, v[1:])]}" for v in lists]
+        asserts = [f"assert {fn}({v}) == {[b - a for a, b in zip(v, v[1:], strict=False)]}" for v in lists]
         asserts.append(f"assert {fn}([{rng.randint(1, 9)}]) == []")
         desc = f"Lists the change between consecutive {d.noun} {num} values."
     elif style == "numbered":
@@ -1421,7 +1425,8 @@ def _sc_off_by_one(rng: random.Random) -> Scenario:
         desc = f"Numbers a list of {d.noun} {d.label}s from 1."
     else:
         fn = rng.choice((f"latest_{num}", f"last_{num}", f"current_{num}"))
-        code = f"def {fn}(history):\n    return {e('history[len(history)]', rng.choice(('history[-1]', 'history[len(history) - 1]')))}"
+        last = e("history[len(history)]", rng.choice(("history[-1]", "history[len(history) - 1]")))
+        code = f"def {fn}(history):\n    return {last}"
         lists = [[rng.randint(1, 90) for _ in range(rng.randint(1, 6))] for _ in range(3)]
         asserts = [f"assert {fn}({v}) == {v[-1]}" for v in lists]
         desc = f"Returns the latest {d.noun} {num} from a history list."
@@ -1577,7 +1582,7 @@ def _sc_string_lookahead(rng: random.Random) -> Scenario:
     words = rng.sample([*d.labels, "committee", "balloon", "coffee", "bookkeeper", "aardvark", "level"], 3)
 
     def calc(t: str) -> int:
-        return sum((a == b) == same for a, b in zip(t, t[1:]))
+        return sum((a == b) == same for a, b in zip(t, t[1:], strict=False))
 
     asserts = [f'assert {fn}("{w}") == {calc(w)}' for w in words] + [f'assert {fn}("") == 0']
     desc = f"Counts {'doubled letters' if same else 'letter changes'} in {d.a} {d.label}."
@@ -1633,7 +1638,8 @@ def _sc_wrong_comparison(rng: random.Random) -> Scenario:
     cond = f'{var}["{num}"] {e(bug_op, fix_op)} {limit}'
     if rng.random() < 0.5:
         fn = rng.choice((f"selected_{d.plural}", f"{d.label}s_to_flag", f"eligible_{d.label}s"))
-        code = f'def {fn}({d.plural}, {limit}={k}):\n{doc}    return [{var}["{d.label}"] for {var} in {d.plural} if {cond}]'
+        code = (f"def {fn}({d.plural}, {limit}={k}):\n{doc}"
+                f'    return [{var}["{d.label}"] for {var} in {d.plural} if {cond}]')
         expected = _lit([lab for lab, v in records if test(v, k)])
         empty = "[]"
     else:

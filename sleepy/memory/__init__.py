@@ -1,0 +1,1 @@
+"""External memory: the experience store, verified fixes, exact and similarity recall."""

