@@ -111,22 +111,26 @@ class ContextBuilder:
         tail = ("edit", 0, EDIT_HEADER)
 
         used = sum(self.count_tokens(t) for _, _, t in fixed) + self.count_tokens(tail[2])
+        optional.sort(key=lambda p: p[1])
+        costs = [self.count_tokens(t) for _, _, t in optional]
         n_lines = source.count("\n") + 1
-        code = None
-        for radius in ([None] if n_lines <= FULL_CODE_LINES else []) + [20, 10, 5, 2]:
-            text = f"### code\n{render_code(source, focus or [1], radius)}\n"
-            if radius is None or used + self.count_tokens(text) <= self.budget or radius == 2:
-                code = ("code", 2, text)
-                if used + self.count_tokens(text) <= self.budget:
+        radii: list[int | None] = ([None] if n_lines <= FULL_CODE_LINES else []) + [20, 10, 5, 2]
+        # Shed in the declared order: memories (lowest priority) first, then the previous attempt,
+        # and only then narrow the code.
+        choice = None
+        for radius in radii:
+            code_text = f"### code\n{render_code(source, focus or [1], radius)}\n"
+            code_cost = self.count_tokens(code_text)
+            for keep in range(len(optional), -1, -1):
+                if used + code_cost + sum(costs[:keep]) <= self.budget:
+                    choice = (code_text, keep)
                     break
-        assert code is not None
-        used += self.count_tokens(code[2])
-        included: dict[str, bool] = {}
-        for name, _prio, text in sorted(optional, key=lambda p: p[1]):
-            cost = self.count_tokens(text)
-            included[name] = used + cost <= self.budget
-            if included[name]:
-                used += cost
+            if choice:
+                break
+        if choice is None:
+            choice = (code_text, 0)
+        code = ("code", 2, choice[0])
+        included = {name: i < choice[1] for i, (name, _, _) in enumerate(optional)}
         order = [*fixed, code, *[o for o in optional if included[o[0]]], tail]
         memory_first = [p for p in order if p[0].startswith("memory")]
         body = [p for p in order if not p[0].startswith("memory") and p[0] != "edit"]
