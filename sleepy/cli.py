@@ -361,3 +361,5 @@ def memory_search(query: Annotated[str, typer.Argument(help="Error text and/or c
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -12,13 +12,6 @@ from sleepy.tasks.leakage import LeakageError
 from sleepy.tasks.packs import get_pack
 
 
-@pytest.fixture(scope="session")
-def micro(tmp_path_factory):
-    root = tmp_path_factory.mktemp("micro")
-    result = pretrain("micro", root / "model", root / "work", show_progress=False)
-    return root, result
-
-
 @needs_rustc
 def test_micro_pretrain_writes_a_standard_hf_folder(micro):
     root, result = micro

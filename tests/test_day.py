@@ -1,0 +1,78 @@
+"""The day loop on a real (micro) model: one event per attempt, complete events, crash safety."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from conftest import needs_rustc
+
+from sleepy.loop.day import day_tasks, run_day
+from sleepy.loop.episodes import EpisodeConfig
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.sqlite import SQLiteStore
+from sleepy.model.loader import load_model
+from sleepy.telemetry.events import REQUIRED_FIELDS
+
+
+@needs_rustc
+def test_day_logs_one_complete_event_per_attempt(micro, tmp_path):
+    root, _ = micro
+    store = SQLiteStore(tmp_path / "day.db")
+    lm = load_model(str(root / "model"))
+    tasks = day_tasks("rust", 4, seed=2)
+    cfg = EpisodeConfig(attempts=2, samples=2, batch_size=4, max_new_tokens=16)
+    summary = run_day(lm, store, ExperienceMemory(store), tasks, cfg, {"test": 1})
+    events = list(store.events())
+    first = [e for e in events if e["sleepy.attempt"] == 1]
+    solved_first = {e["sleepy.task.id"] for e in first if e["sleepy.verifier.passed"]}
+    assert len(first) == 4 * 2  # 4 tasks x 2 samples
+    assert len(events) - len(first) == 2 * (4 - len(solved_first))
+    assert len(events) == summary.attempts
+    for e in events:
+        missing = [f for f in REQUIRED_FIELDS if f not in e]
+        assert missing == [], missing
+        assert e["gen_ai.usage.input_tokens"] > 0 and e["sleepy.context.tokens"] > 0
+        assert {p["name"] for p in e["sleepy.context.parts"]} >= {"instruction", "error", "code", "edit"}
+        assert e["sleepy.signature.before"].startswith("rust:")
+    retries = [e for e in events if e["sleepy.attempt"] == 2]
+    assert all(any(p["name"] == "previous" for p in e["sleepy.context.parts"]) for e in retries)
+    rates = store.pass_rates("family")
+    assert sum(r["episodes"] for r in rates) == 4
+
+
+@needs_rustc
+def test_kill_9_mid_day_loses_nothing_and_a_rerun_continues(micro, tmp_path):
+    root, _ = micro
+    ws = tmp_path / "ws"
+    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "--tasks", "16", "--seed", "4",
+           "--attempts", "1", "--model", str(root / "model"), "--no-memory", "-w", str(ws)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    db = ws / "sleepy.db"
+    deadline = time.time() + 120
+    committed = 0
+    while time.time() < deadline and committed < 3:
+        time.sleep(0.2)
+        if db.exists():
+            try:
+                committed = sqlite3.connect(db).execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+            except sqlite3.OperationalError:
+                committed = 0
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert committed >= 3, "the day did not start writing events"
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    after_kill = con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+    finished = con.execute("SELECT COUNT(*) FROM episodes WHERE finished_at IS NOT NULL").fetchone()[0]
+    assert after_kill >= committed and finished < 16
+    con.close()
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "resumed run 1" in rerun.stdout
+    con = sqlite3.connect(db)
+    done = dict(con.execute("SELECT task_id, COUNT(*) FROM episodes WHERE finished_at IS NOT NULL GROUP BY task_id"))
+    assert len(done) == 16 and set(done.values()) == {1}  # every task finished exactly once
+    assert con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] >= after_kill
