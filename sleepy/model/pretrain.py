@@ -26,6 +26,15 @@ from pathlib import Path
 
 from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.model.tiny import Architecture, build_model, build_tokenizer
+from sleepy.model.training import (
+    atomic_save,
+    bf16_ok,
+    collate,
+    encode,
+    evaluate_loss,
+    length_batches,
+    weighted_loss,
+)
 from sleepy.tasks.edit import END, diff_to_edit
 from sleepy.tasks.leakage import LeakageGuard
 from sleepy.tasks.packs import PACKS, get_pack
@@ -153,67 +162,6 @@ def check_leakage(examples: list[Example]) -> None:
 # --------------------------------------------------------------------------- training
 
 
-def _encode(tokenizer, examples: list[Example], max_len: int, prompt_weight: float):
-    rows = []
-    for e in examples:
-        p = tokenizer(e.prompt)["input_ids"]
-        c = tokenizer(e.completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        ids = p + c
-        if len(ids) > max_len:
-            continue
-        rows.append((ids, [prompt_weight] * (len(p) - 1) + [1.0] * len(c)))
-    return rows
-
-
-def _batches(rows, batch_tokens: int, seed: int) -> list[list[int]]:
-    """Indices grouped by similar length so padding stays small; order seeded and reproducible."""
-    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
-    batches, current, longest = [], [], 0
-    for i in order:
-        longest_if = max(longest, len(rows[i][0]))
-        if current and longest_if * (len(current) + 1) > batch_tokens:
-            batches.append(current)
-            current, longest_if = [], len(rows[i][0])
-        current.append(i)
-        longest = longest_if
-    if current:
-        batches.append(current)
-    random.Random(seed).shuffle(batches)
-    return batches
-
-
-def _collate(rows, idx, pad_id):
-    import torch
-
-    width = max(len(rows[i][0]) for i in idx)
-    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-    weights = torch.zeros((len(idx), width - 1), dtype=torch.float32)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for r, i in enumerate(idx):
-        seq, w = rows[i]
-        ids[r, :len(seq)] = torch.tensor(seq)
-        mask[r, :len(seq)] = 1
-        weights[r, :len(w)] = torch.tensor(w)
-    return ids, mask, weights
-
-
-def _loss(model, ids, mask, weights):
-    import torch.nn.functional as F
-
-    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
-    ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), ids[:, 1:].reshape(-1), reduction="none")
-    ce = ce.view_as(weights)
-    return (ce * weights).sum() / weights.sum().clamp(min=1e-6)
-
-
-def _atomic_save(obj, path: Path) -> None:
-    import torch
-
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, show_progress: bool = True,
              max_steps: int | None = None) -> PretrainResult:
     """Build data, train, and write a standard HF model folder to ``out_dir``; resumes from ``work_dir``."""
@@ -259,9 +207,9 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             tokenizer = build_tokenizer((e.prompt + e.completion for e in examples), preset.arch.vocab_size)
             tokenizer.save_pretrained(tok_dir)
 
-        rows = _encode(tokenizer, examples, preset.arch.max_positions, preset.prompt_weight)
-        val_rows = _encode(tokenizer, validation, preset.arch.max_positions, preset.prompt_weight)
-        epoch_batches = [_batches(rows, preset.batch_tokens, preset.seed + e)
+        rows = encode(tokenizer, examples, preset.arch.max_positions, preset.prompt_weight)
+        val_rows = encode(tokenizer, validation, preset.arch.max_positions, preset.prompt_weight)
+        epoch_batches = [length_batches(rows, preset.batch_tokens, preset.seed + e)
                          for e in range(math.ceil(preset.epochs))]
         per_epoch = len(epoch_batches[0])
         schedule = [b for e in epoch_batches for b in e][: max(1, int(per_epoch * preset.epochs))]
@@ -288,7 +236,7 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             torch.set_rng_state(state["torch_rng"])
 
         def checkpoint() -> None:
-            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+            atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                           "tokens_seen": tokens_seen, "seconds": seconds_before + time.time() - began,
                           "history": history, "torch_rng": torch.get_rng_state()}, ckpt_path)
 
@@ -298,11 +246,11 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
         window_tokens, window_start, loss_ema = 0, time.time(), None
         model.train()
         while step < total_steps:
-            ids, mask, weights = _collate(rows, schedule[step], tokenizer.pad_token_id)
+            ids, mask, weights = collate(rows, schedule[step], tokenizer.pad_token_id)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16_ok()):
-                loss = _loss(model, ids, mask, weights)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_ok()):
+                loss = weighted_loss(model, ids, mask, weights)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -329,33 +277,6 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
                             round(val, 4), len(rows), history)
     save_model(model, tokenizer, out_dir, preset, result)
     return result
-
-
-def _bf16_ok() -> bool:
-    """bf16 autocast on CPUs with native bf16 (1.6x faster here); float32 elsewhere."""
-    import torch
-
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags or torch.cuda.is_available()
-
-
-def evaluate_loss(model, rows, pad_id: int) -> float:
-    import torch
-
-    if not rows:
-        return float("nan")
-    model.eval()
-    total, weight = 0.0, 0.0
-    with torch.no_grad():
-        for start in range(0, len(rows), 8):
-            idx = list(range(start, min(start + 8, len(rows))))
-            ids, mask, w = _collate(rows, idx, pad_id)
-            total += _loss(model, ids, mask, w).item() * w.sum().item()
-            weight += w.sum().item()
-    return total / max(weight, 1e-6)
 
 
 def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: PretrainResult) -> None:
