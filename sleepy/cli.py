@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.config import ConfigError, Settings, load_settings
 from sleepy.tasks.check import CheckOutcome, check_tasks
 from sleepy.tasks.packs import get_pack
@@ -200,7 +201,7 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     try:
         get_pack(pack)
         lm = load_model(cfg.model, cfg.device)
-        report = evaluate(lm, pack, release, holdout, seed, samples, temperature, jobs, cfg.batch_size)
+        report = evaluate(RoutedModel(lm, None), pack, holdout, seed, samples, temperature, jobs, cfg.batch_size)
     except (ModelLoadError, ToolchainMissing, ValueError) as exc:
         fail(str(exc))
     table = Table(title=f"{pack} eval: release {release}, model {lm.name}, seed {seed}, {samples} sample(s), "
@@ -268,7 +269,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
             progress.update(bar, advance=1, rate=f"pass {done['passed'] / done['n']:.0%}")
 
         try:
-            summary = run_day(lm, store, mem, items, ep_cfg, params, on_done=tick)
+            summary = run_day(RoutedModel(lm, None), store, mem, items, ep_cfg, params, on_done=tick)
         except ToolchainMissing as exc:
             fail(str(exc))
     resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""

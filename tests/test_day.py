@@ -9,6 +9,7 @@ import time
 
 from conftest import needs_rustc
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
 from sleepy.memory.recall import ExperienceMemory
@@ -24,7 +25,7 @@ def test_day_logs_one_complete_event_per_attempt(micro, tmp_path):
     lm = load_model(str(root / "model"))
     tasks = day_tasks("rust", 4, seed=2)
     cfg = EpisodeConfig(attempts=2, samples=2, batch_size=4, max_new_tokens=16)
-    summary = run_day(lm, store, ExperienceMemory(store), tasks, cfg, {"test": 1})
+    summary = run_day(RoutedModel(lm, None), store, ExperienceMemory(store), tasks, cfg, {"test": 1})
     events = list(store.events())
     first = [e for e in events if e["sleepy.attempt"] == 1]
     solved_first = {e["sleepy.task.id"] for e in first if e["sleepy.verifier.passed"]}

@@ -5,6 +5,7 @@ import json
 import pytest
 from conftest import needs_rustc
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.model.generation import GenerationConfig, _cut, generate
 from sleepy.model.loader import ModelLoadError, load_model
 from sleepy.model.pretrain import Example, check_leakage, pretrain
@@ -84,7 +85,7 @@ def test_hub_id_offline_is_a_one_line_error(monkeypatch):
 def test_eval_reports_every_frozen_task(micro):
     from sleepy.loop.evaluate import evaluate
     root, _ = micro
-    report = evaluate(load_model(str(root / "model")), "rust", holdout_per_family=1)
+    report = evaluate(RoutedModel(load_model(str(root / "model")), None), "rust", holdout_per_family=1)
     frozen = get_pack("rust").frozen()
     assert len([r for r in report.rows if r.set == "frozen"]) == len(frozen)
     assert len([r for r in report.rows if r.set == "holdout"]) == len(get_pack("rust").families)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.model.generation import Completion, GenerationConfig, generate
-from sleepy.model.loader import LoadedModel
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
@@ -60,6 +60,7 @@ class StepResult:
     prompt_parts: list
     samples: list[Sample]
     generate_seconds: float
+    skill: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -75,14 +76,21 @@ def diagnose(tasks: list[Task], jobs: int = 2) -> list[VerifyResult]:
     return verify_many([(t, None) for t in tasks], jobs=jobs)
 
 
-def attempt(lm: LoadedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
+def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
             budget: int = PROMPT_BUDGET) -> list[StepResult]:
+    """One attempt for every item of ``work``: each task goes to the skill its signature routes to."""
     gen = gen or GenerationConfig()
-    builder = ContextBuilder(lm.count_tokens, budget=budget)
+    builder = ContextBuilder(model.lm.count_tokens, budget=budget)
     prompts = [builder.build(w.task.pack, w.source, w.diagnostic, w.memories, w.previous_edit,
                              w.previous_error) for w in work]
+    skills = [model.skill_for(w.diagnostic.key if w.diagnostic else None) for w in work]
+    completions: list = [None] * len(work)
     began = time.perf_counter()
-    completions = generate(lm, [p.text for p in prompts], gen)
+    for skill in dict.fromkeys(skills):
+        idx = [i for i, s in enumerate(skills) if s == skill]
+        with model.using(skill):
+            for i, comps in zip(idx, generate(model.lm, [prompts[i].text for i in idx], gen), strict=True):
+                completions[i] = comps
     gen_seconds = (time.perf_counter() - began) / max(1, len(work))
     samples: list[list[Sample]] = []
     to_verify: list[tuple[Task, str]] = []
@@ -102,5 +110,5 @@ def attempt(lm: LoadedModel, work: list[Work], gen: GenerationConfig | None = No
             if s.candidate is not None:
                 s.result = next(results)
                 s.verify_seconds = s.result.duration_s
-    return [StepResult(w, p.text, p.parts, row, gen_seconds)
-            for w, p, row in zip(work, prompts, samples, strict=True)]
+    return [StepResult(w, p.text, p.parts, row, gen_seconds, skill)
+            for w, p, row, skill in zip(work, prompts, samples, skills, strict=True)]

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.agent import StepResult
 from sleepy.loop.episodes import Episode, EpisodeConfig, Recorder, run_episodes
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.memory.repository import Repository
-from sleepy.model.loader import LoadedModel
 from sleepy.tasks.packs import day_seed_ok, get_pack
 from sleepy.tasks.task import Task, load_tasks
 from sleepy.telemetry.events import EventContext, attempt_event
@@ -77,14 +77,15 @@ class DayRecorder(Recorder):
         self.store.finish_episode(episode_id, ep.passed, ep.attempts, fix)
 
 
-def run_day(lm: LoadedModel, store: Repository, memory: ExperienceMemory, tasks: list[Task], cfg: EpisodeConfig,
-            params: dict, release: str = "base", on_done: Callable[[Episode], None] | None = None) -> DaySummary:
+def run_day(model: RoutedModel, store: Repository, memory: ExperienceMemory, tasks: list[Task], cfg: EpisodeConfig,
+            params: dict, on_done: Callable[[Episode], None] | None = None) -> DaySummary:
+    release = model.name
     run = store.start_run("day", {**params, "release": release, "episode": asdict(cfg)})
     finished = store.completed_tasks(run.id)
     pending = [t for t in tasks if t.id not in finished]
-    ctx = EventContext(run.id, "day", lm.name, release, None, cfg.temperature, cfg.max_new_tokens)
+    ctx = EventContext(run.id, "day", model.lm.name, release, cfg.temperature, cfg.max_new_tokens)
     recorder = DayRecorder(store, memory, ctx)
-    episodes = run_episodes(lm, pending, cfg, memory, recorder, on_done)
+    episodes = run_episodes(model, pending, cfg, memory, recorder, on_done)
     passed = sum(finished.values()) + sum(ep.passed for ep in episodes)
     summary = DaySummary(run.id, run.resumed, len(tasks), len(finished), passed, recorder.attempts,
                          recorder.fixes_written)

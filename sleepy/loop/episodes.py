@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.agent import Sample, StepResult, Work, attempt, diagnose
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.model.generation import GenerationConfig
-from sleepy.model.loader import LoadedModel
 from sleepy.tasks.task import Task
 
 
@@ -54,7 +54,7 @@ class Recorder:
     def on_finish(self, episode: Episode) -> None: ...
 
 
-def run_episodes(lm: LoadedModel, tasks: list[Task], cfg: EpisodeConfig, memory: ExperienceMemory | None,
+def run_episodes(model: RoutedModel, tasks: list[Task], cfg: EpisodeConfig, memory: ExperienceMemory | None,
                  recorder: Recorder | None = None, on_done: Callable[[Episode], None] | None = None) -> list[Episode]:
     recorder = recorder or Recorder()
     episodes: list[Episode] = []
@@ -83,7 +83,7 @@ def run_episodes(lm: LoadedModel, tasks: list[Task], cfg: EpisodeConfig, memory:
             gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,
                                    temperature=cfg.temperature if k == 1 else cfg.retry_temperature,
                                    seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples))
-            steps = attempt(lm, [w for _, w in live], gen, cfg.jobs, cfg.budget)
+            steps = attempt(model, [w for _, w in live], gen, cfg.jobs, cfg.budget)
             still: list[tuple[Episode, Work]] = []
             for (ep, w), step, found in zip(live, steps, recalled, strict=True):
                 ep.attempts = k

@@ -12,9 +12,9 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.agent import Work, attempt, diagnose
 from sleepy.model.generation import GenerationConfig
-from sleepy.model.loader import LoadedModel
 from sleepy.tasks.packs import get_pack
 
 
@@ -63,30 +63,30 @@ class EvalReport:
         tmp.replace(path)
 
 
-def known_families(lm: LoadedModel, pack: str) -> tuple[str, ...] | None:
+def known_families(model_path: str, pack: str) -> tuple[str, ...] | None:
     """The families the model was pretrained on, from its card (None for models without one)."""
-    card = Path(lm.path) / "training.json"
+    card = Path(model_path) / "training.json"
     if not card.is_file():
         return None
     return tuple(json.loads(card.read_text()).get("known_families", {}).get(pack, ())) or None
 
 
-def evaluate(lm: LoadedModel, pack_name: str, release: str = "base", holdout_per_family: int = 0,
+def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
              seed: int = 0, samples: int = 1, temperature: float = 0.0, jobs: int = 2,
              batch_size: int = 16) -> EvalReport:
     pack = get_pack(pack_name)
     tasks = pack.frozen() + (pack.holdout(holdout_per_family) if holdout_per_family else [])
-    known = known_families(lm, pack_name)
+    known = known_families(model.lm.path, pack_name)
     began = time.perf_counter()
     starts = diagnose(tasks, jobs)
     work = [Work(t, t.source, r.primary) for t, r in zip(tasks, starts, strict=True)]
     gen = GenerationConfig(temperature=temperature, n=samples, seed=seed, batch_size=batch_size)
     steps = []
     for i in range(0, len(work), batch_size):
-        steps += attempt(lm, work[i:i + batch_size], gen, jobs)
+        steps += attempt(model, work[i:i + batch_size], gen, jobs)
     rows = [EvalRow(task_id=s.work.task.id, set="frozen" if s.work.task.origin == "frozen" else "holdout",
                     family=s.work.task.family, known=(s.work.task.family in known) if known else None,
                     signature=s.work.diagnostic.key if s.work.diagnostic else None, passed=s.passed,
                     signature_after=s.best.signature_after, edit=s.best.completion.text)
             for s in steps]
-    return EvalReport(release, pack_name, lm.name, seed, samples, round(time.perf_counter() - began, 2), rows)
+    return EvalReport(model.name, pack_name, model.lm.name, seed, samples, round(time.perf_counter() - began, 2), rows)

@@ -66,12 +66,18 @@ def model_hash(path: str) -> str:
     return h.hexdigest()[:16]
 
 
-def load_model(model_ref: str | None = None, device: str = "auto") -> LoadedModel:
-    return _load(resolve(model_ref), device)
+def load_model(model_ref: str | None = None, device: str = "auto", fresh: bool = False) -> LoadedModel:
+    """Load (cached per path and device); ``fresh`` gives a private copy that adapters may modify."""
+    path = resolve(model_ref)
+    return _load_uncached(path, device) if fresh else _load(path, device)
 
 
 @cache
 def _load(path: str, device: str) -> LoadedModel:
+    return _load_uncached(path, device)
+
+
+def _load_uncached(path: str, device: str) -> LoadedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging

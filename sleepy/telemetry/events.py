@@ -30,7 +30,6 @@ class EventContext:
     run_kind: str  # day | eval
     model: str
     release: str = "base"
-    skill: str | None = None
     temperature: float = 0.0
     max_tokens: int = 96
 
@@ -62,7 +61,7 @@ def attempt_event(ctx: EventContext, episode_id: int, attempt: int, sample_index
         "sleepy.signature.before": step.work.diagnostic.key if step.work.diagnostic else None,
         "sleepy.signature.after": sample.signature_after,
         "sleepy.release": ctx.release,
-        "sleepy.skill": ctx.skill,
+        "sleepy.skill": step.skill,
         "sleepy.context.parts": [{"name": p.name, "tokens": p.tokens, "included": p.included,
                                   "priority": p.priority} for p in step.prompt_parts],
         "sleepy.context.tokens": sum(p.tokens for p in step.prompt_parts if p.included),

@@ -1,0 +1,1 @@
+"""Adapters: LoRA and shared-subspace skills, per-signature routing, the release registry."""

@@ -1,0 +1,173 @@
+"""LoRA skills with PEFT on the frozen base: training, and loading a release's skills for routing.
+
+One skill per failure cluster. Training uses the same prompt code and the same weighted loss as
+pretraining (completion tokens only). A skill is saved in standard PEFT format
+(``adapter_config.json`` + ``adapter_model.safetensors``), so vLLM and ``PeftModel`` load it as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sleepy.adapters.registry import Release
+from sleepy.model.loader import LoadedModel, load_model
+from sleepy.model.training import bf16_ok, collate, encode, length_batches, weighted_loss
+
+DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass
+class LoraParams:
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: tuple[str, ...] = DEFAULT_TARGETS
+    lr: float = 2e-3
+    steps: int = 80
+    batch_tokens: int = 8192
+    seed: int = 0
+
+
+@dataclass
+class TrainExample:
+    prompt: str
+    completion: str
+    source: str  # agent | teacher | human | reference | replay
+    task_id: str = ""
+    signature: str = ""
+
+
+@dataclass
+class SkillTraining:
+    trainable_parameters: int
+    examples: int
+    data_sha256: str
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    params: dict = field(default_factory=dict)
+    counts_by_source: dict = field(default_factory=dict)
+
+
+def data_hash(examples: list[TrainExample]) -> str:
+    h = hashlib.sha256()
+    for e in examples:
+        h.update(e.prompt.encode())
+        h.update(b"\0")
+        h.update(e.completion.encode())
+    return h.hexdigest()
+
+
+def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams, out_dir: Path,
+               on_step: Callable[[int, int, float], None] | None = None) -> SkillTraining:
+    """Train one LoRA adapter on ``examples`` and save it (PEFT format) in ``out_dir``."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(params.seed)
+    lm = load_model(base_path, fresh=True)
+    model = get_peft_model(lm.model, LoraConfig(r=params.rank, lora_alpha=params.alpha,
+                                                lora_dropout=params.dropout,
+                                                target_modules=list(params.target_modules), bias="none"))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    n_trainable = sum(p.numel() for p in trainable)
+    rows = encode(lm.tokenizer, examples, 1024, prompt_weight=0.0)
+    if not rows:
+        raise ValueError("no usable training examples for this skill")
+    opt = torch.optim.AdamW(trainable, lr=params.lr, weight_decay=0.0)
+    losses: list[float] = []
+    began = time.time()
+    model.train()
+    step, epoch = 0, 0
+    while step < params.steps:
+        for idx in length_batches(rows, params.batch_tokens, params.seed + epoch):
+            if step >= params.steps:
+                break
+            ids, mask, weights = collate(rows, idx, lm.tokenizer.pad_token_id)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_ok() and lm.device == "cpu"):
+                loss = weighted_loss(model, ids.to(lm.device), mask.to(lm.device), weights.to(lm.device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            opt.step()
+            losses.append(round(loss.item(), 4))
+            step += 1
+            if on_step:
+                on_step(step, params.steps, loss.item())
+        epoch += 1
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    counts: dict[str, int] = {}
+    for e in examples:
+        counts[e.source] = counts.get(e.source, 0) + 1
+    training = SkillTraining(n_trainable, len(rows), data_hash(examples), losses, round(time.time() - began, 2),
+                             {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()}, counts)
+    (out_dir / "training.json").write_text(json.dumps(asdict(training), indent=2))
+    with (out_dir / "data.jsonl").open("w") as fh:
+        for e in examples:
+            fh.write(json.dumps(asdict(e)) + "\n")
+    return training
+
+
+def load_examples(skill_dir: Path) -> list[TrainExample]:
+    path = skill_dir / "data.jsonl"
+    return [TrainExample(**json.loads(line)) for line in path.open()] if path.is_file() else []
+
+
+class RoutedModel:
+    """A base model with a release's skills attached; routes each task to one skill (never averaged)."""
+
+    def __init__(self, lm: LoadedModel, release: Release | None) -> None:
+        self.lm = lm
+        self.release = release
+        self.router = dict(release.router) if release else {}
+        self._peft = None
+        if release and release.skills:
+            from peft import PeftModel
+
+            first, *rest = release.skills
+            self._peft = PeftModel.from_pretrained(lm.model, str(release.folder / first.path),
+                                                   adapter_name=first.name)
+            for s in rest:
+                self._peft.load_adapter(str(release.folder / s.path), adapter_name=s.name)
+            self._peft.eval()
+            lm.model = self._peft
+
+    @property
+    def name(self) -> str:
+        return self.release.id if self.release else "base"
+
+    def skill_for(self, signature: str | None) -> str | None:
+        return self.router.get(signature) if signature else None
+
+    @contextmanager
+    def using(self, skill: str | None):
+        """Generate with one skill's adapter, or with the base weights when ``skill`` is None."""
+        if self._peft is None or skill is None:
+            if self._peft is None:
+                yield
+            else:
+                with self._peft.disable_adapter():
+                    yield
+            return
+        self._peft.set_adapter(skill)
+        yield
+
+
+def load_release_model(release: Release | None, model_ref: str | None = None, device: str = "auto") -> RoutedModel:
+    base = release.base_model if release else model_ref
+    return RoutedModel(load_model(base, device, fresh=release is not None), release)
+
+
+def sample_replay(examples: list[TrainExample], k: int, seed: int) -> list[TrainExample]:
+    if k <= 0 or not examples:
+        return []
+    rng = random.Random(seed)
+    picked = rng.sample(examples, min(k, len(examples)))
+    return [TrainExample(e.prompt, e.completion, "replay", e.task_id, e.signature) for e in picked]
