@@ -169,6 +169,14 @@ class Registry:
         _atomic_write(self.root / "aliases.json", json.dumps(aliases, indent=2, sort_keys=True))
         return entry
 
+    def record_gate(self, release: str, why: str, metrics: dict | None = None) -> dict:
+        """Record a gate refusal: production stays where it is, and the reason is kept."""
+        entry = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "who": _who(), "release": release,
+                 "promoted": False, "why": why, "metrics": metrics or {}}
+        with (self.root / "gate.jsonl").open("a") as fh:
+            fh.write(json.dumps(entry) + "\n")
+        return entry
+
     def promote(self, release: str, why: str, metrics: dict | None = None) -> dict:
         return self.move("production", release, why, metrics)
 

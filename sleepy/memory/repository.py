@@ -114,4 +114,18 @@ class Repository(ABC):
         """Pass rate of attempts and episodes grouped by ``family``, ``signature`` or ``day``."""
 
     @abstractmethod
+    def failed_episodes(self, since: str | None) -> list[tuple[str, str]]:
+        """(task id, starting signature) of every finished, failed episode since ``since``."""
+
+    @abstractmethod
+    def task_rows(self, ids: list[str]) -> list[dict]: ...
+
+    @abstractmethod
+    def fixes_for(self, signature: str, limit: int = 1000) -> list[FixRecord]: ...
+
+    @abstractmethod
+    def last_finished(self, kind: str) -> str | None:
+        """When the last run of ``kind`` finished (ISO time), or None."""
+
+    @abstractmethod
     def close(self) -> None: ...

@@ -201,6 +201,32 @@ class SQLiteStore(Repository):
         return [{by: k, "attempts": n, "attempts_passed": p or 0, "episodes": e, "episodes_passed": ep,
                  "episode_pass_rate": round(ep / e, 4) if e else 0.0} for k, n, p, e, ep in rows]
 
+    def failed_episodes(self, since: str | None) -> list[tuple[str, str]]:
+        sql = ("SELECT e.task_id, (SELECT a.signature_before FROM attempts a WHERE a.episode_id = e.id "
+               "ORDER BY a.id LIMIT 1) FROM episodes e WHERE e.passed = 0 AND e.finished_at IS NOT NULL")
+        args: tuple = ()
+        if since:
+            sql += " AND e.finished_at >= ?"
+            args = (since,)
+        return [(t, s) for t, s in self.db.execute(sql + " ORDER BY e.id", args) if s]
+
+    def task_rows(self, ids: list[str]) -> list[dict]:
+        if not ids:
+            return []
+        cols = ("id", "pack", "family", "origin", "signature", "source")
+        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM tasks WHERE id IN ({', '.join('?' * len(ids))})",
+                               tuple(ids))
+        found = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
+        return [found[i] for i in ids if i in found]
+
+    def fixes_for(self, signature: str, limit: int = 1000) -> list[FixRecord]:
+        return self._fix_rows("SELECT {cols} FROM fixes WHERE signature = ? ORDER BY id DESC LIMIT ?",
+                              (signature, limit))
+
+    def last_finished(self, kind: str) -> str | None:
+        row = self.db.execute("SELECT MAX(finished_at) FROM runs WHERE kind = ?", (kind,)).fetchone()
+        return row[0] if row else None
+
     def close(self) -> None:
         self.db.close()
 

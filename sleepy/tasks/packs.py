@@ -64,3 +64,18 @@ def get_pack(name: str) -> Pack:
 
 def day_seed_ok(seed: int) -> bool:
     return 0 <= seed * 100_003 < HOLDOUT_SEED_BASE
+
+
+_PREFIX = {"rs": "rust", "py": "python"}
+
+
+def regenerate(task_id: str) -> Task | None:
+    """The generated task with this id (``gen-rs-<family>-<seed>``), or None for other tasks."""
+    parts = task_id.split("-")
+    if len(parts) < 4 or parts[0] != "gen" or parts[1] not in _PREFIX or not parts[-1].isdigit():
+        return None
+    pack = get_pack(_PREFIX[parts[1]])
+    family = "-".join(parts[2:-1])
+    if family not in pack.families:
+        return None
+    return pack.generate(family, int(parts[-1]))

@@ -109,8 +109,8 @@ def normalise_python_message(message: str) -> str:
         inner = match.group(1)
         return f" {inner} " if inner in _KEEP_QUOTED else " "
 
-    # "Did you mean" hints vary between Python versions; they are not part of the error class.
-    message = re.split(r"\.? ?Did you mean", message)[0]
+    # "Did you mean/forget" hints vary between Python versions; they are not part of the error class.
+    message = re.split(r"\.? ?Did you (?:mean|forget)", message)[0]
     message = re.sub(r"'([^']*)'", keep_builtin, message)
     message = re.sub(r"\"[^\"]*\"", " ", message)
     message = re.sub(r"\d+", " ", message)

@@ -1,0 +1,253 @@
+"""``sleepy night``: mine recurring failures, train one skill per cluster, build a candidate, gate it.
+
+1. Mining: signatures with at least ``min_failures`` failed episodes since the last night.
+2. Data per cluster, verified before use: the agent's own verified fixes of that signature
+   (rejection sampling: only samples the verifier passed ever reach the store), human corrections
+   (``sleepy correct``), and a teacher. The built-in teacher is the pack's reference fix, for
+   generated tasks only, under a per-night budget: a stand-in for a human reviewer. Every teacher
+   fix is verified, then remembered (so memory gains it too). Replay mixes in earlier skills' data.
+   The leakage guard checks every training set; a frozen koan in it aborts the night.
+3. One LoRA skill per cluster; the candidate release = production's skills + the new ones, with
+   the router pointing each cluster's signature at its skill.
+4. The gate (:mod:`sleepy.loop.gate`) decides; production moves only on a pass. A night that fails
+   or is killed anywhere before the final alias move leaves ``production`` untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sleepy.adapters.lora import (
+    LoraParams,
+    RoutedModel,
+    TrainExample,
+    load_examples,
+    load_release_model,
+    sample_replay,
+    train_lora,
+)
+from sleepy.adapters.registry import Registry, SkillInfo
+from sleepy.context.prompt import ContextBuilder
+from sleepy.loop.evaluate import EvalReport, evaluate
+from sleepy.loop.gate import GateDecision, decide
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.repository import Repository
+from sleepy.model.loader import load_model, model_hash, resolve
+from sleepy.tasks.edit import END, diff_to_edit
+from sleepy.tasks.leakage import LeakageGuard
+from sleepy.tasks.packs import PACKS, get_pack, regenerate
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import verify
+
+
+@dataclass
+class NightConfig:
+    min_failures: int = 3
+    max_skills: int = 4
+    teacher_budget: int = 64  # reference fixes per night, generated tasks only
+    max_examples_per_skill: int = 96
+    replay_ratio: float = 0.5  # replayed examples per new example
+    gate_seeds: int = 3
+    gate_temperature: float = 0.5  # seeds after the first sample at this temperature; seed 0 is greedy
+    holdout_per_family: int = 10
+    lora: LoraParams = field(default_factory=LoraParams)
+    jobs: int = 2
+    budget: int = 900
+
+
+@dataclass
+class ClusterReport:
+    signature: str
+    failures: int
+    skill: str | None = None
+    examples: dict = field(default_factory=dict)
+    trainable_parameters: int = 0
+    final_loss: float | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class NightReport:
+    pack: str
+    since: str | None
+    clusters: list[ClusterReport] = field(default_factory=list)
+    candidate: str | None = None
+    production_before: str = "base"
+    production_after: str = "base"
+    decision: dict | None = None
+    seconds: float = 0.0
+    phase_seconds: dict = field(default_factory=dict)
+    note: str = ""
+
+
+def skill_name(signature: str) -> str:
+    return signature.replace(":", "_").replace("/", "_")[:80]
+
+
+def _example(task: Task, after: str, source_kind: str, builder: ContextBuilder) -> TrainExample | None:
+    diag = verify(task).primary
+    if diag is None:
+        return None
+    prompt = builder.build(task.pack, task.source, diag).text
+    completion = diff_to_edit(task.source, after).render() + END + "\n"
+    return TrainExample(prompt, completion, source_kind, task.id, diag.key)
+
+
+def collect_examples(store: Repository, memory: ExperienceMemory, signature: str, failed_ids: list[str],
+                     builder: ContextBuilder, teacher_left: int, cap: int) -> tuple[list[TrainExample], int]:
+    """Verified examples for one cluster; returns them and how much teacher budget was used."""
+    examples: list[TrainExample] = []
+    seen: set[str] = set()
+    for fix in store.fixes_for(signature):
+        if fix.provenance not in ("agent", "human", "teacher") or fix.task_id in seen:
+            continue
+        rows = store.task_rows([fix.task_id])
+        if not rows:
+            continue
+        r = rows[0]
+        task = Task(r["id"], r["pack"], r["family"], r["source"], r["signature"], origin=r["origin"])
+        ex = _example(task, fix.after, fix.provenance, builder)
+        if ex:
+            examples.append(ex)
+            seen.add(fix.task_id)
+        if len(examples) >= cap:
+            return examples, 0
+    used = 0
+    for task_id in failed_ids:
+        if used >= teacher_left or len(examples) >= cap or task_id in seen:
+            continue
+        task = regenerate(task_id)
+        if task is None or task.fix is None:
+            continue
+        before, proof = verify(task), verify(task, task.fix)
+        used += 1
+        if before.passed or not proof.passed:
+            continue
+        memory.remember(task, task.source, task.fix, before.primary, "reference", proof)
+        ex = _example(task, task.fix, "reference", builder)
+        if ex:
+            examples.append(ex)
+            seen.add(task_id)
+    return examples, used
+
+
+def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,
+              model_ref: str | None = None, evals_dir: Path | None = None,
+              log: Callable[[str], None] = lambda _m: None) -> NightReport:
+    began = time.time()
+    phases: dict[str, float] = {}
+    since = store.last_finished("night")
+    run = store.start_run("night", {"pack": pack, "since": since})
+    production_id = registry.resolve("production")
+    production = registry.get("production")
+    base_model = production.base_model if production else resolve(model_ref)
+    report = NightReport(pack, since, production_before=production_id, production_after=production_id)
+
+    # 1. mining
+    failures = [(t, s) for t, s in store.failed_episodes(since) if s.startswith("rust:" if pack == "rust" else "py:")]
+    counts = Counter(s for _, s in failures)
+    clusters = [s for s, n in counts.most_common() if n >= cfg.min_failures][: cfg.max_skills]
+    report.clusters = [ClusterReport(s, counts[s]) for s in clusters]
+    phases["mining"] = round(time.time() - began, 2)
+    if not clusters:
+        report.note = f"no signature failed {cfg.min_failures}+ times since the last night"
+        return _finish(store, run.id, report, began, phases)
+
+    # 2. data
+    t0 = time.time()
+    lm = load_model(base_model)
+    builder = ContextBuilder(lm.count_tokens, budget=cfg.budget)
+    guard = LeakageGuard([t for p in PACKS for t in get_pack(p).frozen()])
+    replay_pool = [e for s in (production.skills if production else [])
+                   for e in load_examples(production.folder / s.path) if e.source != "replay"]
+    teacher_left = cfg.teacher_budget
+    datasets: dict[str, list[TrainExample]] = {}
+    for c in report.clusters:
+        ids = [t for t, s in failures if s == c.signature]
+        examples, used = collect_examples(store, memory, c.signature, ids, builder, teacher_left,
+                                          cfg.max_examples_per_skill)
+        teacher_left -= used
+        if not examples:
+            continue
+        examples += sample_replay([e for e in replay_pool if e.signature != c.signature],
+                                  int(len(examples) * cfg.replay_ratio), cfg.lora.seed)
+        guard.assert_clean(((e.task_id or "example", e.prompt + e.completion) for e in examples),
+                           f"training set of {c.signature}")
+        datasets[c.signature] = examples
+        c.examples = dict(Counter(e.source for e in examples))
+    phases["data"] = round(time.time() - t0, 2)
+    if not datasets:
+        report.note = "no verified training data for any cluster"
+        return _finish(store, run.id, report, began, phases)
+
+    # 3. skills and the candidate release
+    t0 = time.time()
+    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=registry.root))
+    skills: dict[str, SkillInfo] = {}
+    router: dict[str, str] = {}
+    if production:
+        for s in production.skills:
+            shutil.copytree(production.folder / s.path, staging / s.path)
+            skills[s.name] = s
+        router.update(production.router)
+    for c in report.clusters:
+        if c.signature not in datasets:
+            continue
+        name = skill_name(c.signature)
+        log(f"training skill {name} on {len(datasets[c.signature])} examples")
+        shutil.rmtree(staging / "skills" / name, ignore_errors=True)
+        training = train_lora(base_model, datasets[c.signature], cfg.lora, staging / "skills" / name)
+        c.skill, c.trainable_parameters = name, training.trainable_parameters
+        c.final_loss, c.seconds = (training.losses[-1] if training.losses else None), training.seconds
+        skills[name] = SkillInfo(name, "lora", [c.signature], f"skills/{name}", training.trainable_parameters,
+                                 asdict(training) | {"signatures": [c.signature]})
+        router[c.signature] = name
+    candidate = registry.create(staging, base_model, model_hash(base_model), router, list(skills.values()),
+                                production_id, {"night_of": since, "pack": pack})
+    registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained")
+    report.candidate = candidate.id
+    phases["training"] = round(time.time() - t0, 2)
+
+    # 4. the gate
+    t0 = time.time()
+    prod_reports = gate_eval(load_release_model(production, base_model), pack, cfg, evals_dir)
+    cand_reports = gate_eval(load_release_model(candidate, base_model), pack, cfg, evals_dir)
+    decision = decide(prod_reports, cand_reports)
+    report.decision = decision.to_json()
+    phases["gate"] = round(time.time() - t0, 2)
+    if decision.promote:
+        registry.promote(candidate.id, decision.reason, _metrics(decision))
+        report.production_after = candidate.id
+    else:
+        registry.record_gate(candidate.id, decision.reason, _metrics(decision))
+    return _finish(store, run.id, report, began, phases)
+
+
+def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path | None) -> list[EvalReport]:
+    reports = []
+    for seed in range(cfg.gate_seeds):
+        temperature = 0.0 if seed == 0 else cfg.gate_temperature
+        rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs)
+        if evals_dir is not None:
+            evals_dir.mkdir(parents=True, exist_ok=True)
+            rep.save(evals_dir / f"{pack}-{model.name}-seed{seed}.json")
+        reports.append(rep)
+    return reports
+
+
+def _metrics(d: GateDecision) -> dict:
+    return {"regressions": len(d.regressions), "improvements": len(d.improvements),
+            "production_passes": d.production_passes, "candidate_passes": d.candidate_passes, "tasks": d.tasks}
+
+
+def _finish(store: Repository, run_id: int, report: NightReport, began: float, phases: dict) -> NightReport:
+    report.seconds = round(time.time() - began, 2)
+    report.phase_seconds = phases
+    store.finish_run(run_id, asdict(report))
+    return report
