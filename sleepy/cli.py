@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sleepy.adapters.lora import RoutedModel
 from sleepy.config import ConfigError, Settings, load_settings
 from sleepy.tasks.check import CheckOutcome, check_tasks
 from sleepy.tasks.packs import get_pack
@@ -179,8 +178,9 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
 
 
 @app.command("eval")
-def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="Release to evaluate: base "
-                                                                                 "(the core model alone).")] = "base",
+def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="base (the core model alone), "
+                                                                                 "production, candidate or an id.")]
+             = "production",
              model: ModelOpt = None, workspace: WorkspaceOpt = None,
              holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family (0: koans only).")] = 0,
              samples: Annotated[int, typer.Option(help="Samples per task (any passing counts).")] = 1,
@@ -188,22 +188,23 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
              seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write every task's result here.")]
              = None) -> None:
-    """Run the agent's single-attempt path on the frozen set and print pass rates per family.
+    """Run the agent's single-attempt path on the frozen set of a release and print pass rates per family.
 
     Example: sleepy eval --release base --pack rust --holdout 20 --json rust-eval.json
     """
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.adapters.registry import RegistryError
     from sleepy.loop.evaluate import evaluate
-    from sleepy.model.loader import ModelLoadError, load_model
+    from sleepy.model.loader import ModelLoadError
 
     cfg = _settings(workspace, model=model)
-    if release != "base":
-        fail(f"unknown release {release!r}: only 'base' exists until a night has run")
     try:
         get_pack(pack)
-        lm = load_model(cfg.model, cfg.device)
-        report = evaluate(RoutedModel(lm, None), pack, holdout, seed, samples, temperature, jobs, cfg.batch_size)
-    except (ModelLoadError, ToolchainMissing, ValueError) as exc:
+        routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
+        report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size)
+    except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
+    lm = routed.lm
     table = Table(title=f"{pack} eval: release {release}, model {lm.name}, seed {seed}, {samples} sample(s), "
                         f"{report.seconds:.0f} s")
     for col in ("set", "family", "tasks", "passed", "pass rate"):
@@ -245,14 +246,18 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
     """
     from sleepy.loop.day import day_tasks, run_day
     from sleepy.loop.episodes import EpisodeConfig
-    from sleepy.model.loader import ModelLoadError, load_model
+    from sleepy.model.loader import ModelLoadError
 
     cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory)
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.adapters.registry import RegistryError
+
     try:
         items = day_tasks(pack, tasks, seed, tasks_dir)
-        lm = load_model(cfg.model, cfg.device)
-    except (TaskFormatError, ValueError, ModelLoadError) as exc:
+        routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
+    except (TaskFormatError, ValueError, ModelLoadError, RegistryError) as exc:
         fail(str(exc))
+    lm = routed.lm
     store, mem = _open_memory(cfg, embed=cfg.memory)
     ep_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
                            max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
@@ -269,7 +274,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
             progress.update(bar, advance=1, rate=f"pass {done['passed'] / done['n']:.0%}")
 
         try:
-            summary = run_day(RoutedModel(lm, None), store, mem, items, ep_cfg, params, on_done=tick)
+            summary = run_day(routed, store, mem, items, ep_cfg, params, on_done=tick)
         except ToolchainMissing as exc:
             fail(str(exc))
     resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""
@@ -325,6 +330,109 @@ def events(since: Annotated[str | None, typer.Option(help="Only events at or aft
                       str(e["sleepy.signature.before"]), str(e["sleepy.signature.after"]),
                       "yes" if e["sleepy.verifier.passed"] else "no")
     console.print(table)
+
+
+def _registry(cfg: Settings):
+    from sleepy.adapters.registry import Registry
+
+    return Registry(cfg.registry_dir)
+
+
+def _night_config(cfg: Settings, jobs: int):
+    from sleepy.adapters.lora import LoraParams
+    from sleepy.loop.night import NightConfig
+
+    return NightConfig(min_failures=cfg.min_failures, gate_seeds=cfg.gate_seeds,
+                       holdout_per_family=cfg.holdout_per_family, jobs=jobs, budget=cfg.prompt_budget,
+                       lora=LoraParams(rank=cfg.lora_rank, alpha=2 * cfg.lora_rank, steps=cfg.lora_steps))
+
+
+@app.command()
+def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOpt = None,
+          min_failures: Annotated[int | None, typer.Option(help="Failures that make a cluster.")] = None,
+          jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
+    """Consolidate: mine recurring failures, train one skill each, gate the candidate, promote on a pass.
+
+    Example: sleepy night --pack rust --min-failures 3
+    """
+    from sleepy.adapters.registry import RegistryError
+    from sleepy.loop.night import run_night
+    from sleepy.model.loader import ModelLoadError
+    from sleepy.tasks.leakage import LeakageError
+
+    cfg = _settings(workspace, model=model, min_failures=min_failures)
+    store, mem = _open_memory(cfg)
+    try:
+        rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
+                        log=lambda m: err.print(m, highlight=False))
+    except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing) as exc:
+        fail(f"night aborted, production untouched: {exc}")
+    for c in rep.clusters:
+        console.print(f"cluster {c.signature}: {c.failures} failures, skill {c.skill}, data {c.examples}, "
+                      f"{c.trainable_parameters:,} trainable params", highlight=False)
+    if rep.decision:
+        verdict = "PROMOTED" if rep.decision["promote"] else "kept production"
+        console.print(f"candidate {rep.candidate}: {verdict}: {rep.decision['reason']}", highlight=False)
+    else:
+        console.print(f"no candidate: {rep.note}")
+    console.print(f"night took {rep.seconds:.0f} s {rep.phase_seconds}; production is {rep.production_after}")
+
+
+@app.command()
+def releases(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """List releases, the aliases, and the history of alias moves.
+
+    Example: sleepy releases
+    """
+    reg = _registry(_settings(workspace))
+    aliases = reg.aliases()
+    rows = [{"id": r.id, "created_at": r.created_at, "parent": r.parent, "skills": [s.name for s in r.skills],
+             "aliases": [a for a, v in aliases.items() if v == r.id]} for r in reg.list()]
+    if as_json:
+        print(json.dumps({"releases": rows, "aliases": aliases, "history": reg.history()}, indent=2))
+        return
+    table = Table(title=f"releases (production: {aliases.get('production', 'base')})")
+    for col in ("id", "created", "parent", "skills", "aliases"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["created_at"], r["parent"] or "base", str(len(r["skills"])), ", ".join(r["aliases"]))
+    console.print(table)
+    for h in reg.history()[-10:]:
+        console.print(f"{h['time']} {h['who']}: {h['alias']} {h['from']} -> {h['to']} ({h['why']})", highlight=False)
+
+
+@app.command()
+def promote(release: Annotated[str, typer.Argument(help="Release id (or prefix) or alias.")],
+            why: Annotated[str, typer.Option(help="Recorded in the history.")] = "manual promotion",
+            workspace: WorkspaceOpt = None) -> None:
+    """Move production to a release (bypasses the gate; recorded).
+
+    Example: sleepy promote 3f2a9c --why "hotfix"
+    """
+    from sleepy.adapters.registry import RegistryError
+
+    try:
+        entry = _registry(_settings(workspace)).promote(release, why)
+    except RegistryError as exc:
+        fail(str(exc))
+    console.print(f"production: {entry['from']} -> {entry['to']}")
+
+
+@app.command()
+def rollback(to: Annotated[str | None, typer.Option("--to", help="Release to return to (default: the previous "
+                                                                  "production).")] = None,
+             workspace: WorkspaceOpt = None) -> None:
+    """Move production back.
+
+    Example: sleepy rollback            (or: sleepy rollback --to base)
+    """
+    from sleepy.adapters.registry import RegistryError
+
+    try:
+        entry = _registry(_settings(workspace)).rollback(to)
+    except RegistryError as exc:
+        fail(str(exc))
+    console.print(f"production: {entry['from']} -> {entry['to']}")
 
 
 memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)

@@ -31,6 +31,11 @@ class Settings(BaseModel):
     attempts: int = 3  # per task in a day
     samples: int = 1  # per attempt
     memory: bool = True
+    min_failures: int = 3  # a signature needs this many failed episodes to get a skill
+    gate_seeds: int = 3
+    holdout_per_family: int = 10
+    lora_steps: int = 60
+    lora_rank: int = 8
 
     @property
     def pretrain_dir(self) -> Path:
@@ -39,6 +44,10 @@ class Settings(BaseModel):
     @property
     def evals_dir(self) -> Path:
         return self.workspace / "evals"
+
+    @property
+    def registry_dir(self) -> Path:
+        return self.workspace / "registry"
 
     @property
     def store_path(self) -> Path:
