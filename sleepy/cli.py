@@ -435,6 +435,42 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="Release to ret
     console.print(f"production: {entry['from']} -> {entry['to']}")
 
 
+@app.command()
+def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/night rounds.")] = 3,
+          tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 30,
+          seed: Annotated[int, typer.Option(help="Seed of the day streams.")] = 1,
+          model: ModelOpt = None, workspace: WorkspaceOpt = None,
+          jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
+    """The main job: day -> night -> gate, N times, then report.html in the workspace.
+
+    Example: sleepy cycle --pack rust --nights 3 --tasks 30
+    """
+    from sleepy.adapters.registry import RegistryError
+    from sleepy.loop.cycle import run_cycle
+    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.model.loader import ModelLoadError
+    from sleepy.report.html import summary, write_report
+    from sleepy.tasks.leakage import LeakageError
+
+    cfg = _settings(workspace, model=model)
+    store, mem = _open_memory(cfg)
+    day_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
+                            max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
+    command = f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed}"
+    try:
+        result = run_cycle(store, mem, _registry(cfg), pack, nights, tasks, day_cfg, _night_config(cfg, jobs),
+                           cfg.model, cfg.workspace / "cycle", seed, command,
+                           log=lambda m: err.print(m, highlight=False))
+    except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, ValueError) as exc:
+        fail(f"cycle stopped, production untouched by the failed night: {exc}")
+    report = write_report(result, cfg.workspace / "report.html")
+    s = summary(result)
+    console.print(f"pass rates per night: {s['pass_rates']}")
+    console.print(f"BWT (known families) {s['bwt_known']}, FWT (new families) {s['fwt_new']}, "
+                  f"regressions per promotion {s['regressions_per_promotion']}")
+    console.print(f"report written to [bold]{report}[/]")
+
+
 memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)
 app.add_typer(memory_app, name="memory")
 

@@ -2,7 +2,7 @@
 
 The frozen sets live in ``sleepy/tasks/<lang>_pack/frozen/`` in the on-disk task format; the
 generators in ``sleepy/tasks/<lang>_pack/generator.py``. Generated tasks from *reserved* seeds form the
-frozen generated holdout; day streams must draw from other seeds (:func:`day_seed_ok`).
+frozen generated holdout; day streams draw only from seeds below them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ class Pack:
     def stream(self, n: int, seed: int, families: tuple[str, ...] | None = None) -> list[Task]:
         """``n`` generated tasks, families in round-robin order, reproducible from ``seed``."""
         fams = families or self.families
-        return [self.generate(fams[i % len(fams)], seed * 100_003 + i) for i in range(n)]
+        # Modulo keeps every day stream below the seeds reserved for the holdout and pretraining.
+        return [self.generate(fams[i % len(fams)], (seed * 100_003 + i) % HOLDOUT_SEED_BASE) for i in range(n)]
 
     def holdout(self, per_family: int = 40) -> list[Task]:
         """The frozen generated holdout: fixed tasks from reserved seeds, never used for training."""
@@ -60,10 +61,6 @@ def get_pack(name: str) -> Pack:
     if name not in PACKS:
         raise UnknownPack(f"unknown pack {name!r}: choose one of {', '.join(PACKS)}")
     return Pack(name)
-
-
-def day_seed_ok(seed: int) -> bool:
-    return 0 <= seed * 100_003 < HOLDOUT_SEED_BASE
 
 
 _PREFIX = {"rs": "rust", "py": "python"}

@@ -1,0 +1,113 @@
+"""``sleepy cycle``: day -> night -> gate, N times, then the report.
+
+Night 0 is the starting production (the base model on a fresh workspace), evaluated with the
+gate's seeds so every later night has a base line. After each night, the release that is then in
+production is the one whose per-task results enter the accuracy matrix (the candidate's results
+when it was promoted, production's when it was kept).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sleepy.adapters.lora import load_release_model
+from sleepy.adapters.registry import Registry
+from sleepy.loop.day import day_tasks, run_day
+from sleepy.loop.episodes import EpisodeConfig
+from sleepy.loop.evaluate import EvalReport
+from sleepy.loop.gate import majority
+from sleepy.loop.night import NightConfig, gate_eval, run_night
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.repository import Repository
+
+
+@dataclass
+class NightRow:
+    night: int
+    production: str
+    day_tasks: int = 0
+    day_passed: int = 0
+    day_seconds: float = 0.0
+    night_seconds: float = 0.0
+    promoted: bool | None = None
+    reason: str = ""
+    regressions: int = 0
+    skills: list[dict] = field(default_factory=list)
+    results: dict = field(default_factory=dict)  # "set/task" -> majority passed (production after the night)
+    families: dict = field(default_factory=dict)  # "set/task" -> family
+
+
+@dataclass
+class CycleResult:
+    pack: str
+    seeds: int
+    command: str
+    nights: list[NightRow] = field(default_factory=list)
+    known_families: list[str] = field(default_factory=list)
+
+
+def _matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
+    votes = majority(reports)
+    families = {f"{r.set}/{r.task_id}": r.family for r in reports[0].rows}
+    return {f"{s}/{t}": v for (s, t), v in votes.items()}, families
+
+
+def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, nights: int,
+              tasks_per_day: int, day_cfg: EpisodeConfig, night_cfg: NightConfig, model_ref: str | None,
+              out_dir: Path, seed: int = 1, command: str = "sleepy cycle",
+              log: Callable[[str], None] = lambda _m: None) -> CycleResult:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = CycleResult(pack, night_cfg.gate_seeds, command)
+    production = registry.get("production")
+    start_model = load_release_model(production, model_ref)
+    log(f"night 0: evaluating production ({start_model.name}) as the base line")
+    reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals")
+    results, families = _matrix_row(reports)
+    result.nights.append(NightRow(0, start_model.name, results=results, families=families))
+    from sleepy.loop.evaluate import known_families
+
+    result.known_families = list(known_families(start_model.lm.path, pack) or [])
+    for n in range(1, nights + 1):
+        row = NightRow(n, registry.resolve("production"))
+        t0 = time.time()
+        model = load_release_model(registry.get("production"), model_ref)
+        tasks = day_tasks(pack, tasks_per_day, seed * 1000 + n)
+        log(f"night {n}: day of {len(tasks)} tasks on {model.name}")
+        summary = run_day(model, store, memory, tasks, day_cfg, {"pack": pack, "cycle_night": n, "seed": seed})
+        row.day_tasks, row.day_passed, row.day_seconds = summary.tasks, summary.passed, round(time.time() - t0, 1)
+        log(f"night {n}: day passed {summary.passed}/{summary.tasks}; consolidating")
+        night = run_night(store, memory, registry, pack, night_cfg, model_ref, out_dir / "evals", log)
+        row.night_seconds = night.seconds
+        row.skills = [asdict(c) for c in night.clusters]
+        if night.decision is not None:
+            row.promoted = night.decision["promote"]
+            row.reason = night.decision["reason"]
+            row.regressions = len(night.decision["regressions"])
+            chosen = night.candidate if row.promoted else night.production_before
+            reports = _load_reports(out_dir / "evals", pack, chosen, night_cfg.gate_seeds)
+            results, families = _matrix_row(reports)
+        else:
+            row.reason = night.note
+        row.production = registry.resolve("production")
+        row.results, row.families = results, families
+        result.nights.append(row)
+        log(f"night {n}: {row.reason}; production {row.production}")
+        (out_dir / "cycle.json").write_text(json.dumps(asdict(result), indent=2))
+    (out_dir / "cycle.json").write_text(json.dumps(asdict(result), indent=2))
+    return result
+
+
+def _load_reports(evals_dir: Path, pack: str, release: str, seeds: int) -> list[EvalReport]:
+    from sleepy.loop.evaluate import EvalRow
+
+    reports = []
+    for seed in range(seeds):
+        data = json.loads((evals_dir / f"{pack}-{release}-seed{seed}.json").read_text())
+        rows = [EvalRow(**r) for r in data["tasks"]]
+        reports.append(EvalReport(data["release"], data["pack"], data["model"], data["seed"], data["samples"],
+                                  data["seconds"], rows))
+    return reports

@@ -1,0 +1,1 @@
+"""Reports: the cycle report (HTML with plots)."""
