@@ -30,6 +30,8 @@ def test_guard_catches_a_renamed_koan_inside_a_prompt(pack_name):
                      else m.group(1), koan.source).replace("    ", "  ")
     prompt = f"### task\nFix this program.\n{renamed}\n### edit\n"
     assert koan.id in guard.leaks(prompt)
+    numbered = "".join(f"{i}| {line}\n" for i, line in enumerate(koan.source.splitlines(), 1))
+    assert koan.id in guard.leaks(f"### code\n{numbered}### edit\n")  # as the context builder shows code
     with pytest.raises(LeakageError, match=koan.id):
         guard.assert_clean([("example-7", prompt)], "training set")
 

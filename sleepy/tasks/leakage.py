@@ -44,6 +44,9 @@ _PYTHON = re.compile(
 _LEXERS = {"rust": _RUST, "python": _PYTHON}
 
 
+_NUMBERED = re.compile(r"^[ \t]*\d+\| ?", re.MULTILINE)
+
+
 class LeakageError(RuntimeError):
     """A frozen eval task was found in data that must never contain it."""
 
@@ -86,7 +89,12 @@ class LeakageGuard:
                     self.forms.setdefault(task.pack, []).append((task.id, normalise(code, task.pack)))
 
     def leaks(self, text: str) -> list[str]:
-        """Ids of frozen tasks whose program occurs in ``text`` (text read as each pack's language)."""
+        """Ids of frozen tasks whose program occurs in ``text`` (text read as each pack's language).
+
+        Prompts show code with line numbers (``12| ...``); those prefixes are dropped first, or a
+        numbered koan would slip through.
+        """
+        text = _NUMBERED.sub("", text)
         found: set[str] = set()
         for lang, forms in self.forms.items():
             norm = normalise(text, lang)

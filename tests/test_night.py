@@ -1,0 +1,136 @@
+"""The night on a real micro model: mining thresholds, verified data, leakage abort, routing, crash safety."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import needs_rustc
+
+from sleepy.adapters.lora import LoraParams, RoutedModel, load_release_model
+from sleepy.adapters.registry import BASE, Registry
+from sleepy.loop.agent import Work, attempt, diagnose
+from sleepy.loop.day import day_tasks, run_day
+from sleepy.loop.episodes import EpisodeConfig
+from sleepy.loop.night import NightConfig, run_night
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.sqlite import SQLiteStore
+from sleepy.model.generation import GenerationConfig
+from sleepy.model.loader import load_model
+from sleepy.tasks.leakage import LeakageError
+from sleepy.tasks.packs import get_pack
+
+QUICK = NightConfig(min_failures=1, max_skills=2, teacher_budget=6, gate_seeds=1, holdout_per_family=1,
+                    lora=LoraParams(steps=2, rank=4, alpha=8))
+
+
+@pytest.fixture(scope="module")
+def day_db(micro, tmp_path_factory):
+    """One day of (failed) micro-model episodes, recorded once."""
+    root, _ = micro
+    ws = tmp_path_factory.mktemp("night")
+    store = SQLiteStore(ws / "s.db")
+    lm = load_model(str(root / "model"))
+    run_day(RoutedModel(lm, None), store, ExperienceMemory(store), day_tasks("rust", 6, seed=9),
+            EpisodeConfig(attempts=1, max_new_tokens=8), {"t": "night"})
+    store.close()
+    return root, ws / "s.db"
+
+
+@pytest.fixture
+def failed_day(day_db, tmp_path):
+    """A fresh copy of that day's store for each test (a night consumes the failures it mines)."""
+    import shutil
+
+    root, db = day_db
+    shutil.copy(db, tmp_path / "s.db")
+    return root, tmp_path, SQLiteStore(tmp_path / "s.db")
+
+
+@needs_rustc
+def test_mining_threshold(failed_day, tmp_path):
+    root, _, store = failed_day
+    high = run_night(store, ExperienceMemory(store), Registry(tmp_path / "r1"), "rust",
+                     NightConfig(min_failures=99), str(root / "model"))
+    assert high.clusters == [] and "no signature failed 99+" in high.note
+    assert Registry(tmp_path / "r1").resolve("production") == BASE
+
+
+@needs_rustc
+def test_night_trains_verified_skills_and_gates(failed_day, tmp_path):
+    root, _, store = failed_day
+    reg = Registry(tmp_path / "reg")
+    rep = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+    assert rep.candidate and rep.decision is not None and len(rep.clusters) == 2
+    release = reg.get(rep.candidate)
+    assert set(release.router) == {c.signature for c in rep.clusters if c.skill}
+    for skill in release.skills:
+        data = [json.loads(line) for line in (release.folder / skill.path / "data.jsonl").open()]
+        assert data and all(d["source"] == "reference" for d in data)
+        for d in data:  # every teacher fix used was verified and remembered first
+            fixes = [f for f in store.fixes_for(d["signature"]) if f.task_id == d["task_id"]]
+            assert fixes and fixes[0].provenance == "reference"
+        assert (release.folder / skill.path / "adapter_model.safetensors").is_file()
+    assert reg.resolve("production") == (rep.candidate if rep.decision["promote"] else BASE)
+
+
+@needs_rustc
+def test_a_frozen_koan_in_training_data_aborts_the_night(failed_day, tmp_path, monkeypatch):
+    root, _, store = failed_day
+    koan = get_pack("rust").frozen()[0]
+    import sleepy.loop.night as night_module
+    monkeypatch.setattr(night_module, "regenerate", lambda _tid: koan)
+    reg = Registry(tmp_path / "reg")
+    with pytest.raises(LeakageError, match=koan.id):
+        run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+    assert reg.resolve("production") == BASE and reg.list() == []
+
+
+@needs_rustc
+def test_router_sends_unrouted_tasks_to_the_base_weights(failed_day, tmp_path):
+    root, _, store = failed_day
+    reg = Registry(tmp_path / "reg")
+    rep = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+    routed = load_release_model(reg.get(rep.candidate), str(root / "model"))
+    base = RoutedModel(load_model(str(root / "model"), fresh=True), None)
+    tasks = get_pack("rust").stream(12, seed=77)
+    verdicts = diagnose(tasks)
+    unrouted = [Work(t, t.source, v.primary) for t, v in zip(tasks, verdicts, strict=True)
+                if routed.skill_for(v.signature) is None][:3]
+    assert unrouted and routed.skill_for("rust:E9999:never-seen") is None
+    greedy = GenerationConfig(max_new_tokens=12)
+    a = [s.samples[0].completion.token_ids for s in attempt(routed, unrouted, greedy)]
+    b = [s.samples[0].completion.token_ids for s in attempt(base, unrouted, greedy)]
+    assert a == b and all(s.skill is None for s in attempt(routed, unrouted, greedy))
+
+
+@needs_rustc
+def test_kill_9_during_a_night_leaves_production_unchanged(failed_day, tmp_path):
+    root, ws, _ = failed_day
+    work = tmp_path / "ws"
+    work.mkdir(exist_ok=True)
+    (work / "config.toml").write_text("min_failures = 1\nlora_steps = 400\ngate_seeds = 1\nholdout_per_family = 1\n")
+    import shutil
+    shutil.copy(ws / "s.db", work / "sleepy.db")
+    shutil.copy(ws / "s.db", work / "night2.db")
+    reg = Registry(work / "registry")
+    scratch = SQLiteStore(work / "night2.db")  # the first night mines a copy, leaving failures for the second
+    first = run_night(scratch, ExperienceMemory(scratch), reg, "rust", QUICK, str(root / "model"))
+    reg.promote(first.candidate, "test: a production to protect")
+    aliases_before = (work / "registry" / "aliases.json").read_text()
+    cmd = [sys.executable, "-m", "sleepy.cli", "night", "--pack", "rust", "--model", str(root / "model"), "-w",
+           str(work)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.time() + 300
+    for line in proc.stdout:
+        if "training skill" in line or time.time() > deadline:
+            break
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert (work / "registry" / "aliases.json").read_text() == aliases_before
+    assert reg.resolve("production") == first.candidate
+    reg.get("production")  # still intact: hashes verify
