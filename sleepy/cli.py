@@ -37,7 +37,7 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Model folder or h
 
 def fail(message: str) -> None:
     """One-line error, no traceback, exit 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -88,7 +88,9 @@ def koans_show(task_id: str, pack: PackOpt = "rust", tasks: TasksOpt = None,
 
 @koans.command("check")
 def koans_check(pack: PackOpt = "rust", tasks: TasksOpt = None,
-                generated: Annotated[int, typer.Option(help="Also check this many generated tasks.")] = 0,
+                generated: Annotated[int | None, typer.Option(help="Also check this many generated tasks "
+                                                                  "(default: 200 with the frozen set, 0 with --tasks).")]
+                = None,
                 seed: Annotated[int, typer.Option(help="Seed of the generated sample.")] = 1,
                 jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers.")] = 2,
                 as_json: JsonOpt = False) -> None:
@@ -97,6 +99,7 @@ def koans_check(pack: PackOpt = "rust", tasks: TasksOpt = None,
     Example: sleepy koans check --pack rust --generated 200 --jobs 2
     """
     items = _tasks(pack, tasks)
+    generated = (0 if tasks else 200) if generated is None else generated
     if generated:
         items += get_pack(pack).stream(generated, seed)
     try:
