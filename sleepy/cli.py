@@ -88,8 +88,8 @@ def koans_show(task_id: str, pack: PackOpt = "rust", tasks: TasksOpt = None,
 
 @koans.command("check")
 def koans_check(pack: PackOpt = "rust", tasks: TasksOpt = None,
-                generated: Annotated[int | None, typer.Option(help="Also check this many generated tasks "
-                                                                  "(default: 200 with the frozen set, 0 with --tasks).")]
+                generated: Annotated[int | None, typer.Option(
+                    help="Also check this many generated tasks (default: 200 with the frozen set, 0 with --tasks).")]
                 = None,
                 seed: Annotated[int, typer.Option(help="Seed of the generated sample.")] = 1,
                 jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers.")] = 2,
@@ -189,9 +189,12 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
              samples: Annotated[int, typer.Option(help="Samples per task (any passing counts).")] = 1,
              temperature: Annotated[float, typer.Option(help="0 = greedy.")] = 0.0,
              seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
+             attempts: Annotated[int, typer.Option(help="Attempts per task (retries see the failed edit).")] = 1,
+             memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Recall (never write) verified "
+                                                                               "fixes from the store.")] = False,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write every task's result here.")]
              = None) -> None:
-    """Run the agent's single-attempt path on the frozen set of a release and print pass rates per family.
+    """Run the agent on the frozen set of a release and print pass rates per family (known vs new).
 
     Example: sleepy eval --release base --pack rust --holdout 20 --json rust-eval.json
     """
@@ -204,7 +207,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     try:
         get_pack(pack)
         routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
-        report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size)
+        mem = _open_memory(cfg)[1] if memory else None
+        report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem)
     except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
     lm = routed.lm

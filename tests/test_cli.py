@@ -27,7 +27,8 @@ def test_koans_check_on_a_user_folder_and_a_malformed_one(tmp_path):
     good = tmp_path / "tasks" / "t1"
     good.mkdir(parents=True)
     (good / "task.toml").write_text('family = "borrow"\nsignature = "rust:E0382:borrow-of-moved-value"\n')
-    (good / "main.rs").write_text('fn main() {\n    let a = String::new();\n    let b = a;\n    println!("{}{}", a, b);\n}\n')
+    (good / "main.rs").write_text(
+        'fn main() {\n    let a = String::new();\n    let b = a;\n    println!("{}{}", a, b);\n}\n')
     result = runner.invoke(app, ["koans", "check", "--pack", "rust", "--tasks", str(tmp_path / "tasks")])
     assert result.exit_code == 0, result.output
     (tmp_path / "tasks" / "t2").mkdir()

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.loop.agent import Work, attempt, diagnose
-from sleepy.model.generation import GenerationConfig
+from sleepy.loop.episodes import EpisodeConfig, run_episodes
+from sleepy.memory.recall import ExperienceMemory
 from sleepy.tasks.packs import get_pack
 
 
@@ -28,6 +28,7 @@ class EvalRow:
     passed: bool
     signature_after: str | None
     edit: str
+    attempts: int = 1
 
 
 @dataclass
@@ -39,6 +40,8 @@ class EvalReport:
     samples: int
     seconds: float
     rows: list[EvalRow] = field(default_factory=list)
+    attempts: int = 1
+    memory: bool = False
 
     def table(self) -> list[dict]:
         """Pass rate per (set, family), plus per-set known/new/all lines."""
@@ -73,20 +76,26 @@ def known_families(model_path: str, pack: str) -> tuple[str, ...] | None:
 
 def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
              seed: int = 0, samples: int = 1, temperature: float = 0.0, jobs: int = 2,
-             batch_size: int = 16) -> EvalReport:
+             batch_size: int = 16, attempts: int = 1, memory: ExperienceMemory | None = None) -> EvalReport:
+    """The agent on the frozen set (and holdout): one row per task for this (release, seed).
+
+    With ``memory`` it may recall verified fixes, but eval never writes to memory.
+    """
     pack = get_pack(pack_name)
     tasks = pack.frozen() + (pack.holdout(holdout_per_family) if holdout_per_family else [])
     known = known_families(model.lm.path, pack_name)
     began = time.perf_counter()
-    starts = diagnose(tasks, jobs)
-    work = [Work(t, t.source, r.primary) for t, r in zip(tasks, starts, strict=True)]
-    gen = GenerationConfig(temperature=temperature, n=samples, seed=seed, batch_size=batch_size)
-    steps = []
-    for i in range(0, len(work), batch_size):
-        steps += attempt(model, work[i:i + batch_size], gen, jobs)
-    rows = [EvalRow(task_id=s.work.task.id, set="frozen" if s.work.task.origin == "frozen" else "holdout",
-                    family=s.work.task.family, known=(s.work.task.family in known) if known else None,
-                    signature=s.work.diagnostic.key if s.work.diagnostic else None, passed=s.passed,
-                    signature_after=s.best.signature_after, edit=s.best.completion.text)
-            for s in steps]
-    return EvalReport(model.name, pack_name, model.lm.name, seed, samples, round(time.perf_counter() - began, 2), rows)
+    cfg = EpisodeConfig(attempts=attempts, samples=samples, temperature=temperature, memory=memory is not None,
+                        batch_size=batch_size, jobs=jobs, seed=seed)
+    episodes = run_episodes(model, tasks, cfg, memory)
+    rows = []
+    for ep in episodes:
+        last = ep.steps[-1] if ep.steps else None
+        best = ep.winning or (last.best if last else None)
+        rows.append(EvalRow(task_id=ep.task.id, set="frozen" if ep.task.origin == "frozen" else "holdout",
+                            family=ep.task.family, known=(ep.task.family in known) if known else None,
+                            signature=ep.start_signature, passed=ep.passed,
+                            signature_after=best.signature_after if best else None,
+                            edit=best.completion.text if best else "", attempts=ep.attempts))
+    return EvalReport(model.name, pack_name, model.lm.name, seed, samples, round(time.perf_counter() - began, 2),
+                      rows, attempts, memory is not None)
