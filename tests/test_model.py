@@ -92,3 +92,16 @@ def test_eval_reports_every_frozen_task(micro):
     assert all(r.known is not None for r in report.rows)
     summary = {(row["set"], row["family"]) for row in report.table()}
     assert ("frozen", "[known]") in summary and ("frozen", "[new]") in summary
+
+
+@needs_rustc
+def test_instruct_models_get_the_prompt_as_a_chat_message(micro):
+    root, _ = micro
+    lm = load_model(str(root / "model"), fresh=True)
+    assert not lm.chat and lm.format_prompt("x") == "x"
+    lm.tokenizer.chat_template = ("{% for m in messages %}<|bos|>user: {{ m['content'] }}\n{% endfor %}"
+                                  "{% if add_generation_prompt %}assistant: {% endif %}")
+    assert lm.chat and lm.format_prompt("### edit\n") == "<|bos|>user: ### edit\n\nassistant: "
+    out = generate(lm, ["### task rust\n### edit\n"], GenerationConfig(max_new_tokens=4))
+    assert out[0][0].input_tokens == len(lm.tokenizer(lm.format_prompt("### task rust\n### edit\n"),
+                                                      add_special_tokens=False)["input_ids"])

@@ -44,12 +44,12 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
 
     cfg = cfg or GenerationConfig()
     tok, model = lm.tokenizer, lm.model
-    flat = [p for p in prompts for _ in range(cfg.n)]
+    flat = [lm.format_prompt(p) for p in prompts for _ in range(cfg.n)]
     out: list[Completion] = []
     torch.manual_seed(cfg.seed)
     for start in range(0, len(flat), cfg.batch_size):
         batch = flat[start:start + cfg.batch_size]
-        enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=True).to(lm.device)
+        enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=not lm.chat).to(lm.device)
         began = time.perf_counter()
         with torch.inference_mode():
             ids = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,

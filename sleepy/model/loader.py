@@ -33,6 +33,17 @@ class LoadedModel:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    @property
+    def chat(self) -> bool:
+        """Instruct models (a chat template) get the prompt as one user message; base models get it raw."""
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def format_prompt(self, prompt: str) -> str:
+        if not self.chat:
+            return prompt
+        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                  add_generation_prompt=True)
+
 
 def pick_device(device: str = "auto") -> tuple[str, str]:
     """(device, dtype): CUDA with bf16 when present, else CPU with float32."""
