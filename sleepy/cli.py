@@ -349,7 +349,7 @@ def _night_config(cfg: Settings, jobs: int):
     from sleepy.adapters.lora import LoraParams
     from sleepy.loop.night import NightConfig
 
-    return NightConfig(min_failures=cfg.min_failures, gate_seeds=cfg.gate_seeds,
+    return NightConfig(min_failures=cfg.min_failures, max_skills=cfg.max_skills, gate_seeds=cfg.gate_seeds,
                        holdout_per_family=cfg.holdout_per_family, jobs=jobs, budget=cfg.prompt_budget,
                        lora=LoraParams(rank=cfg.lora_rank, alpha=2 * cfg.lora_rank, steps=cfg.lora_steps))
 
@@ -476,6 +476,27 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     console.print(f"BWT (known families) {s['bwt_known']}, FWT (new families) {s['fwt_new']}, "
                   f"regressions per promotion {s['regressions_per_promotion']}")
     console.print(f"report written to [bold]{report}[/]")
+
+
+@app.command()
+def correct(episode: Annotated[int, typer.Argument(help="Episode id (see sleepy events).")],
+            fix: Annotated[Path, typer.Option("--fix", help="File with the corrected program.")],
+            workspace: WorkspaceOpt = None) -> None:
+    """Give the fix for an episode the agent failed; it is verified before it enters memory.
+
+    Example: sleepy correct 42 --fix fixed_main.rs
+    """
+    from sleepy.loop.correct import CorrectionError
+    from sleepy.loop.correct import correct as run_correct
+
+    if not fix.is_file():
+        fail(f"{fix}: no such file")
+    store, mem = _open_memory(_settings(workspace))
+    try:
+        fix_id = run_correct(store, mem, episode, fix.read_text())
+    except (CorrectionError, ToolchainMissing) as exc:
+        fail(str(exc))
+    console.print(f"verified and remembered as fix #{fix_id} (provenance: human)")
 
 
 memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)

@@ -34,7 +34,8 @@ class Settings(BaseModel):
     min_failures: int = 3  # a signature needs this many failed episodes to get a skill
     gate_seeds: int = 3
     holdout_per_family: int = 10
-    lora_steps: int = 60
+    lora_steps: int = 40
+    max_skills: int = 3  # per night
     lora_rank: int = 8
 
     @property

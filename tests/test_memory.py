@@ -94,3 +94,22 @@ def test_similarity_recall_finds_the_related_fix(store):
         remembered(memory, pack.generate(fam, seed))
     hits = memory.similar("error[E0433]: cannot find type `HashMap` in this scope\nlet mut m = HashMap::new();", 2)
     assert store.fixes([hits[0][0]])[0].family == "missing-items" or hits[0][1] > hits[1][1]
+
+
+@needs_rustc
+def test_human_correction_is_verified_before_it_is_stored(store):
+    from sleepy.loop.correct import CorrectionError, correct
+
+    memory = ExperienceMemory(store)
+    task = get_pack("rust").generate("lifetimes", 3)
+    run = store.start_run("day", {"t": 1})
+    store.upsert_task(task.id, task.pack, task.family, task.origin, task.signature, task.source)
+    episode = store.start_episode(run.id, task.id, "base")
+    store.finish_episode(episode, False, 3, None)
+    with pytest.raises(CorrectionError, match="does not pass"):
+        correct(store, memory, episode, task.source.replace("fn main", "fn mian"))
+    with pytest.raises(CorrectionError, match="no episode 999"):
+        correct(store, memory, 999, task.fix)
+    assert store.count_fixes() == 0
+    fix = store.fixes([correct(store, memory, episode, task.fix)])[0]
+    assert fix.provenance == "human" and fix.episode_id == episode and fix.signature == task.signature

@@ -30,8 +30,8 @@ class LoraParams:
     dropout: float = 0.0
     target_modules: tuple[str, ...] = DEFAULT_TARGETS
     lr: float = 2e-3
-    steps: int = 80
-    batch_tokens: int = 8192
+    steps: int = 40
+    batch_tokens: int = 4096
     seed: int = 0
 
 

@@ -121,6 +121,10 @@ class Repository(ABC):
     def task_rows(self, ids: list[str]) -> list[dict]: ...
 
     @abstractmethod
+    def episode(self, episode_id: int) -> dict | None:
+        """One episode (id, run_id, task_id, release, passed, attempts), or None."""
+
+    @abstractmethod
     def fixes_for(self, signature: str, limit: int = 1000) -> list[FixRecord]: ...
 
     @abstractmethod

@@ -219,6 +219,11 @@ class SQLiteStore(Repository):
         found = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
         return [found[i] for i in ids if i in found]
 
+    def episode(self, episode_id: int) -> dict | None:
+        cols = ("id", "run_id", "task_id", "release", "passed", "attempts")
+        row = self.db.execute(f"SELECT {', '.join(cols)} FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        return dict(zip(cols, row, strict=True)) if row else None
+
     def fixes_for(self, signature: str, limit: int = 1000) -> list[FixRecord]:
         return self._fix_rows("SELECT {cols} FROM fixes WHERE signature = ? ORDER BY id DESC LIMIT ?",
                               (signature, limit))
