@@ -75,7 +75,8 @@ def main() -> None:
         write_result("recall_speed", {
             "command": f"python benchmarks/recall_speed.py --fixes {args.fixes} --vectors {args.vectors}",
             "stored_fixes": args.fixes, "bulk_insert_s": round(fill_s, 2),
-            "exact_recall_ms": {"p50": round(percentile(exact, 50) * 1e3, 4), "p99": round(percentile(exact, 99) * 1e3, 4)},
+            "exact_recall_ms": {"p50": round(percentile(exact, 50) * 1e3, 4),
+                                "p99": round(percentile(exact, 99) * 1e3, 4)},
             "vectors": args.vectors, "index_load_s": round(index_load_s, 2),
             "similarity_search_ms": {"p50": round(percentile(search, 50) * 1e3, 3),
                                      "p95": round(percentile(search, 95) * 1e3, 3)},
