@@ -349,7 +349,8 @@ def _night_config(cfg: Settings, jobs: int):
     from sleepy.adapters.lora import LoraParams
     from sleepy.loop.night import NightConfig
 
-    return NightConfig(min_failures=cfg.min_failures, max_skills=cfg.max_skills, gate_seeds=cfg.gate_seeds,
+    return NightConfig(min_failures=cfg.min_failures, max_skills=cfg.max_skills, strategy=cfg.strategy,
+                       gate_seeds=cfg.gate_seeds,
                        holdout_per_family=cfg.holdout_per_family, jobs=jobs, budget=cfg.prompt_budget,
                        lora=LoraParams(rank=cfg.lora_rank, alpha=2 * cfg.lora_rank, steps=cfg.lora_steps))
 
@@ -357,6 +358,7 @@ def _night_config(cfg: Settings, jobs: int):
 @app.command()
 def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOpt = None,
           min_failures: Annotated[int | None, typer.Option(help="Failures that make a cluster.")] = None,
+          strategy: Annotated[str | None, typer.Option(help="routed (default) or naive.")] = None,
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
     """Consolidate: mine recurring failures, train one skill each, gate the candidate, promote on a pass.
 
@@ -367,7 +369,7 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     from sleepy.model.loader import ModelLoadError
     from sleepy.tasks.leakage import LeakageError
 
-    cfg = _settings(workspace, model=model, min_failures=min_failures)
+    cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy)
     store, mem = _open_memory(cfg)
     try:
         rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
@@ -447,6 +449,8 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
           tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 30,
           seed: Annotated[int, typer.Option(help="Seed of the day streams.")] = 1,
           model: ModelOpt = None, workspace: WorkspaceOpt = None,
+          strategy: Annotated[str | None, typer.Option(help="routed (default) or naive (one LoRA for all tasks: "
+                                                            "the baseline).")] = None,
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
     """The main job: day -> night -> gate, N times, then report.html in the workspace.
 
@@ -459,11 +463,11 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     from sleepy.report.html import summary, write_report
     from sleepy.tasks.leakage import LeakageError
 
-    cfg = _settings(workspace, model=model)
+    cfg = _settings(workspace, model=model, strategy=strategy)
     store, mem = _open_memory(cfg)
     day_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
                             max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
-    command = f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed}"
+    command = f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed} --strategy {cfg.strategy}"
     try:
         result = run_cycle(store, mem, _registry(cfg), pack, nights, tasks, day_cfg, _night_config(cfg, jobs),
                            cfg.model, cfg.workspace / "cycle", seed, command,

@@ -20,6 +20,7 @@ from sleepy.adapters.registry import Release
 from sleepy.model.loader import LoadedModel, load_model
 from sleepy.model.training import bf16_ok, collate, encode, length_batches, weighted_loss
 
+ANY = "*"  # router key of a skill applied to every task (naive LoRA baseline)
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -144,7 +145,10 @@ class RoutedModel:
         return self.release.id if self.release else "base"
 
     def skill_for(self, signature: str | None) -> str | None:
-        return self.router.get(signature) if signature else None
+        """The skill for this signature; ``*`` in the router is a catch-all (the naive baseline only)."""
+        if signature and signature in self.router:
+            return self.router[signature]
+        return self.router.get(ANY)
 
     @contextmanager
     def using(self, skill: str | None):

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.adapters.lora import (
+    ANY,
     LoraParams,
     RoutedModel,
     TrainExample,
@@ -57,6 +58,7 @@ class NightConfig:
     gate_temperature: float = 0.5  # seeds after the first sample at this temperature; seed 0 is greedy
     holdout_per_family: int = 10
     lora: LoraParams = field(default_factory=LoraParams)
+    strategy: str = "routed"  # routed: one skill per cluster | naive: one LoRA on all data, applied to all tasks
     jobs: int = 2
     budget: int = 900
 
@@ -196,18 +198,25 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
             shutil.copytree(production.folder / s.path, staging / s.path)
             skills[s.name] = s
         router.update(production.router)
-    for c in report.clusters:
-        if c.signature not in datasets:
-            continue
-        name = skill_name(c.signature)
-        log(f"training skill {name} on {len(datasets[c.signature])} examples")
+    if cfg.strategy == "naive":
+        # The baseline the design argues against: one adapter on everything, applied to every task.
+        pooled = [e for sig in datasets for e in datasets[sig]]
+        datasets = {ANY: pooled + list(replay_pool)}
+        skills.clear()
+        router.clear()
+    for signature, data in datasets.items():
+        name = "naive" if signature == ANY else skill_name(signature)
+        log(f"training skill {name} on {len(data)} examples")
         shutil.rmtree(staging / "skills" / name, ignore_errors=True)
-        training = train_lora(base_model, datasets[c.signature], cfg.lora, staging / "skills" / name)
-        c.skill, c.trainable_parameters = name, training.trainable_parameters
-        c.final_loss, c.seconds = (training.losses[-1] if training.losses else None), training.seconds
-        skills[name] = SkillInfo(name, "lora", [c.signature], f"skills/{name}", training.trainable_parameters,
-                                 asdict(training) | {"signatures": [c.signature]})
-        router[c.signature] = name
+        training = train_lora(base_model, data, cfg.lora, staging / "skills" / name)
+        covered = [c.signature for c in report.clusters] if signature == ANY else [signature]
+        for c in report.clusters:
+            if c.signature == signature or signature == ANY:
+                c.skill, c.trainable_parameters = name, training.trainable_parameters
+                c.final_loss, c.seconds = (training.losses[-1] if training.losses else None), training.seconds
+        skills[name] = SkillInfo(name, "lora", covered, f"skills/{name}",
+                                 training.trainable_parameters, asdict(training) | {"signatures": covered})
+        router[signature] = name
     candidate = registry.create(staging, base_model, model_hash(base_model), router, list(skills.values()),
                                 production_id, {"night_of": since, "pack": pack})
     registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained")
