@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -36,7 +37,7 @@ class Settings(BaseModel):
     holdout_per_family: int = 10
     lora_steps: int = 40
     max_skills: int = 3  # per night
-    strategy: str = "routed"  # routed (one skill per cluster) | naive (one LoRA for everything: the baseline)
+    strategy: Literal["routed", "naive"] = "routed"  # naive = one LoRA for everything (the baseline)
     lora_rank: int = 8
 
     @property
