@@ -144,6 +144,13 @@ class RoutedModel:
     def name(self) -> str:
         return self.release.id if self.release else "base"
 
+    @property
+    def cache_key(self) -> str:
+        """Names these exact weights: a release id (which seals its base hash), or base plus the model hash."""
+        from sleepy.model.loader import model_hash
+
+        return self.release.id if self.release else f"base-{model_hash(self.lm.path)}"
+
     def skill_for(self, signature: str | None) -> str | None:
         """The skill for this signature; ``*`` in the router is a catch-all (the naive baseline only)."""
         if signature and signature in self.router:

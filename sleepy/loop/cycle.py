@@ -20,7 +20,7 @@ from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
 from sleepy.loop.evaluate import EvalReport
 from sleepy.loop.gate import majority
-from sleepy.loop.night import NightConfig, gate_eval, run_night
+from sleepy.loop.night import NightConfig, eval_path, gate_eval, run_night
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
 
@@ -87,8 +87,9 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
             row.promoted = night.decision["promote"]
             row.reason = night.decision["reason"]
             row.regressions = len(night.decision["regressions"])
-            chosen = night.candidate if row.promoted else night.production_before
-            reports = _load_reports(out_dir / "evals", pack, chosen, night_cfg.gate_seeds)
+            chosen = night.evaluated["candidate" if row.promoted else "production"]
+            reports = [EvalReport.load(eval_path(out_dir / "evals", pack, chosen, night_cfg, seed))
+                       for seed in range(night_cfg.gate_seeds)]
             results, families = _matrix_row(reports)
         else:
             row.reason = night.note
@@ -99,15 +100,3 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
         (out_dir / "cycle.json").write_text(json.dumps(asdict(result), indent=2))
     (out_dir / "cycle.json").write_text(json.dumps(asdict(result), indent=2))
     return result
-
-
-def _load_reports(evals_dir: Path, pack: str, release: str, seeds: int) -> list[EvalReport]:
-    from sleepy.loop.evaluate import EvalRow
-
-    reports = []
-    for seed in range(seeds):
-        data = json.loads((evals_dir / f"{pack}-{release}-seed{seed}.json").read_text())
-        rows = [EvalRow(**r) for r in data["tasks"]]
-        reports.append(EvalReport(data["release"], data["pack"], data["model"], data["seed"], data["samples"],
-                                  data["seconds"], rows))
-    return reports

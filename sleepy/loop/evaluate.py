@@ -60,6 +60,13 @@ class EvalReport:
         return {**{k: v for k, v in asdict(self).items() if k != "rows"}, "summary": self.table(),
                 "tasks": [asdict(r) for r in self.rows]}
 
+    @classmethod
+    def load(cls, path: Path) -> EvalReport:
+        data = json.loads(path.read_text())
+        rows = [EvalRow(**r) for r in data.pop("tasks")]
+        data.pop("summary", None)
+        return cls(**data, rows=rows)
+
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(self.to_json(), indent=2))

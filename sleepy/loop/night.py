@@ -86,6 +86,7 @@ class NightReport:
     seconds: float = 0.0
     phase_seconds: dict = field(default_factory=dict)
     note: str = ""
+    evaluated: dict = field(default_factory=dict)  # alias -> cache key of the gate's saved results
 
 
 def skill_name(signature: str) -> str:
@@ -225,8 +226,10 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
 
     # 4. the gate
     t0 = time.time()
-    prod_reports = gate_eval(load_release_model(production, base_model), pack, cfg, evals_dir)
+    prod_model = load_release_model(production, base_model)
+    prod_reports = gate_eval(prod_model, pack, cfg, evals_dir)
     cand_reports = gate_eval(load_release_model(candidate, base_model), pack, cfg, evals_dir)
+    report.evaluated = {"production": prod_model.cache_key, "candidate": candidate.id}
     decision = decide(prod_reports, cand_reports)
     report.decision = decision.to_json()
     phases["gate"] = round(time.time() - t0, 2)
@@ -238,14 +241,24 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     return _finish(store, run.id, report, began, phases)
 
 
+def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: int) -> Path:
+    temperature = 0.0 if seed == 0 else cfg.gate_temperature
+    return evals_dir / f"{pack}-{release}-h{cfg.holdout_per_family}-t{temperature}-seed{seed}.json"
+
+
 def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path | None) -> list[EvalReport]:
+    """Evaluate a release on the gate's seeds. Releases are immutable, so a saved result is reused."""
     reports = []
     for seed in range(cfg.gate_seeds):
+        path = eval_path(evals_dir, pack, model.cache_key, cfg, seed) if evals_dir is not None else None
+        if path is not None and path.is_file():
+            reports.append(EvalReport.load(path))
+            continue
         temperature = 0.0 if seed == 0 else cfg.gate_temperature
         rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs)
-        if evals_dir is not None:
-            evals_dir.mkdir(parents=True, exist_ok=True)
-            rep.save(evals_dir / f"{pack}-{model.name}-seed{seed}.json")
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rep.save(path)
         reports.append(rep)
     return reports
 
