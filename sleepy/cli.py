@@ -350,6 +350,7 @@ def _night_config(cfg: Settings, jobs: int):
     from sleepy.loop.night import NightConfig
 
     return NightConfig(min_failures=cfg.min_failures, max_skills=cfg.max_skills, strategy=cfg.strategy,
+                       teacher_url=cfg.teacher_url,
                        gate_seeds=cfg.gate_seeds,
                        holdout_per_family=cfg.holdout_per_family, jobs=jobs, budget=cfg.prompt_budget,
                        lora=LoraParams(rank=cfg.lora_rank, alpha=2 * cfg.lora_rank, steps=cfg.lora_steps))
@@ -359,6 +360,8 @@ def _night_config(cfg: Settings, jobs: int):
 def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOpt = None,
           min_failures: Annotated[int | None, typer.Option(help="Failures that make a cluster.")] = None,
           strategy: Annotated[str | None, typer.Option(help="routed (default) or naive.")] = None,
+          teacher_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint asked for fixes "
+                                                               "(each verified before use).")] = None,
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
     """Consolidate: mine recurring failures, train one skill each, gate the candidate, promote on a pass.
 
@@ -366,15 +369,16 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     """
     from sleepy.adapters.registry import RegistryError
     from sleepy.loop.night import run_night
+    from sleepy.loop.teacher import TeacherError
     from sleepy.model.loader import ModelLoadError
     from sleepy.tasks.leakage import LeakageError
 
-    cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy)
+    cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy, teacher_url=teacher_url)
     store, mem = _open_memory(cfg)
     try:
         rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
                         log=lambda m: err.print(m, highlight=False))
-    except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing) as exc:
+    except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, TeacherError) as exc:
         fail(f"night aborted, production untouched: {exc}")
     for c in rep.clusters:
         console.print(f"cluster {c.signature}: {c.failures} failures, skill {c.skill}, data {c.examples}, "
@@ -501,6 +505,29 @@ def correct(episode: Annotated[int, typer.Argument(help="Episode id (see sleepy 
     except (CorrectionError, ToolchainMissing) as exc:
         fail(str(exc))
     console.print(f"verified and remembered as fix #{fix_id} (provenance: human)")
+
+
+@app.command()
+def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "production",
+          host: str = "127.0.0.1", port: int = 8000, model: ModelOpt = None, workspace: WorkspaceOpt = None) -> None:
+    """Serve a release over an OpenAI-compatible API (also usable as another workspace's teacher).
+
+    Example: sleepy serve --port 8000   (then: curl localhost:8000/v1/models)
+    """
+    import uvicorn
+
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.adapters.registry import RegistryError
+    from sleepy.model.loader import ModelLoadError
+    from sleepy.serve import create_app
+
+    cfg = _settings(workspace, model=model)
+    try:
+        routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
+    except (ModelLoadError, RegistryError) as exc:
+        fail(str(exc))
+    err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port}", highlight=False)
+    uvicorn.run(create_app(routed), host=host, port=port, log_level="warning")
 
 
 memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)

@@ -37,6 +37,7 @@ class Settings(BaseModel):
     holdout_per_family: int = 10
     lora_steps: int = 40
     max_skills: int = 3  # per night
+    teacher_url: str | None = None  # OpenAI-compatible endpoint asked for fixes at night (verified before use)
     strategy: Literal["routed", "naive"] = "routed"  # naive = one LoRA for everything (the baseline)
     lora_rank: int = 8
 

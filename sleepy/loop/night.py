@@ -4,7 +4,8 @@
 2. Data per cluster, verified before use: the agent's own verified fixes of that signature
    (rejection sampling: only samples the verifier passed ever reach the store), human corrections
    (``sleepy correct``), and a teacher. The built-in teacher is the pack's reference fix, for
-   generated tasks only, under a per-night budget: a stand-in for a human reviewer. Every teacher
+   generated tasks only, under a per-night budget: a stand-in for a human reviewer; with
+   ``teacher_url``, first a stronger model behind an OpenAI-compatible endpoint. Every teacher
    fix is verified, then remembered (so memory gains it too). Replay mixes in earlier skills' data.
    The leakage guard checks every training set; a frozen koan in it aborts the night.
 3. One LoRA skill per cluster; the candidate release = production's skills + the new ones, with
@@ -37,6 +38,7 @@ from sleepy.adapters.registry import Registry, SkillInfo
 from sleepy.context.prompt import ContextBuilder
 from sleepy.loop.evaluate import EvalReport, evaluate
 from sleepy.loop.gate import GateDecision, decide
+from sleepy.loop.teacher import Teacher
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
 from sleepy.model.loader import load_model, model_hash, resolve
@@ -59,6 +61,7 @@ class NightConfig:
     holdout_per_family: int = 10
     lora: LoraParams = field(default_factory=LoraParams)
     strategy: str = "routed"  # routed: one skill per cluster | naive: one LoRA on all data, applied to all tasks
+    teacher_url: str | None = None  # an OpenAI-compatible endpoint asked for fixes (verified before use)
     jobs: int = 2
     budget: int = 900
 
@@ -103,18 +106,21 @@ def _example(task: Task, after: str, source_kind: str, builder: ContextBuilder) 
 
 
 def collect_examples(store: Repository, memory: ExperienceMemory, signature: str, failed_ids: list[str],
-                     builder: ContextBuilder, teacher_left: int, cap: int) -> tuple[list[TrainExample], int]:
-    """Verified examples for one cluster; returns them and how much teacher budget was used."""
+                     builder: ContextBuilder, teacher_left: int, cap: int, teacher: Teacher | None = None
+                     ) -> tuple[list[TrainExample], int]:
+    """Verified examples for one cluster; returns them and how much teacher budget was used.
+
+    Sources in order: the agent's (and people's) verified fixes, the remote teacher, then the pack's
+    reference fix for generated tasks. Teacher fixes of either kind are verified, then remembered.
+    """
     examples: list[TrainExample] = []
     seen: set[str] = set()
     for fix in store.fixes_for(signature):
         if fix.provenance not in ("agent", "human", "teacher") or fix.task_id in seen:
             continue
-        rows = store.task_rows([fix.task_id])
-        if not rows:
+        task = _stored_task(store, fix.task_id)
+        if task is None:
             continue
-        r = rows[0]
-        task = Task(r["id"], r["pack"], r["family"], r["source"], r["signature"], origin=r["origin"])
         ex = _example(task, fix.after, fix.provenance, builder)
         if ex:
             examples.append(ex)
@@ -125,19 +131,38 @@ def collect_examples(store: Repository, memory: ExperienceMemory, signature: str
     for task_id in failed_ids:
         if used >= teacher_left or len(examples) >= cap or task_id in seen:
             continue
-        task = regenerate(task_id)
-        if task is None or task.fix is None:
+        task = _stored_task(store, task_id)
+        before = verify(task) if task is not None else None
+        if task is None or before.passed:
             continue
-        before, proof = verify(task), verify(task, task.fix)
-        used += 1
-        if before.passed or not proof.passed:
+        fixed, proof, kind = None, None, ""
+        if teacher is not None:
+            used += 1
+            answer = teacher.fix(task, before.primary, builder)
+            fixed, proof, kind = answer.fixed, answer.proof, "teacher"
+        if fixed is None:
+            reference = regenerate(task_id)
+            if reference is not None and reference.fix is not None:
+                used += 1
+                proof = verify(reference, reference.fix)
+                task, before = reference, verify(reference)
+                fixed, kind = (reference.fix, "reference") if proof.passed and not before.passed else (None, "")
+        if fixed is None:
             continue
-        memory.remember(task, task.source, task.fix, before.primary, "reference", proof)
-        ex = _example(task, task.fix, "reference", builder)
+        memory.remember(task, task.source, fixed, before.primary, kind, proof)
+        ex = _example(task, fixed, kind, builder)
         if ex:
             examples.append(ex)
             seen.add(task_id)
     return examples, used
+
+
+def _stored_task(store: Repository, task_id: str) -> Task | None:
+    rows = store.task_rows([task_id])
+    if not rows:
+        return None
+    r = rows[0]
+    return Task(r["id"], r["pack"], r["family"], r["source"], r["signature"], origin=r["origin"])
 
 
 def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,
@@ -170,11 +195,12 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     replay_pool = [e for s in (production.skills if production else [])
                    for e in load_examples(production.folder / s.path) if e.source != "replay"]
     teacher_left = cfg.teacher_budget
+    teacher = Teacher(cfg.teacher_url) if cfg.teacher_url else None
     datasets: dict[str, list[TrainExample]] = {}
     for c in report.clusters:
         ids = [t for t, s in failures if s == c.signature]
         examples, used = collect_examples(store, memory, c.signature, ids, builder, teacher_left,
-                                          cfg.max_examples_per_skill)
+                                          cfg.max_examples_per_skill, teacher)
         teacher_left -= used
         if not examples:
             continue

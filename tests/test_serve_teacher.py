@@ -1,0 +1,113 @@
+"""The OpenAI-compatible server on a real micro model, and its use as another workspace's teacher."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import needs_rustc
+
+from sleepy.adapters.registry import Registry
+from sleepy.loop.night import NightConfig, run_night
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.sqlite import SQLiteStore
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(url: str, body) -> tuple[int, dict]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture(scope="module")
+def server(micro, tmp_path_factory):
+    root, _ = micro
+    port = free_port()
+    ws = tmp_path_factory.mktemp("serve")
+    proc = subprocess.Popen([sys.executable, "-m", "sleepy.cli", "serve", "--port", str(port), "--model",
+                             str(root / "model"), "-w", str(ws)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/v1/models", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_models_and_completions(server):
+    models = json.loads(urllib.request.urlopen(f"{server}/v1/models").read())
+    assert models["object"] == "list" and models["data"][0]["id"] == "sleepy"
+    status, body = post(f"{server}/v1/chat/completions",
+                        {"model": "sleepy", "messages": [{"role": "user", "content": "### task rust\n### edit\n"}],
+                         "max_tokens": 8})
+    assert status == 200 and body["object"] == "chat.completion"
+    assert body["usage"]["prompt_tokens"] > 0 and 0 <= body["usage"]["completion_tokens"] <= 8
+    status, body = post(f"{server}/v1/completions", {"prompt": "### task python\n", "max_tokens": 4})
+    assert status == 200 and body["choices"][0]["finish_reason"] == "stop"
+
+
+@pytest.mark.parametrize("body, status, needle", [
+    (b"{not json", 400, "not valid JSON"),
+    ({"model": "gpt-unknown", "messages": [{"role": "user", "content": "x"}]}, 404, "does not exist"),
+    ({"messages": "hello"}, 400, "'messages'"),
+    ({"messages": [{"role": "user", "content": "x " * 5000}]}, 400, "limit"),
+])
+def test_bad_requests_get_openai_error_bodies(server, body, status, needle):
+    code, answer = post(f"{server}/v1/chat/completions", body)
+    assert code == status and needle in answer["error"]["message"] and "type" in answer["error"]
+
+
+@needs_rustc
+def test_a_night_uses_another_workspaces_server_as_teacher(server, micro, tmp_path):
+    from sleepy.adapters.lora import LoraParams, RoutedModel
+    from sleepy.loop.day import day_tasks, run_day
+    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.model.loader import load_model
+
+    root, _ = micro
+    store = SQLiteStore(tmp_path / "a.db")
+    memory = ExperienceMemory(store)
+    run_day(RoutedModel(load_model(str(root / "model")), None), store, memory, day_tasks("python", 4, seed=3),
+            EpisodeConfig(attempts=1, max_new_tokens=8), {"t": "teacher"})
+    cfg = NightConfig(min_failures=1, max_skills=1, teacher_budget=4, gate_seeds=1, holdout_per_family=1,
+                      teacher_url=server, lora=LoraParams(steps=1, rank=4, alpha=8))
+    import sleepy.loop.teacher as teacher_module
+    asked = []
+    original = teacher_module.Teacher.ask
+
+    def counting(self, prompt):
+        answer = original(self, prompt)
+        asked.append(answer)
+        return answer
+
+    teacher_module.Teacher.ask = counting
+    try:
+        run_night(store, memory, Registry(tmp_path / "reg"), "python", cfg, str(root / "model"))
+    finally:
+        teacher_module.Teacher.ask = original
+    assert asked, "the night never asked the teacher"
+    fixes = [f for sig, in store.db.execute("SELECT DISTINCT signature FROM fixes") for f in store.fixes_for(sig)]
+    # whatever the teacher said, only fixes that pass the verifier were stored (re-verified here)
+    from sleepy.tasks.packs import regenerate
+    from sleepy.tasks.verify import verify
+
+    assert fixes and all(f.provenance in ("reference", "teacher") for f in fixes)
+    assert all(verify(regenerate(f.task_id), f.after).passed for f in fixes)
