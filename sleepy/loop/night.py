@@ -75,6 +75,7 @@ class ClusterReport:
     trainable_parameters: int = 0
     final_loss: float | None = None
     seconds: float = 0.0
+    dropped_for_holdout: int = 0
 
 
 @dataclass
@@ -192,6 +193,9 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     lm = load_model(base_model)
     builder = ContextBuilder(lm.count_tokens, budget=cfg.budget)
     guard = LeakageGuard([t for p in PACKS for t in get_pack(p).frozen()])
+    # Generated holdout tasks share templates with day tasks: training examples that match one (after
+    # normalising names) are dropped, so the holdout stays disjoint from all training data.
+    holdout_guard = LeakageGuard(get_pack(pack).holdout(cfg.holdout_per_family))
     replay_pool = [e for s in (production.skills if production else [])
                    for e in load_examples(production.folder / s.path) if e.source != "replay"]
     teacher_left = cfg.teacher_budget
@@ -202,6 +206,9 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
         examples, used = collect_examples(store, memory, c.signature, ids, builder, teacher_left,
                                           cfg.max_examples_per_skill, teacher)
         teacher_left -= used
+        kept = [e for e in examples if not holdout_guard.leaks(e.prompt + e.completion)]
+        c.dropped_for_holdout = len(examples) - len(kept)
+        examples = kept
         if not examples:
             continue
         examples += sample_replay([e for e in replay_pool if e.signature != c.signature],
