@@ -350,7 +350,7 @@ def _night_config(cfg: Settings, jobs: int):
     from sleepy.loop.night import NightConfig
 
     return NightConfig(min_failures=cfg.min_failures, max_skills=cfg.max_skills, strategy=cfg.strategy,
-                       teacher_url=cfg.teacher_url,
+                       teacher_url=cfg.teacher_url, max_new_tokens=cfg.max_new_tokens,
                        gate_seeds=cfg.gate_seeds,
                        holdout_per_family=cfg.holdout_per_family, jobs=jobs, budget=cfg.prompt_budget,
                        lora=LoraParams(rank=cfg.lora_rank, alpha=2 * cfg.lora_rank, steps=cfg.lora_steps))

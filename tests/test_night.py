@@ -24,6 +24,7 @@ from sleepy.tasks.leakage import LeakageError
 from sleepy.tasks.packs import get_pack
 
 QUICK = NightConfig(min_failures=1, max_skills=2, teacher_budget=6, gate_seeds=1, holdout_per_family=1,
+                    max_new_tokens=12,
                     lora=LoraParams(steps=2, rank=4, alpha=8))
 
 

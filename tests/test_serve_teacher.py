@@ -88,7 +88,7 @@ def test_a_night_uses_another_workspaces_server_as_teacher(server, micro, tmp_pa
     run_day(RoutedModel(load_model(str(root / "model")), None), store, memory, day_tasks("python", 4, seed=3),
             EpisodeConfig(attempts=1, max_new_tokens=8), {"t": "teacher"})
     cfg = NightConfig(min_failures=1, max_skills=1, teacher_budget=4, gate_seeds=1, holdout_per_family=1,
-                      teacher_url=server, lora=LoraParams(steps=1, rank=4, alpha=8))
+                      teacher_url=server, max_new_tokens=12, lora=LoraParams(steps=1, rank=4, alpha=8))
     import sleepy.loop.teacher as teacher_module
     asked = []
     original = teacher_module.Teacher.ask

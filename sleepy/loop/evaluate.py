@@ -83,7 +83,8 @@ def known_families(model_path: str, pack: str) -> tuple[str, ...] | None:
 
 def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
              seed: int = 0, samples: int = 1, temperature: float = 0.0, jobs: int = 2,
-             batch_size: int = 16, attempts: int = 1, memory: ExperienceMemory | None = None) -> EvalReport:
+             batch_size: int = 16, attempts: int = 1, memory: ExperienceMemory | None = None,
+             max_new_tokens: int = 96) -> EvalReport:
     """The agent on the frozen set (and holdout): one row per task for this (release, seed).
 
     With ``memory`` it may recall verified fixes, but eval never writes to memory.
@@ -93,7 +94,7 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
     known = known_families(model.lm.path, pack_name)
     began = time.perf_counter()
     cfg = EpisodeConfig(attempts=attempts, samples=samples, temperature=temperature, memory=memory is not None,
-                        batch_size=batch_size, jobs=jobs, seed=seed)
+                        batch_size=batch_size, jobs=jobs, seed=seed, max_new_tokens=max_new_tokens)
     episodes = run_episodes(model, tasks, cfg, memory)
     rows = []
     for ep in episodes:

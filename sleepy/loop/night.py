@@ -59,6 +59,7 @@ class NightConfig:
     gate_seeds: int = 3
     gate_temperature: float = 0.5  # seeds after the first sample at this temperature; seed 0 is greedy
     holdout_per_family: int = 10
+    max_new_tokens: int = 96
     lora: LoraParams = field(default_factory=LoraParams)
     strategy: str = "routed"  # routed: one skill per cluster | naive: one LoRA on all data, applied to all tasks
     teacher_url: str | None = None  # an OpenAI-compatible endpoint asked for fixes (verified before use)
@@ -288,7 +289,8 @@ def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path |
             reports.append(EvalReport.load(path))
             continue
         temperature = 0.0 if seed == 0 else cfg.gate_temperature
-        rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs)
+        rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs,
+                       max_new_tokens=cfg.max_new_tokens)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             rep.save(path)
