@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from sleepy.config import ConfigError, Settings, load_settings
@@ -217,7 +218,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     for col in ("set", "family", "tasks", "passed", "pass rate"):
         table.add_column(col, justify="left" if col in ("set", "family") else "right")
     for row in report.table():
-        table.add_row(row["set"], row["family"], str(row["tasks"]), str(row["passed"]), f"{row['pass_rate']:.0%}")
+        table.add_row(row["set"], escape(row["family"]), str(row["tasks"]), str(row["passed"]),
+                      f"{row['pass_rate']:.0%}")
     console.print(table)
     if json_out:
         report.save(json_out)
