@@ -1,6 +1,7 @@
 """Core weights on a tiny model the tests build themselves: pretrain, load, generate, evaluate."""
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import needs_rustc
@@ -105,3 +106,19 @@ def test_instruct_models_get_the_prompt_as_a_chat_message(micro):
     out = generate(lm, ["### task rust\n### edit\n"], GenerationConfig(max_new_tokens=4))
     assert out[0][0].input_tokens == len(lm.tokenizer(lm.format_prompt("### task rust\n### edit\n"),
                                                       add_special_tokens=False)["input_ids"])
+
+
+def test_the_bundled_model_is_the_default_and_loads_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    lm = load_model(None)
+    assert lm.path.endswith("sleepy-tiny-coder") and not lm.chat
+    card = json.loads((Path(lm.path) / "training.json").read_text())
+    assert card["parameters"] == sum(p.numel() for p in lm.model.parameters())
+    assert set(card["known_families"]["rust"]).isdisjoint(card["new_families"]["rust"])
+    from sleepy.context.prompt import ContextBuilder
+    from sleepy.tasks.verify import verify
+
+    task = get_pack("python").generate("index-key", 3)
+    prompt = ContextBuilder(lm.count_tokens).build("python", task.source, verify(task).primary).text
+    out = generate(lm, [prompt], GenerationConfig(max_new_tokens=24))
+    assert out[0][0].text.startswith("@@")  # it speaks the edit format
