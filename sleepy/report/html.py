@@ -90,7 +90,9 @@ def write_report(result: CycleResult, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(3 + 0.5 * len(nights), max(4, 0.12 * len(keys))))
     ax.imshow(matrix, aspect="auto", cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks(range(len(nights)), [f"n{n}" for n in nights])
-    ax.set_yticks(range(len(keys)), [k.split("/", 1)[1][:28] for k in keys], fontsize=5)
+    labels = [k.split("/", 1)[1] for k in keys]
+    labels = [lab if len(lab) <= 30 else f"{lab[:14]}~{lab[-14:]}" for lab in labels]
+    ax.set_yticks(range(len(keys)), labels, fontsize=5)
     ax.set_title("task x release (green = passed)")
     figs.append(("Task x release result matrix (forgetting heatmap)", _png(fig)))
     plt.close(fig)
