@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sleepy.config import ConfigError, Settings, load_settings
@@ -213,7 +213,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
     lm = routed.lm
-    table = Table(title=f"{pack} eval: release {release}, model {lm.name}, seed {seed}, {samples} sample(s), "
+    table = Table(title=f"{pack} eval: release {release} ({report.release}), model {lm.name}, seed {seed}, "
+                        f"{samples} sample(s), "
                         f"{report.seconds:.0f} s")
     for col in ("set", "family", "tasks", "passed", "pass rate"):
         table.add_column(col, justify="left" if col in ("set", "family") else "right")
