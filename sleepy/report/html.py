@@ -14,8 +14,10 @@ import base64
 import html
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sleepy.loop.cycle import CycleResult
+if TYPE_CHECKING:  # nothing imports the loop at run time: the report only reads its result
+    from sleepy.loop.cycle import CycleResult
 
 
 def _png(fig) -> str:
