@@ -19,12 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import write_result  # noqa: E402
 
-from sleepy.adapters.lora import LoraParams  # noqa: E402
 from sleepy.adapters.registry import Registry  # noqa: E402
 from sleepy.config import load_settings  # noqa: E402
 from sleepy.loop.cycle import run_cycle  # noqa: E402
 from sleepy.loop.episodes import EpisodeConfig  # noqa: E402
-from sleepy.loop.night import NightConfig  # noqa: E402
+from sleepy.loop.night import night_config  # noqa: E402
 from sleepy.memory.recall import Embedder, ExperienceMemory  # noqa: E402
 from sleepy.memory.sqlite import SQLiteStore  # noqa: E402
 from sleepy.report.html import summary, write_report  # noqa: E402
@@ -47,10 +46,7 @@ def main() -> None:
             ws.mkdir(parents=True, exist_ok=True)
             store = SQLiteStore(ws / "sleepy.db")
             memory = ExperienceMemory(store, Embedder())
-            night_cfg = NightConfig(min_failures=s.min_failures, max_skills=s.max_skills, strategy=strategy,
-                                    gate_seeds=s.gate_seeds, holdout_per_family=s.holdout_per_family,
-                                    lora=LoraParams(rank=s.lora_rank, alpha=2 * s.lora_rank, steps=s.lora_steps,
-                                                    seed=seed))
+            night_cfg = night_config(s.model_copy(update={"strategy": strategy}), seed=seed)
             day_cfg = EpisodeConfig(attempts=s.attempts, memory=True, seed=seed)
             command = (f"python benchmarks/learning.py --pack {args.pack} --nights {args.nights} "
                        f"--tasks {args.tasks} --seeds {' '.join(map(str, args.seeds))}")

@@ -349,14 +349,9 @@ def _registry(cfg: Settings):
 
 
 def _night_config(cfg: Settings, jobs: int):
-    from sleepy.adapters.lora import LoraParams
-    from sleepy.loop.night import NightConfig
+    from sleepy.loop.night import night_config
 
-    return NightConfig(min_failures=cfg.min_failures, max_skills=cfg.max_skills, strategy=cfg.strategy,
-                       teacher_url=cfg.teacher_url, max_new_tokens=cfg.max_new_tokens,
-                       gate_seeds=cfg.gate_seeds,
-                       holdout_per_family=cfg.holdout_per_family, jobs=jobs, budget=cfg.prompt_budget,
-                       lora=LoraParams(rank=cfg.lora_rank, alpha=2 * cfg.lora_rank, steps=cfg.lora_steps))
+    return night_config(cfg, jobs)
 
 
 @app.command()

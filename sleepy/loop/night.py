@@ -67,6 +67,16 @@ class NightConfig:
     budget: int = 900
 
 
+def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
+    """The night's configuration from the workspace settings (:class:`sleepy.config.Settings`)."""
+    return NightConfig(min_failures=settings.min_failures, max_skills=settings.max_skills,
+                       strategy=settings.strategy, teacher_url=settings.teacher_url,
+                       max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
+                       holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,
+                       lora=LoraParams(rank=settings.lora_rank, alpha=2 * settings.lora_rank,
+                                       steps=settings.lora_steps, seed=seed))
+
+
 @dataclass
 class ClusterReport:
     signature: str
