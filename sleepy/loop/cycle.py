@@ -18,7 +18,7 @@ from sleepy.adapters.lora import load_release_model
 from sleepy.adapters.registry import Registry
 from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
-from sleepy.loop.evaluate import EvalReport
+from sleepy.loop.evaluate import EvalReport, known_families
 from sleepy.loop.gate import majority
 from sleepy.loop.night import NightConfig, eval_path, gate_eval, run_night
 from sleepy.memory.recall import ExperienceMemory
@@ -68,8 +68,6 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
     reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals")
     results, families = _matrix_row(reports)
     result.nights.append(NightRow(0, start_model.name, results=results, families=families))
-    from sleepy.loop.evaluate import known_families
-
     result.known_families = list(known_families(start_model.lm.path, pack) or [])
     for n in range(1, nights + 1):
         row = NightRow(n, registry.resolve("production"))

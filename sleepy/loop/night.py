@@ -245,7 +245,8 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
         router.update(production.router)
     if cfg.strategy == "naive":
         # The baseline the design argues against: one adapter on everything, applied to every task.
-        pooled = [e for sig in datasets for e in datasets[sig]]
+        # Per-cluster replay samples are left out: the whole replay pool goes in once.
+        pooled = [e for sig in datasets for e in datasets[sig] if e.source != "replay"]
         datasets = {ANY: pooled + list(replay_pool)}
         skills.clear()
         router.clear()
