@@ -78,7 +78,7 @@ PRESETS = {
                     validation_per_family=1, checkpoint_every=5),
     "small": Preset("small", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
                                           intermediate=704, max_positions=1024),
-                    examples_per_family=2000, epochs=2.0, batch_tokens=12288, lr=2e-3, warmup_steps=100),
+                    examples_per_family=2000, epochs=2.5, batch_tokens=12288, lr=2e-3, warmup_steps=100),
 }
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from sleepy.tasks.task import Task
+from sleepy.tasks.vocabulary import WordSource
 
 FAMILIES = ("name-import", "type-error", "attribute", "none-handling", "index-key", "logic")
 
@@ -159,8 +160,23 @@ class _Edits:
         return "\n".join(out).rstrip("\n") + "\n"
 
 
+FAMILIAR_DOMAIN_RATE = 0.25
+
+
 def _domain(rng: random.Random) -> Domain:
-    return rng.choice(DOMAINS)
+    """A quarter of the time one of the written domains; otherwise one made from the shared
+    vocabulary (some words made up), so that a model has to copy names rather than recall them."""
+    if rng.random() < FAMILIAR_DOMAIN_RATE:
+        return rng.choice(DOMAINS)
+    words = WordSource(rng, __file__)
+    drawn: list[str] = []
+    while len(drawn) < 12:
+        w = words.word()
+        if w not in drawn and w + "s" not in drawn:
+            drawn.append(w)
+    noun = next((w for w in drawn if not w.endswith(("s", "x", "z", "ch", "sh", "y"))), drawn[0] + "_item")
+    rest = [w for w in drawn if w != noun]
+    return Domain(noun, noun + "s", rest[0], tuple(rest[4:4 + rng.randint(5, 7)]), tuple(rest[1:4]))
 
 
 def _lit(value: object) -> str:

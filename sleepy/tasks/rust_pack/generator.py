@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sleepy.tasks.task import Task
+from sleepy.tasks.vocabulary import WordSource
 
 FAMILIES = ("borrow", "traits", "result-option", "type-mismatch", "lifetimes", "missing-items")
 
@@ -42,15 +43,24 @@ def _camel(word: str) -> str:
 
 
 class Names:
-    """Draws distinct identifiers from the word lists, so one program never reuses a name."""
+    """Draws distinct identifiers, so one program never reuses a name.
+
+    Most words come from the large shared vocabulary (and some are made up), a quarter from this
+    generator's short lists: a model must copy names from the program, not recall them."""
+
+    FAMILIAR_RATE = 0.25
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.used: set[str] = set()
+        self.words = WordSource(rng, __file__)
+
+    def _draw(self, familiar: list[str]) -> str:
+        return self.rng.choice(familiar) if self.rng.random() < self.FAMILIAR_RATE else self.words.word()
 
     def pick(self, pool: list[str], suffixes: tuple[str, ...] = ("",)) -> str:
         for _ in range(200):
-            name = self.rng.choice(pool) + self.rng.choice(suffixes)
+            name = self._draw(pool) + self.rng.choice(suffixes)
             if name not in self.used:
                 self.used.add(name)
                 return name
@@ -67,7 +77,12 @@ class Names:
 
     def func(self, verb: str | None = None) -> str:
         verbs = ["compute", "load", "find", "build", "count", "sum", "check", "render", "parse", "score"]
-        return self.pick([f"{verb or self.rng.choice(verbs)}_{n}" for n in NOUNS])
+        for _ in range(200):
+            name = f"{verb or self.rng.choice(verbs)}_{self._draw(NOUNS)}"
+            if name not in self.used:
+                self.used.add(name)
+                return name
+        raise RuntimeError("identifier pool exhausted")
 
     def field(self) -> str:
         return self.pick(FIELDS)
@@ -76,7 +91,7 @@ class Names:
         return self.pick(NUM_FIELDS)
 
     def word(self) -> str:
-        return self.rng.choice(WORDS)
+        return self._draw(WORDS)
 
 
 @dataclass
