@@ -6,20 +6,18 @@ hand-written koans it wrote identifiers from those lists instead of copying the 
 hundred everyday nouns, plus made-up words that no list can predict, makes copying from the input
 the only way to be right. The words are plain English written for this project; no koan shaped them.
 
-Each generator filters the vocabulary against the identifiers its own templates use (see
-:func:`usable_words`), so a drawn name never collides with a template's locals, a keyword or a builtin.
+Each generator passes the words its own templates already use (a frozen list, so that editing a
+template's comment never changes which tasks a seed makes), and a drawn name never collides with a
+template's locals or a keyword.
 """
 
 from __future__ import annotations
 
-import builtins
 import keyword
 import random
-import re
 from functools import cache
-from pathlib import Path
 
-NOUNS = """
+_NOUN_TEXT = """
 abbey acorn actor adapter admiral agenda agent album alloy altar amber anchor angle ankle antenna
 anvil apple apron arbor arch archive arena armor arrow artist aspen atlas atom attic auction author
 avenue award axle badge bagel baker balcony ballot bamboo banana bandit banner barn barrel basin
@@ -56,7 +54,8 @@ toaster tomato topaz tower tractor trader trail trainer trolley trophy trumpet t
 turbine turtle tutor umbrella unicorn valley vapor velvet vendor venture violin visitor volcano
 voyage wagon waiter wallet walnut walrus warden weaver whale wheat whistle widget willow window
 winter wizard wolf wombat worker yacht yarn yogurt zebra zenith zephyr zinc
-""".split()
+"""
+NOUNS = _NOUN_TEXT.split()
 
 # Made-up words: a syllable grid no list can anticipate, so only copying gets them right.
 _ONSETS = ("b", "br", "d", "dr", "f", "g", "gr", "k", "kr", "l", "m", "n", "p", "pr", "r", "s", "st", "t",
@@ -80,28 +79,20 @@ def made_up_word(rng: random.Random) -> str:
 
 
 @cache
-def _banned(generator_file: str) -> frozenset[str]:
-    """Keywords, builtins, and every identifier (or word in a string) of a generator's own source."""
-    used = {u.lower() for u in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", Path(generator_file).read_text())}
-    return frozenset(used | _KEYWORDS | {b.lower() for b in dir(builtins)})
-
-
-@cache
-def usable_words(generator_file: str) -> tuple[str, ...]:
+def usable_words(exclude: frozenset[str]) -> tuple[str, ...]:
     """The nouns a generator may use: none that its own templates already contain."""
-    banned = _banned(generator_file)
-    return tuple(w for w in NOUNS if w not in banned)
+    return tuple(w for w in NOUNS if w not in exclude and w not in _KEYWORDS)
 
 
 class WordSource:
     """Draws identifier words: mostly from the large vocabulary, sometimes made up, sometimes from
     the generator's own short domain list (so familiar names stay in the mix)."""
 
-    def __init__(self, rng: random.Random, generator_file: str, made_up_rate: float = 0.15) -> None:
+    def __init__(self, rng: random.Random, exclude: frozenset[str], made_up_rate: float = 0.15) -> None:
         self.rng = rng
-        self.words = usable_words(generator_file)
+        self.words = usable_words(exclude)
         self.made_up_rate = made_up_rate
-        self.banned = _banned(generator_file)
+        self.banned = exclude | _KEYWORDS
 
     def word(self) -> str:
         if self.rng.random() < self.made_up_rate:

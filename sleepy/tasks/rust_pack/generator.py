@@ -38,6 +38,15 @@ WIDEN = [("u8", "u32"), ("u16", "u32"), ("u32", "u64"), ("i32", "i64"), ("u32", 
          ("i16", "i32"), ("u16", "u64")]
 
 
+# Vocabulary words (and made-up words) that these templates already use: never drawn as a name.
+_VOCABULARY_EXCLUDE = frozenset({
+    "cargo", "cedar", "copper", "delta", "derive", "digest", "divide", "element", "ember", "falcon", "final",
+    "harbor", "label", "level", "line", "live", "lumen", "made", "maple", "mode", "model", "move", "name", "nenum",
+    "never", "node", "none", "note", "orbit", "planet", "program", "quartz", "recipe", "river", "same", "sample",
+    "several", "side", "size", "some", "super", "tile", "token", "total", "willow", "zephyr",
+})
+
+
 def _camel(word: str) -> str:
     return "".join(p.capitalize() for p in word.split("_"))
 
@@ -53,7 +62,7 @@ class Names:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.used: set[str] = set()
-        self.words = WordSource(rng, __file__)
+        self.words = WordSource(rng, _VOCABULARY_EXCLUDE)
 
     def _draw(self, familiar: list[str]) -> str:
         return self.rng.choice(familiar) if self.rng.random() < self.FAMILIAR_RATE else self.words.word()
