@@ -10,6 +10,15 @@ if ! command -v bwrap >/dev/null 2>&1; then
     echo "note: install bubblewrap (apt-get install bubblewrap) for full sandbox isolation" >&2
   fi
 fi
+# Headless Chromium drives the dashboard's end-to-end test (Debian's chromium + its matching driver).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+      || echo "note: could not install chromium; the dashboard browser test will be skipped" >&2
+  else
+    echo "note: install chromium and chromium-driver for the dashboard's browser test" >&2
+  fi
+fi
 command -v rustc >/dev/null 2>&1 || echo "note: rustc not found: the Rust pack needs it (apt-get install rustc); the Python pack works without it" >&2
 # torch is pinned to the CPU build so pip does not pull a multi-GB CUDA build.
 python3 -m pip install --quiet --disable-pip-version-check "torch==2.13.0"

@@ -507,25 +507,32 @@ def correct(episode: Annotated[int, typer.Argument(help="Episode id (see sleepy 
 
 @app.command()
 def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "production",
-          host: str = "127.0.0.1", port: int = 8000, model: ModelOpt = None, workspace: WorkspaceOpt = None) -> None:
-    """Serve a release over an OpenAI-compatible API (also usable as another workspace's teacher).
+          host: str = "127.0.0.1", port: int = 8000, model: ModelOpt = None, workspace: WorkspaceOpt = None,
+          max_batch: Annotated[int, typer.Option(help="Most requests that share one generate call.")] = 16,
+          memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Keep a store and memory for "
+                                                                           "feedback and the dashboard.")] = True,
+          ) -> None:
+    """Serve a release over an OpenAI-compatible API with the dashboard at / (also a teacher for another workspace).
 
-    Example: sleepy serve --port 8000   (then: curl localhost:8000/v1/models)
+    Example: sleepy serve --port 8000   (then: curl localhost:8000/v1/models, or open http://localhost:8000/)
     """
     import uvicorn
 
     from sleepy.adapters.lora import load_release_model
     from sleepy.adapters.registry import RegistryError
     from sleepy.model.loader import ModelLoadError
-    from sleepy.serve import create_app
+    from sleepy.serve import ServeContext, create_app
 
     cfg = _settings(workspace, model=model)
+    registry = _registry(cfg)
     try:
-        routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
+        routed = load_release_model(registry.get(release), cfg.model, cfg.device)
     except (ModelLoadError, RegistryError) as exc:
         fail(str(exc))
-    err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port}", highlight=False)
-    uvicorn.run(create_app(routed), host=host, port=port, log_level="warning")
+    store, mem = _open_memory(cfg) if memory else (None, None)
+    ctx = ServeContext(routed, cfg.workspace, store, mem, registry, max_batch=max_batch)
+    err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port} (dashboard at /)", highlight=False)
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning")
 
 
 memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)

@@ -180,14 +180,14 @@ class Registry:
     def promote(self, release: str, why: str, metrics: dict | None = None) -> dict:
         return self.move("production", release, why, metrics)
 
-    def rollback(self, to: str | None = None, why: str = "rollback") -> dict:
+    def rollback(self, to: str | None = None, why: str = "rollback", who: str | None = None) -> dict:
         """Move production back to ``to``, or to what it pointed at before its last move."""
         if to is None:
             moves = [h for h in self.history() if h["alias"] == "production"]
             if not moves:
                 raise RegistryError("production has never moved: nothing to roll back")
             to = moves[-1]["from"]
-        return self.move("production", to, why)
+        return self.move("production", to, why, who=who)
 
 
 def _who() -> str:

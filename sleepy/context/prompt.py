@@ -9,6 +9,7 @@ shrinks to a narrower slice. Training and inference both build prompts here, so 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,6 +64,24 @@ def render_error(diag: Diagnostic, lang: str) -> str:
         lines.append(f" {span.line_start}:{span.col_start}{label}")
     lines += [f" {note}" for note in diag.notes[:MAX_NOTES]]
     return "\n".join(lines)
+
+
+def signature_from_prompt(prompt: str) -> str | None:
+    """The error signature a prompt's ``### error`` part names (what the router needs), or None.
+
+    The inverse of :func:`render_error`, so a client that sends the prompt the agent would build
+    (``sleepy serve`` requests) is routed to the same skill as the day loop would pick."""
+    from sleepy.tasks.signature import python_key, rust_key
+
+    lines = prompt.split("### error\n", 1)
+    if len(lines) < 2:
+        return None
+    head = lines[1].split("\n", 1)[0].strip()
+    rust = re.match(r"error(?:\[(E\d{4})\])?: (.+)", head)
+    if rust:
+        return rust_key(rust.group(1), rust.group(2))
+    py = re.match(r"([A-Za-z_][\w.]*): ?(.*)", head)
+    return python_key(py.group(1), py.group(2)) if py else None
 
 
 def render_code(source: str, focus: list[int] | None = None, radius: int | None = None) -> str:

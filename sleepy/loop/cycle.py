@@ -49,6 +49,12 @@ class CycleResult:
     nights: list[NightRow] = field(default_factory=list)
     known_families: list[str] = field(default_factory=list)
 
+    @classmethod
+    def load(cls, path: Path) -> CycleResult:
+        data = json.loads(path.read_text())
+        data["nights"] = [NightRow(**row) for row in data.get("nights", [])]
+        return cls(**data)
+
 
 def _matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
     votes = majority(reports)

@@ -38,8 +38,12 @@ def _cut(text: str, stops: tuple[str, ...]) -> str:
     return text[:cut]
 
 
-def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None = None) -> list[list[Completion]]:
-    """``cfg.n`` completions for each prompt, in prompt order; stop sequences are cut off."""
+def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None = None,
+             streamer=None) -> list[list[Completion]]:
+    """``cfg.n`` completions for each prompt, in prompt order; stop sequences are cut off.
+
+    ``streamer`` (a transformers streamer: ``put(ids)``/``end()``) sees the tokens as they are made;
+    it only makes sense for one prompt and ``n == 1``."""
     import torch
 
     cfg = cfg or GenerationConfig()
@@ -56,7 +60,7 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
                                  temperature=cfg.temperature if cfg.temperature > 0 else None,
                                  top_p=cfg.top_p if cfg.temperature > 0 else None,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                                 stop_strings=list(cfg.stop) or None, tokenizer=tok)
+                                 stop_strings=list(cfg.stop) or None, tokenizer=tok, streamer=streamer)
         seconds = time.perf_counter() - began
         width = enc["input_ids"].shape[1]
         for row in range(len(batch)):

@@ -58,7 +58,10 @@ def family_rates(result: CycleResult, set_name: str) -> dict[str, list[float]]:
     return out
 
 
-def write_report(result: CycleResult, path: Path) -> Path:
+def figures(result: CycleResult) -> list[tuple[str, str, str]]:
+    """(id, title, base64 PNG) of every plot: pass rate per night per set, and the task x release heatmap.
+
+    The HTML report and the dashboard both show these, so both draw them here."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,7 +88,7 @@ def write_report(result: CycleResult, path: Path) -> Path:
         ax.set_xticks(nights)
         ax.set_title(f"{result.pack}: {set_name} set, majority of {result.seeds} seed(s)")
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
-        figs.append((f"Pass rate per night: {set_name}", _png(fig)))
+        figs.append((f"pass-rate-{set_name}", f"Pass rate per night: {set_name}", _png(fig)))
         plt.close(fig)
     keys = sorted(result.nights[0].results, key=lambda k: (result.nights[0].families[k], k))
     matrix = np.array([[int(row.results.get(k, False)) for row in result.nights] for k in keys])
@@ -96,8 +99,14 @@ def write_report(result: CycleResult, path: Path) -> Path:
     labels = [lab if len(lab) <= 30 else f"{lab[:14]}~{lab[-14:]}" for lab in labels]
     ax.set_yticks(range(len(keys)), labels, fontsize=5)
     ax.set_title("task x release (green = passed)")
-    figs.append(("Task x release result matrix (forgetting heatmap)", _png(fig)))
+    figs.append(("heatmap", "Task x release result matrix (forgetting heatmap)", _png(fig)))
     plt.close(fig)
+    return figs
+
+
+def write_report(result: CycleResult, path: Path) -> Path:
+    s = summary(result)
+    figs = figures(result)
 
     def skills_cell(r) -> str:
         return ", ".join(f"{html.escape(str(c.get('skill')))} ({c.get('trainable_parameters', 0):,})"
@@ -110,7 +119,7 @@ def write_report(result: CycleResult, path: Path) -> Path:
         f"<tr><td>{r.night}</td><td>{html.escape(r.production)}</td><td>{r.day_passed}/{r.day_tasks}</td>"
         f"<td>{gate_cell(r)}</td><td>{r.regressions}</td><td>{html.escape(r.reason)}</td>"
         f"<td>{r.night_seconds:.0f}</td><td>{skills_cell(r)}</td></tr>" for r in result.nights)
-    images = "".join(f"<h2>{t}</h2><img src='data:image/png;base64,{b}'/>" for t, b in figs)
+    images = "".join(f"<h2>{t}</h2><img id='{i}' src='data:image/png;base64,{b}'/>" for i, t, b in figs)
     rates = "".join(f"<li>night {i}: {r}</li>" for i, r in enumerate(s["pass_rates"]))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>sleepy cycle report</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{border:1px solid #ccc;padding:3px 6px}}

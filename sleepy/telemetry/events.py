@@ -7,8 +7,11 @@ stored as JSON, queried, and shipped to any OTel-compatible backend unchanged.
 
 from __future__ import annotations
 
+import json
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 REQUIRED_FIELDS = (
     "time", "gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.request.temperature",
@@ -75,3 +78,55 @@ def attempt_event(ctx: EventContext, episode_id: int, attempt: int, sample_index
         "sleepy.edit": sample.completion.text,
         "sleepy.edit.error": sample.edit_error,
     }
+
+
+def request_event(*, operation: str, model: str, release: str, skill: str | None, route: str, request: dict,
+                  served, response_id: str, stream: bool, episode_id: int | None = None,
+                  signature: str | None = None, passed: bool | None = None) -> dict:
+    """The wide event of one ``sleepy serve`` request (``served``: :class:`sleepy.serve.batcher.Served`)."""
+    c = served.completion
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": "sleepy",
+        "gen_ai.request.model": request.get("model", "sleepy"),
+        "gen_ai.response.model": model,
+        "gen_ai.response.id": response_id,
+        "gen_ai.request.temperature": request.get("temperature") or 0.0,
+        "gen_ai.request.max_tokens": request.get("max_tokens"),
+        "gen_ai.usage.input_tokens": c.input_tokens,
+        "gen_ai.usage.output_tokens": c.output_tokens,
+        "sleepy.release": release,
+        "sleepy.skill": skill,
+        "sleepy.route": route,  # model-name | skill | signature | prompt | program | base
+        "sleepy.signature.before": signature,
+        "sleepy.episode.id": episode_id,
+        "sleepy.verifier.passed": passed,
+        "sleepy.stream": stream,
+        "sleepy.batch.size": served.batch_size,
+        "sleepy.latency.queue_s": served.queued_s,
+        "sleepy.latency.generate_s": round(c.seconds, 4),
+        "sleepy.sampled_token_ids": c.token_ids,
+        "sleepy.edit": c.text,
+    }
+
+
+class EventLog:
+    """An append-only JSON-lines file of wide events: one whole line per write, flushed at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def append(self, event: dict) -> None:
+        line = json.dumps(event, default=str) + "\n"
+        with self._lock, self.path.open("a") as fh:
+            fh.write(line)
+            fh.flush()
+
+    def read(self, limit: int | None = None) -> list[dict]:
+        if not self.path.is_file():
+            return []
+        lines = self.path.read_text().splitlines()
+        return [json.loads(x) for x in (lines[-limit:] if limit else lines) if x.strip()]

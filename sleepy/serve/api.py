@@ -1,0 +1,309 @@
+"""The OpenAI-compatible API: models, chat and text completions (plain or streamed), and feedback.
+
+Routing, per request, first match wins: a model name ``sleepy:<skill>``; ``sleepy.skill`` in the
+body (``extra_body`` in the ``openai`` package); ``sleepy.signature``; the signature of the program in
+``sleepy.program`` (verified, so the route is the one the day loop would take); the signature named
+by the prompt's ``### error`` part; otherwise the base weights. Errors come back as OpenAI-style error
+bodies, never a traceback.
+
+A request that carries ``sleepy.program`` and ``sleepy.pack`` is a task: the reply's edit is applied
+and verified, the attempt is stored as an episode (a passing fix goes to memory at once, like any
+day attempt), and ``POST /v1/sleepy/feedback`` can later accept, reject or correct it; a correction is
+verified before it reaches memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from sleepy.adapters.lora import RoutedModel
+from sleepy.context.prompt import signature_from_prompt
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.repository import Repository, sha
+from sleepy.model.generation import GenerationConfig
+from sleepy.serve.batcher import Batcher, Job, Served
+from sleepy.tasks.edit import EditError, apply_edit, parse_edit
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import ToolchainMissing, verify
+from sleepy.telemetry.events import EventLog, request_event
+
+SIGNALS = ("accepted", "rejected", "corrected")
+
+
+@dataclass
+class ServeContext:
+    """What the server works with; store, memory and registry are optional (a bare model serves too)."""
+
+    model: RoutedModel
+    workspace: Path | None = None
+    store: Repository | None = None
+    memory: ExperienceMemory | None = None
+    registry: object | None = None  # sleepy.adapters.registry.Registry
+    max_prompt_tokens: int = 2048
+    max_batch: int = 16
+    responses: OrderedDict = field(default_factory=OrderedDict)  # response id -> what feedback needs
+    run_id: int | None = None
+
+    @property
+    def log(self) -> EventLog:
+        root = self.workspace or Path(".sleepy")
+        return EventLog(root / "serve" / "requests.jsonl")
+
+
+def error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind, "param": None,
+                                                               "code": code}})
+
+
+class RequestError(ValueError):
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
+    model = ctx.model
+    batcher = Batcher(model, ctx.max_batch)
+    log = ctx.log
+
+    def model_ids() -> list[str]:
+        return ["sleepy", *(f"sleepy:{s.name}" for s in (model.release.skills if model.release else []))]
+
+    @app.get("/v1/models")
+    def models():
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "sleepy"}
+                                           for m in model_ids()]}
+
+    async def body_of(request: Request) -> dict:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise RequestError(400, "request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise RequestError(400, "request body must be a JSON object")
+        name = body.get("model", "sleepy")
+        if name not in model_ids():
+            raise RequestError(404, f"The model '{name}' does not exist", "model_not_found")
+        extra = body.get("sleepy") or {}
+        if not isinstance(extra, dict):
+            raise RequestError(400, "'sleepy' must be an object (skill, signature, pack, program)")
+        return body
+
+    def task_of(extra: dict) -> Task | None:
+        program, pack = extra.get("program"), extra.get("pack")
+        if program is None:
+            return None
+        if not isinstance(program, str) or pack not in ("rust", "python"):
+            raise RequestError(400, "'sleepy.program' needs a string program and 'sleepy.pack' rust or python")
+        return Task(id=f"serve-{pack}-{sha(program)[:12]}", pack=pack, family="serve", source=program,
+                    origin="serve")
+
+    def route(body: dict, prompt: str, diag_key: str | None) -> tuple[str | None, str, str | None]:
+        """(skill, how it was chosen, signature)."""
+        extra = body.get("sleepy") or {}
+        name = body.get("model", "sleepy")
+        if name.startswith("sleepy:"):
+            return name.split(":", 1)[1], "model-name", None
+        if extra.get("skill"):
+            if extra["skill"] not in {s.name for s in (model.release.skills if model.release else [])}:
+                raise RequestError(404, f"no skill {extra['skill']!r} in release {model.name}", "skill_not_found")
+            return extra["skill"], "skill", None
+        for how, signature in (("signature", extra.get("signature")), ("program", diag_key),
+                               ("prompt", signature_from_prompt(prompt))):
+            if signature:
+                skill = model.skill_for(signature)
+                return skill, how if skill else "base", signature
+        return None, "base", None
+
+    def generation_config(body: dict) -> GenerationConfig:
+        try:
+            stop = body.get("stop")
+            stop = (stop,) if isinstance(stop, str) else tuple(stop or ())
+            return GenerationConfig(max_new_tokens=int(body.get("max_tokens") or 96),
+                                    temperature=float(body.get("temperature") or 0.0),
+                                    top_p=float(body.get("top_p") or 0.95), n=1, batch_size=1,
+                                    stop=stop or GenerationConfig().stop, seed=int(body.get("seed") or 0))
+        except (TypeError, ValueError):
+            raise RequestError(400, "max_tokens, temperature, top_p and seed must be numbers") from None
+
+    def prepare(body: dict, prompt: str):
+        extra = body.get("sleepy") or {}
+        task = task_of(extra)
+        before = verify(task) if task else None
+        diag = before.primary if before and not before.passed else None
+        skill, how, signature = route(body, prompt, diag.key if diag else None)
+        n_prompt = model.lm.count_tokens(model.lm.format_prompt(prompt))
+        if n_prompt > ctx.max_prompt_tokens:
+            raise RequestError(400, f"prompt is {n_prompt} tokens; the limit is {ctx.max_prompt_tokens}",
+                               "context_length_exceeded")
+        return task, diag, skill, how, signature
+
+    def settle(operation: str, body: dict, served: Served, response_id: str, skill, how, signature, task, diag,
+               stream: bool) -> dict:
+        """Verify a task's edit, store the episode, log the wide event; returns the ``sleepy`` reply field."""
+        passed, episode_id, fix_id, why = None, None, None, None
+        if task is not None:
+            try:
+                fixed = apply_edit(task.source, parse_edit(served.completion.text))
+                proof = verify(task, fixed)
+                passed = proof.passed
+                why = None if passed else f"verifier: {proof.signature}"
+            except EditError as exc:
+                fixed, proof, passed, why = None, None, False, f"edit: {exc}"
+            if ctx.store is not None:
+                if ctx.run_id is None:
+                    ctx.run_id = ctx.store.start_run("serve", {"release": model.name}).id
+                ctx.store.upsert_task(task.id, task.pack, task.family, task.origin, diag.key if diag else None,
+                                      task.source)
+                episode_id = ctx.store.start_episode(ctx.run_id, task.id, model.name)
+        event = request_event(operation=operation, model=model.lm.name, release=model.name, skill=skill, route=how,
+                              request=body, served=served, response_id=response_id, stream=stream,
+                              episode_id=episode_id, signature=signature or (diag.key if diag else None),
+                              passed=passed)
+        event |= {"sleepy.task.id": task.id if task else None, "sleepy.task.pack": task.pack if task else None,
+                  "sleepy.task.family": task.family if task else None, "sleepy.edit.error": why}
+        if episode_id is not None:
+            ctx.store.record_attempt(episode_id, event)
+            fix = None
+            if passed and diag is not None and ctx.memory is not None:
+                fix = ctx.memory.make_fix(task, task.source, fixed, diag, "agent", proof, episode_id, model.name)
+            fix_id = ctx.store.finish_episode(episode_id, bool(passed), 1, fix)
+        log.append(event)
+        ctx.responses[response_id] = {"episode_id": episode_id, "task": task, "passed": passed, "fix_id": fix_id,
+                                      "skill": skill}
+        while len(ctx.responses) > 10_000:
+            ctx.responses.popitem(last=False)
+        return {"skill": skill, "route": how, "signature": event["sleepy.signature.before"],
+                "episode_id": episode_id, "verified": passed, "fix_id": fix_id}
+
+    def usage(c) -> dict:
+        return {"prompt_tokens": c.input_tokens, "completion_tokens": c.output_tokens,
+                "total_tokens": c.input_tokens + c.output_tokens}
+
+    async def complete(request: Request, operation: str):
+        try:
+            body = await body_of(request)
+            if operation == "chat":
+                messages = body.get("messages")
+                if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+                    raise RequestError(400, "'messages' must be a non-empty list of {role, content} objects")
+                prompt = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") != "system")
+            else:
+                prompt = body.get("prompt")
+                if not isinstance(prompt, str):
+                    raise RequestError(400, "'prompt' must be a string")
+            cfg = generation_config(body)
+            task, diag, skill, how, signature = await asyncio.to_thread(prepare, body, prompt)
+        except RequestError as exc:
+            return error(exc.status, str(exc), code=exc.code)
+        except ToolchainMissing as exc:
+            return error(503, str(exc), "server_error", "toolchain_missing")
+        response_id = f"{'chatcmpl' if operation == 'chat' else 'cmpl'}-{uuid.uuid4().hex[:16]}"
+        created, name = int(time.time()), body.get("model", "sleepy")
+        kind = "chat.completion" if operation == "chat" else "text_completion"
+
+        def finish(served: Served) -> dict:
+            return settle("chat" if operation == "chat" else "text_completion", body, served, response_id, skill,
+                          how, signature, task, diag, bool(body.get("stream")))
+
+        if not body.get("stream"):
+            served = (await asyncio.wrap_future(batcher.submit(Job(prompt, cfg, skill))))[0]
+            extra = await asyncio.to_thread(finish, served)
+            c = served.completion
+            choice = ({"index": 0, "message": {"role": "assistant", "content": c.text}, "finish_reason": "stop"}
+                      if operation == "chat" else {"index": 0, "text": c.text, "finish_reason": "stop"})
+            return {"id": response_id, "object": kind, "created": created, "model": name, "choices": [choice],
+                    "usage": usage(c), "sleepy": extra}
+
+        loop = asyncio.get_running_loop()
+        deltas: asyncio.Queue[str | None] = asyncio.Queue()
+        future = batcher.submit(Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(
+            deltas.put_nowait, d)))
+        chunk_kind = "chat.completion.chunk" if operation == "chat" else "text_completion"
+
+        def chunk(text: str | None, finish_reason: str | None = None, **more) -> str:
+            if operation == "chat":
+                delta = {"content": text} if text is not None else {}
+                if more.pop("first", False):
+                    delta = {"role": "assistant", **delta}
+                choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+            else:
+                choice = {"index": 0, "text": text or "", "finish_reason": finish_reason}
+            return "data: " + json.dumps({"id": response_id, "object": chunk_kind, "created": created,
+                                          "model": name, "choices": [choice], **more}) + "\n\n"
+
+        async def events():
+            first = True
+            while (delta := await deltas.get()) is not None:
+                yield chunk(delta, first=first)
+                first = False
+            try:
+                served = (await asyncio.wrap_future(future))[0]
+            except Exception as exc:  # the stream has begun: report in-band, OpenAI style
+                yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error"}}) + "\n\n"
+                return
+            extra = await asyncio.to_thread(finish, served)
+            yield chunk(None, "stop", usage=usage(served.completion), sleepy=extra)
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request):
+        return await complete(request, "chat")
+
+    @app.post("/v1/completions")
+    async def completions(request: Request):
+        return await complete(request, "text")
+
+    @app.post("/v1/sleepy/feedback")
+    async def feedback(request: Request):
+        """A person's verdict on an earlier response: accepted, rejected, or corrected (with a program)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return error(400, "request body is not valid JSON")
+        if not isinstance(body, dict):
+            return error(400, "request body must be a JSON object")
+        response_id, signal = body.get("response_id"), body.get("signal")
+        if signal not in SIGNALS:
+            return error(400, f"'signal' must be one of {', '.join(SIGNALS)}")
+        seen = ctx.responses.get(response_id)
+        if seen is None:
+            return error(404, f"no response {response_id!r} on this server (responses are kept in memory)",
+                         code="response_not_found")
+        stored, reason = seen["fix_id"], None
+        if signal == "corrected":
+            program = body.get("program")
+            if not isinstance(program, str):
+                return error(400, "a correction needs 'program': the whole corrected program")
+            if seen["episode_id"] is None or ctx.memory is None:
+                return error(409, "this response carried no sleepy.program/sleepy.pack, so a correction cannot "
+                                  "be verified against it", code="no_task")
+            from sleepy.loop.correct import CorrectionError, correct
+
+            try:
+                stored = await asyncio.to_thread(correct, ctx.store, ctx.memory, seen["episode_id"], program)
+            except CorrectionError as exc:
+                return error(422, str(exc), code="correction_rejected")
+            except ToolchainMissing as exc:
+                return error(503, str(exc), "server_error", "toolchain_missing")
+        elif signal == "accepted" and seen["episode_id"] is not None and not seen["passed"]:
+            reason = "the response's edit does not pass the verifier, so it was not remembered"
+        log.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "gen_ai.operation.name": "feedback",
+                    "gen_ai.response.id": response_id, "sleepy.feedback.signal": signal,
+                    "sleepy.episode.id": seen["episode_id"], "sleepy.feedback.fix_id": stored,
+                    "sleepy.feedback.note": body.get("note"), "sleepy.feedback.reason": reason})
+        return {"recorded": True, "signal": signal, "fix_id": stored if signal != "rejected" else None,
+                "reason": reason}
+
+    return batcher

@@ -1,0 +1,139 @@
+"""Request batching: requests that arrive together share one ``generate`` call.
+
+One worker thread owns the model (a CPU model is not thread-safe to run twice at once, and two
+concurrent forward passes would only fight over the same cores). Requests queue; when the worker is
+free it takes every queued request that can share a call with the oldest one (same skill, same
+sampling settings) up to ``max_batch``, runs them as one batch, and resolves each request's future.
+A short gathering window on an idle worker lets a burst of requests land in one batch. A streamed
+request runs alone, with a streamer that hands text deltas back as tokens are made.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+
+from sleepy.adapters.lora import RoutedModel
+from sleepy.model.generation import Completion, GenerationConfig, generate
+
+
+@dataclass
+class Job:
+    prompt: str
+    cfg: GenerationConfig
+    skill: str | None
+    on_delta: Callable[[str | None], None] | None = None  # streamed: text deltas, then None
+    future: Future = field(default_factory=Future)
+
+    @property
+    def key(self) -> tuple:
+        c = self.cfg
+        return (self.skill, c.max_new_tokens, c.temperature, c.top_p, c.stop, c.n, c.seed)
+
+
+@dataclass
+class Served:
+    completion: Completion
+    batch_size: int
+    queued_s: float
+
+
+class DeltaStreamer:
+    """A transformers streamer that emits text deltas, holding back what could still become a stop string."""
+
+    def __init__(self, tokenizer, stops: tuple[str, ...], emit: Callable[[str | None], None]) -> None:
+        self.tokenizer, self.stops, self.emit = tokenizer, stops, emit
+        self.ids: list[int] = []
+        self.sent = 0
+        self.prompt_seen = False
+        self.holdback = max((len(s) for s in stops), default=1) - 1
+
+    def _visible(self, final: bool) -> str:
+        special = {self.tokenizer.pad_token_id, self.tokenizer.eos_token_id}
+        text = self.tokenizer.decode([t for t in self.ids if t not in special], skip_special_tokens=True)
+        cut = min((i for i in (text.find(s) for s in self.stops) if i != -1), default=-1)
+        if cut != -1:
+            return text[:cut]
+        if final:
+            return text
+        text = text[: max(0, len(text) - self.holdback)]
+        return text.rstrip("\ufffd")  # never send half of a multi-byte character
+
+    def put(self, value) -> None:
+        if not self.prompt_seen:  # generate() first hands over the prompt itself
+            self.prompt_seen = True
+            return
+        self.ids.extend(int(t) for t in value.reshape(-1).tolist())
+        self._send(self._visible(final=False))
+
+    def _send(self, text: str) -> None:
+        if len(text) > self.sent:
+            self.emit(text[self.sent:])
+            self.sent = len(text)
+
+    def end(self) -> None:
+        self._send(self._visible(final=True))
+        self.emit(None)
+
+
+class Batcher:
+    def __init__(self, model: RoutedModel, max_batch: int = 16, window_s: float = 0.02) -> None:
+        self.model = model
+        self.max_batch = max_batch
+        self.window_s = window_s
+        self.queue: queue.Queue[tuple[float, Job]] = queue.Queue()
+        self.batch_sizes: list[int] = []
+        self._thread = threading.Thread(target=self._loop, name="sleepy-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Job) -> Future:
+        self.queue.put((time.perf_counter(), job))
+        return job.future
+
+    def _drain(self, pending: list[tuple[float, Job]]) -> None:
+        while True:
+            try:
+                pending.append(self.queue.get_nowait())
+            except queue.Empty:
+                return
+
+    def _loop(self) -> None:
+        pending: list[tuple[float, Job]] = []
+        while True:
+            if not pending:
+                pending.append(self.queue.get())
+                time.sleep(self.window_s)  # let a burst arrive before the first batch starts
+            self._drain(pending)
+            head = pending[0][1]
+            if head.on_delta is not None:
+                group = [pending[0]]
+            else:
+                group = [p for p in pending if p[1].on_delta is None and p[1].key == head.key][: self.max_batch]
+            chosen = {id(p) for p in group}
+            pending = [p for p in pending if id(p) not in chosen]
+            self._run(group)
+
+    def _run(self, group: list[tuple[float, Job]]) -> None:
+        jobs = [j for _, j in group]
+        started = time.perf_counter()
+        cfg = replace(jobs[0].cfg, batch_size=len(jobs) * jobs[0].cfg.n)
+        try:
+            with self.model.using(jobs[0].skill):
+                if jobs[0].on_delta is not None:
+                    streamer = DeltaStreamer(self.model.lm.tokenizer, cfg.stop, jobs[0].on_delta)
+                    outs = generate(self.model.lm, [jobs[0].prompt], cfg, streamer=streamer)
+                else:
+                    outs = generate(self.model.lm, [j.prompt for j in jobs], cfg)
+        except Exception as exc:  # every waiting request hears about it; the worker lives on
+            for j in jobs:
+                if j.on_delta is not None:
+                    j.on_delta(None)
+                j.future.set_exception(exc)
+            return
+        self.batch_sizes.append(len(jobs))
+        for (queued_at, j), out in zip(group, outs, strict=True):
+            j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4)) for c in out])

@@ -1,0 +1,262 @@
+"""``sleepy serve`` over a real release with a real LoRA skill: streaming, batching, routing, feedback,
+the request log, and the dashboard driven by headless Chromium."""
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from test_serve_teacher import free_port, post
+
+from sleepy.adapters.lora import LoraParams, TrainExample, train_lora
+from sleepy.adapters.registry import BASE, Registry, SkillInfo
+from sleepy.loop.cycle import CycleResult, NightRow
+from sleepy.model.loader import model_hash
+from sleepy.tasks.edit import END, diff_to_edit
+from sleepy.tasks.packs import get_pack
+from sleepy.tasks.verify import verify
+
+SIGNATURE = "py:NameError:name-is-not-defined"
+
+
+def a_task(seed: int):
+    """A generated Python task whose bug raises NameError (the skill's signature)."""
+    pack = get_pack("python")
+    for s in range(seed, seed + 200):
+        task = pack.generate("name-import", s)
+        if task.signature == SIGNATURE:
+            return task
+    raise AssertionError("no NameError task in 200 seeds")
+
+
+@pytest.fixture(scope="module")
+def workspace(micro, tmp_path_factory):
+    """A workspace whose production release has one LoRA skill, and a finished two-night cycle."""
+    root, _ = micro
+    base = str(root / "model")
+    ws = tmp_path_factory.mktemp("served")
+    tasks = [a_task(s * 300) for s in range(3)]
+    examples = [TrainExample(f"### task python\n### code\n{t.source}### edit\n",
+                             diff_to_edit(t.source, t.fix).render() + END, "reference", t.id, SIGNATURE)
+                for t in tasks]
+    staging = ws / "staging"
+    training = train_lora(base, examples, LoraParams(steps=2, rank=4, alpha=8), staging / "skills" / "s1")
+    reg = Registry(ws / "registry")
+    release = reg.create(staging, base, model_hash(base), {SIGNATURE: "s1"},
+                         [SkillInfo("s1", "lora", [SIGNATURE], "skills/s1", training.trainable_parameters)], None)
+    reg.promote(release.id, "test: a release with one skill")
+    families = {"frozen/k1": "name-import", "frozen/k2": "logic", "holdout/h1": "name-import"}
+    cycle = CycleResult("python", 1, "sleepy cycle", [
+        NightRow(0, BASE, results={"frozen/k1": True, "frozen/k2": False, "holdout/h1": False}, families=families),
+        NightRow(1, release.id, promoted=True, results={"frozen/k1": True, "frozen/k2": True, "holdout/h1": True},
+                 families=families)], ["name-import"])
+    (ws / "cycle").mkdir()
+    (ws / "cycle" / "cycle.json").write_text(json.dumps(asdict(cycle)))
+    return ws, base, release
+
+
+@pytest.fixture(scope="module")
+def server(workspace):
+    ws, base, _ = workspace
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sleepy.cli", "serve", "--port", str(port), "--model", base,
+                             "-w", str(ws)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"{url}/v1/models", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode()) from None
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def stream(url: str, body: dict) -> list[dict]:
+    req = urllib.request.Request(url, data=json.dumps(body | {"stream": True}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    chunks, done = [], False
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        for raw in resp:
+            line = raw.decode().strip()
+            if not line:
+                continue
+            assert line.startswith("data: ")
+            if line == "data: [DONE]":
+                done = True
+                continue
+            chunks.append(json.loads(line.removeprefix("data: ")))
+    assert done, "the stream did not end with [DONE]"
+    return chunks
+
+
+def test_models_list_base_and_skills(server):
+    ids = [m["id"] for m in json.loads(urllib.request.urlopen(f"{server}/v1/models").read())["data"]]
+    assert ids == ["sleepy", "sleepy:s1"]
+
+
+def test_streamed_chat_equals_the_plain_answer(server):
+    body = {"messages": [{"role": "user", "content": "### task python\n### code\n1| x = 1\n### edit\n"}],
+            "max_tokens": 24}
+    status, plain = post(f"{server}/v1/chat/completions", body)
+    assert status == 200
+    chunks = stream(f"{server}/v1/chat/completions", body)
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text == plain["choices"][0]["message"]["content"]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["usage"] == plain["usage"]
+
+
+def test_streamed_completion_equals_the_plain_answer(server):
+    body = {"prompt": "### task rust\n### code\n1| fn main() {}\n### edit\n", "max_tokens": 16}
+    status, plain = post(f"{server}/v1/completions", body)
+    chunks = stream(f"{server}/v1/completions", body)
+    assert status == 200 and "".join(c["choices"][0]["text"] for c in chunks) == plain["choices"][0]["text"]
+
+
+def test_concurrent_requests_share_batches_and_answer_like_one_at_a_time(server, workspace):
+    prompts = [f"### task python\n### code\n1| value_{i} = {i}\n### edit\n" for i in range(8)]
+    alone = [post(f"{server}/v1/completions", {"prompt": p, "max_tokens": 12})[1]["choices"][0]["text"]
+             for p in prompts]
+    together: dict[int, str] = {}
+
+    def ask(i: int) -> None:
+        answer = post(f"{server}/v1/completions", {"prompt": prompts[i], "max_tokens": 12})[1]
+        together[i] = answer["choices"][0]["text"]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [together[i] for i in range(8)] == alone
+    ws, _, _ = workspace
+    events = [json.loads(x) for x in (ws / "serve" / "requests.jsonl").read_text().splitlines()]
+    assert max(e.get("sleepy.batch.size") or 0 for e in events) > 1, "no two requests ever shared a batch"
+
+
+def test_routing_by_model_name_skill_signature_prompt_and_fallback(server):
+    def route(body: dict) -> dict:
+        status, answer = post(f"{server}/v1/completions", {"prompt": "x", "max_tokens": 2} | body)
+        assert status == 200, answer
+        return answer["sleepy"]
+
+    assert route({"model": "sleepy:s1"}) == route({"sleepy": {"skill": "s1"}}) | {"route": "model-name"}
+    assert route({"sleepy": {"signature": SIGNATURE}})["skill"] == "s1"
+    by_prompt = route({"prompt": "### task python\n### error\nNameError: name 'tota' is not defined\n 3:1\n"
+                                 "### code\n1| print(tota)\n### edit\n"})
+    assert (by_prompt["skill"], by_prompt["route"], by_prompt["signature"]) == ("s1", "prompt", SIGNATURE)
+    assert route({"sleepy": {"signature": "py:KeyError"}}) | {"signature": None} == {
+        "skill": None, "route": "base", "signature": None, "episode_id": None, "verified": None, "fix_id": None}
+    status, answer = post(f"{server}/v1/completions", {"prompt": "x", "sleepy": {"skill": "nope"}})
+    assert status == 404 and "no skill 'nope'" in answer["error"]["message"]
+
+
+def test_feedback_verifies_corrections_before_memory(server, workspace):
+    ws, _, _ = workspace
+    task = a_task(5000)
+    status, answer = post(f"{server}/v1/chat/completions", {
+        "messages": [{"role": "user", "content": "fix it"}], "max_tokens": 16,
+        "sleepy": {"program": task.source, "pack": "python"}})
+    assert status == 200
+    meta = answer["sleepy"]
+    assert meta["episode_id"] and meta["route"] == "program" and meta["skill"] == "s1"
+    assert meta["signature"] == SIGNATURE
+    rid = answer["id"]
+    wrong = task.source.replace("assert", "assert 1 == 2 and", 1)
+    status, refused = post(f"{server}/v1/sleepy/feedback", {"response_id": rid, "signal": "corrected",
+                                                            "program": wrong})
+    assert status == 422 and "does not pass" in refused["error"]["message"]
+    status, stored = post(f"{server}/v1/sleepy/feedback", {"response_id": rid, "signal": "corrected",
+                                                           "program": task.fix})
+    assert status == 200 and stored["fix_id"]
+    from sleepy.memory.sqlite import SQLiteStore
+
+    store = SQLiteStore(ws / "sleepy.db")
+    fix = store.fixes([stored["fix_id"]])[0]
+    assert fix.provenance == "human" and verify(task, fix.after).passed
+    store.close()
+    status, rejected = post(f"{server}/v1/sleepy/feedback", {"response_id": rid, "signal": "rejected"})
+    assert status == 200 and rejected["recorded"] and rejected["fix_id"] is None
+    status, missing = post(f"{server}/v1/sleepy/feedback", {"response_id": "cmpl-nope", "signal": "accepted"})
+    assert status == 404
+    status, plain = post(f"{server}/v1/completions", {"prompt": "x", "max_tokens": 2})
+    status, no_task = post(f"{server}/v1/sleepy/feedback", {"response_id": plain["id"], "signal": "corrected",
+                                                            "program": task.fix})
+    assert status == 409 and "no sleepy.program" in no_task["error"]["message"]
+    status, bad = post(f"{server}/v1/sleepy/feedback", {"response_id": rid, "signal": "meh"})
+    assert status == 400
+
+
+def test_every_request_is_a_wide_event(server, workspace):
+    ws, _, _ = workspace
+    log = ws / "serve" / "requests.jsonl"
+    before = len(log.read_text().splitlines()) if log.is_file() else 0
+    post(f"{server}/v1/completions", {"prompt": "### task rust\n", "max_tokens": 3})
+    stream(f"{server}/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 3})
+    events = [json.loads(x) for x in log.read_text().splitlines()][before:]
+    assert [e["sleepy.stream"] for e in events] == [False, True]
+    for e in events:
+        assert e["gen_ai.usage.input_tokens"] > 0 and e["gen_ai.response.id"] and "sleepy.latency.generate_s" in e
+
+
+def _chromium():
+    for browser in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(browser):
+            driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
+            if Path(driver).is_file():
+                return path, driver
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium and chromedriver are not installed "
+                                                "(apt-get install chromium chromium-driver; .ci/run installs them)")
+def test_dashboard_in_headless_chromium(server, workspace):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ws, _, release = workspace
+    task = a_task(7000)
+    post(f"{server}/v1/completions", {"prompt": "fix", "max_tokens": 4,
+                                      "sleepy": {"program": task.source, "pack": "python"}})
+    browser, driver_path = _chromium()
+    options = Options()
+    options.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(server + "/")
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: d.find_element(By.ID, "production").text == release.id)
+        heatmap = driver.find_element(By.ID, "heatmap")
+        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", heatmap) > 100
+        assert driver.find_element(By.ID, "pass-rate-frozen").get_attribute("naturalWidth") not in (None, "0")
+        rows = driver.find_elements(By.CSS_SELECTOR, "#episodes tr")
+        assert len(rows) >= 2, "the episode browser lists no episode"
+        driver.find_element(By.CSS_SELECTOR, "button.rollback[data-to='base']").click()
+        wait.until(expected_conditions.alert_is_present())
+        driver.switch_to.alert.accept()
+        wait.until(lambda d: d.find_element(By.ID, "production").text == "base")
+    finally:
+        driver.quit()
+    cli = subprocess.run([sys.executable, "-m", "sleepy.cli", "releases", "-w", str(ws), "--json"],
+                         capture_output=True, text=True, check=True)
+    seen = json.loads(cli.stdout)
+    assert seen["aliases"]["production"] == BASE
+    assert seen["history"][-1]["who"] == "dashboard" and seen["history"][-1]["from"] == release.id
