@@ -19,6 +19,16 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "note: install chromium and chromium-driver for the dashboard's browser test" >&2
   fi
 fi
+# PostgreSQL is optional (SQLite is the default store); its server binaries let the PostgreSQL store's
+# tests start a throwaway cluster. Debian keeps initdb off PATH, under /usr/lib/postgresql/*/bin.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null 2>&1 \
+      || echo "note: could not install postgresql; the PostgreSQL store tests will be skipped" >&2
+  else
+    echo "note: install postgresql (apt-get install postgresql) to run the PostgreSQL store tests" >&2
+  fi
+fi
 command -v rustc >/dev/null 2>&1 || echo "note: rustc not found: the Rust pack needs it (apt-get install rustc); the Python pack works without it" >&2
 # torch is pinned to the CPU build so pip does not pull a multi-GB CUDA build.
 python3 -m pip install --quiet --disable-pip-version-check "torch==2.13.0"

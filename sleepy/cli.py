@@ -143,9 +143,24 @@ def _print_check_table(outcomes: list[CheckOutcome]) -> None:
     console.print(table)
 
 
+_GLOBAL: dict = {}  # options given before the command (``sleepy --store URL day ...``)
+
+
+@app.callback()
+def _options(store: Annotated[str | None, typer.Option(
+        "--store", help="Experience store for this command: sqlite:///PATH or postgresql://USER@HOST/DB "
+                        "(default: SQLite in the workspace, or `store` in config.toml).")] = None) -> None:
+    """sleepy: an agent that learns from its own experience without forgetting.
+
+    Example: sleepy --store postgresql://sleepy@localhost/sleepy day --tasks 20
+    """
+    if store is not None:
+        _GLOBAL["store"] = store
+
+
 def _settings(workspace: Path | None, **overrides) -> Settings:
     try:
-        return load_settings(workspace, **overrides)
+        return load_settings(workspace, **(_GLOBAL | overrides))
     except ConfigError as exc:
         fail(str(exc))
     raise AssertionError
@@ -229,10 +244,10 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
 
 def _open_memory(cfg: Settings, embed: bool = True):
     from sleepy.memory.recall import Embedder, ExperienceMemory
-    from sleepy.memory.sqlite import SQLiteStore
+    from sleepy.memory.store import open_store
 
     try:
-        store = SQLiteStore(cfg.store_path)
+        store = open_store(cfg)  # SQLite or PostgreSQL; StoreError is an OSError
     except (ConfigError, OSError) as exc:
         fail(f"cannot open the store: {exc}")
     return store, ExperienceMemory(store, Embedder() if embed else None)
@@ -290,7 +305,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
     resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""
     console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
                   f"({summary.pass_rate:.0%}), {summary.attempts} attempts logged, {summary.fixes_written} fixes "
-                  f"remembered; store {cfg.store_path}")
+                  f"remembered; store {store.path}")
 
 
 @app.command()
@@ -358,6 +373,8 @@ def _night_config(cfg: Settings, jobs: int):
 def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOpt = None,
           min_failures: Annotated[int | None, typer.Option(help="Failures that make a cluster.")] = None,
           strategy: Annotated[str | None, typer.Option(help="routed (default) or naive.")] = None,
+          skills: Annotated[str | None, typer.Option(help="Routed skill kind: auto (share once a basis exists, "
+                                                          "LoRA bootstraps it), share or lora.")] = None,
           teacher_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint asked for fixes "
                                                                "(each verified before use).")] = None,
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
@@ -371,7 +388,8 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     from sleepy.model.loader import ModelLoadError
     from sleepy.tasks.leakage import LeakageError
 
-    cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy, teacher_url=teacher_url)
+    cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy, teacher_url=teacher_url,
+                    skills=skills)
     store, mem = _open_memory(cfg)
     try:
         rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
@@ -447,12 +465,41 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="Release to ret
 
 
 @app.command()
+def export(out: Annotated[Path, typer.Argument(help="Folder to write (created).")],
+           release: Annotated[str, typer.Option(help="Release id, prefix or alias.")] = "production",
+           fmt: Annotated[str, typer.Option("--format", help="Only peft: standard PEFT LoRA folders.")] = "peft",
+           workspace: WorkspaceOpt = None) -> None:
+    """Write every skill of a release as a PEFT LoRA adapter, plus router.json, the base model and a vLLM how-to.
+
+    Example: sleepy export --release production --format peft /tmp/sleepy-export
+    """
+    from sleepy.adapters.registry import RegistryError
+    from sleepy.adapters.share import ShareError, export_release
+
+    if fmt != "peft":
+        fail(f"unknown export format {fmt!r}: only peft is supported")
+    try:
+        found = _registry(_settings(workspace)).get(release)
+    except RegistryError as exc:
+        fail(str(exc))
+    if found is None:
+        fail(f"release {release!r} is the base model: it has no skills to export")
+    try:
+        router = export_release(found, out)
+    except (ShareError, OSError) as exc:
+        fail(f"export failed: {exc}")
+    console.print(f"exported {len(router['skills'])} skill(s) of {found.id} to {out} (see {out / 'README.md'})")
+
+
+@app.command()
 def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/night rounds.")] = 3,
           tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 30,
           seed: Annotated[int, typer.Option(help="Seed of the day streams.")] = 1,
           model: ModelOpt = None, workspace: WorkspaceOpt = None,
           strategy: Annotated[str | None, typer.Option(help="routed (default) or naive (one LoRA for all tasks: "
                                                             "the baseline).")] = None,
+          skills: Annotated[str | None, typer.Option(help="Routed skill kind: auto (share once a basis exists, "
+                                                          "LoRA bootstraps it), share or lora.")] = None,
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
     """The main job: day -> night -> gate, N times, then report.html in the workspace.
 
@@ -465,11 +512,12 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     from sleepy.report.html import summary, write_report
     from sleepy.tasks.leakage import LeakageError
 
-    cfg = _settings(workspace, model=model, strategy=strategy)
+    cfg = _settings(workspace, model=model, strategy=strategy, skills=skills)
     store, mem = _open_memory(cfg)
     day_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
                             max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
-    command = f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed} --strategy {cfg.strategy}"
+    command = (f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed} --strategy {cfg.strategy}"
+               f" --skills {cfg.skills}")
     try:
         result = run_cycle(store, mem, _registry(cfg), pack, nights, tasks, day_cfg, _night_config(cfg, jobs),
                            cfg.model, cfg.workspace / "cycle", seed, command,

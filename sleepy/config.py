@@ -12,10 +12,22 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 DEFAULT_WORKSPACE = Path(".sleepy")
+SQLITE_PREFIX = "sqlite:///"  # sqlite:///relative/path or sqlite:////absolute/path, as in SQLAlchemy
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")  # the two schemes libpq accepts
 
 
 class ConfigError(ValueError):
     pass
+
+
+def store_kind(url: str) -> Literal["sqlite", "postgresql"]:
+    """Which backend a store URL names; a one-line :class:`ConfigError` for anything else."""
+    if url.startswith(SQLITE_PREFIX) and url != SQLITE_PREFIX:
+        return "sqlite"
+    if url.startswith(POSTGRES_PREFIXES):
+        return "postgresql"
+    shown = url.split("://", 1)[0] + "://..." if "://" in url else url  # never echo a password
+    raise ConfigError(f"unsupported store {shown!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
 
 
 class Settings(BaseModel):
@@ -28,7 +40,7 @@ class Settings(BaseModel):
     prompt_budget: int = 900  # tokens
     max_new_tokens: int = 96
     batch_size: int = 16
-    store: str = ""  # "" = SQLite in the workspace; or sqlite:///path (postgresql://... comes later)
+    store: str = ""  # "" = SQLite in the workspace; or sqlite:///PATH or postgresql://USER@HOST/DB
     attempts: int = 3  # per task in a day
     samples: int = 1  # per attempt
     memory: bool = True
@@ -40,6 +52,9 @@ class Settings(BaseModel):
     teacher_url: str | None = None  # OpenAI-compatible endpoint asked for fixes at night (verified before use)
     strategy: Literal["routed", "naive"] = "routed"  # naive = one LoRA for everything (the baseline)
     lora_rank: int = 8
+    skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
+    share_k: int = 8  # basis components per module and side
+    share_extra_vectors: int = 2  # temporary basis vectors a new share skill may add (folded in by the merge)
 
     @property
     def pretrain_dir(self) -> Path:
@@ -54,12 +69,19 @@ class Settings(BaseModel):
         return self.workspace / "registry"
 
     @property
+    def store_url(self) -> str:
+        """The store as a URL (the workspace default spelled out); ConfigError for an unknown scheme."""
+        url = self.store or SQLITE_PREFIX + str(self.workspace / "sleepy.db")
+        store_kind(url)
+        return url
+
+    @property
     def store_path(self) -> Path:
-        if not self.store:
-            return self.workspace / "sleepy.db"
-        if self.store.startswith("sqlite:///"):
-            return Path(self.store.removeprefix("sqlite:///"))
-        raise ConfigError(f"unsupported store {self.store!r}: use sqlite:///PATH (PostgreSQL is not built yet)")
+        """The SQLite file; a PostgreSQL store has none (open either with ``open_store``)."""
+        url = self.store_url
+        if store_kind(url) != "sqlite":
+            raise ConfigError("the store is a PostgreSQL database, not a file: it has no store_path")
+        return Path(url.removeprefix(SQLITE_PREFIX))
 
 
 def load_settings(workspace: Path | None = None, **overrides) -> Settings:

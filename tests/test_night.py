@@ -24,7 +24,7 @@ from sleepy.tasks.leakage import LeakageError
 from sleepy.tasks.packs import get_pack
 
 QUICK = NightConfig(min_failures=1, max_skills=2, teacher_budget=6, gate_seeds=1, holdout_per_family=1,
-                    max_new_tokens=12,
+                    max_new_tokens=12, skills="lora",
                     lora=LoraParams(steps=2, rank=4, alpha=8))
 
 
@@ -135,3 +135,34 @@ def test_kill_9_during_a_night_leaves_production_unchanged(failed_day, tmp_path)
     assert (work / "registry" / "aliases.json").read_text() == aliases_before
     assert reg.resolve("production") == first.candidate
     reg.get("production")  # still intact: hashes verify
+
+
+@needs_rustc
+def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day, tmp_path):
+    """auto: the first night trains LoRA and folds it into a basis; the next trains coefficients on it."""
+    import shutil
+    from dataclasses import replace
+
+    from sleepy.adapters.share import ShareConfig, basis_dir
+
+    root, ws, store = failed_day
+    shutil.copy(ws / "s.db", tmp_path / "second.db")
+    reg = Registry(tmp_path / "reg")
+    cfg = replace(QUICK, skills="auto", share=ShareConfig(k=4, steps=2))
+    first = run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"))
+    boot = reg.get(first.candidate)
+    assert basis_dir(boot.folder).is_dir() and boot.skills and {s.kind for s in boot.skills} == {"share"}
+    assert boot.notes["skills"] == "lora+bootstrap" and "merge" in boot.notes
+    for s in boot.skills:
+        assert not (boot.folder / s.path / "adapter_model.safetensors").exists()
+    reg.promote(boot.id, "test: production with a basis")
+    second_store = SQLiteStore(tmp_path / "second.db")
+    second = run_night(second_store, ExperienceMemory(second_store), reg, "rust", cfg, str(root / "model"))
+    release = reg.get(second.candidate)
+    assert release.notes["skills"] == "share" and "merge" not in release.notes  # nothing new outside the basis
+    lora_params = next(c.trainable_parameters for c in first.clusters if c.skill)
+    share_params = [c.trainable_parameters for c in second.clusters if c.skill]
+    assert share_params and all(0 < p < lora_params / 10 for p in share_params)
+    routed = load_release_model(release, str(root / "model"))
+    signature = next(iter(release.router))
+    assert routed.skill_for(signature) == release.router[signature]

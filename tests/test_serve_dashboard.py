@@ -260,3 +260,34 @@ def test_dashboard_in_headless_chromium(server, workspace):
     seen = json.loads(cli.stdout)
     assert seen["aliases"]["production"] == BASE
     assert seen["history"][-1]["who"] == "dashboard" and seen["history"][-1]["from"] == release.id
+
+
+def test_export_writes_peft_adapters_that_reproduce_sleepys_outputs(workspace, tmp_path):
+    import torch
+    from peft import PeftModel
+
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.model.loader import load_model
+
+    ws, base, release = workspace
+    out = tmp_path / "export"
+    subprocess.run([sys.executable, "-m", "sleepy.cli", "export", "--release", release.id, str(out), "-w", str(ws)],
+                   check=True, capture_output=True)
+    router = json.loads((out / "router.json").read_text())
+    assert router["router"] == {SIGNATURE: "s1"} and (out / "base_model.txt").read_text().strip() == base
+    assert "--lora-modules s1=" in (out / "README.md").read_text()
+    ours = load_release_model(release, base)
+    lm = load_model(base, fresh=True)
+    theirs = PeftModel.from_pretrained(lm.model, str(out / "skills" / "s1")).eval()
+    ids = lm.tokenizer("### task python\n### code\n1| print(tota)\n### edit\n", return_tensors="pt")
+    with torch.inference_mode(), ours.using("s1"):
+        expected = ours.lm.model(**ids).logits
+    with torch.inference_mode():
+        got = theirs(**ids).logits
+        with theirs.disable_adapter():
+            plain = theirs(**ids).logits
+    assert torch.allclose(expected, got, atol=1e-5)
+    assert not torch.allclose(got, plain)  # the skill changes the model: the comparison can fail
+    code = subprocess.run([sys.executable, "-m", "sleepy.cli", "export", "--release", "nope", str(tmp_path / "x"),
+                           "-w", str(ws)], capture_output=True, text=True)
+    assert code.returncode != 0 and "Traceback" not in code.stderr

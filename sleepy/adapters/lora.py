@@ -132,11 +132,13 @@ class RoutedModel:
         if release and release.skills:
             from peft import PeftModel
 
+            from sleepy.adapters.share import peft_folders  # share skills load as reconstructed LoRA factors
+
             first, *rest = release.skills
-            self._peft = PeftModel.from_pretrained(lm.model, str(release.folder / first.path),
-                                                   adapter_name=first.name)
-            for s in rest:
-                self._peft.load_adapter(str(release.folder / s.path), adapter_name=s.name)
+            with peft_folders(release) as folders:
+                self._peft = PeftModel.from_pretrained(lm.model, str(folders[first.name]), adapter_name=first.name)
+                for s in rest:
+                    self._peft.load_adapter(str(folders[s.name]), adapter_name=s.name)
             self._peft.eval()
             lm.model = self._peft
 

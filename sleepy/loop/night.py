@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sleepy.adapters.lora import (
@@ -35,6 +35,16 @@ from sleepy.adapters.lora import (
     train_lora,
 )
 from sleepy.adapters.registry import Registry, SkillInfo
+from sleepy.adapters.share import (
+    Basis,
+    ShareConfig,
+    basis_dir,
+    copy_basis,
+    merge_release_folder,
+    read_skills,
+    should_merge,
+    train_share,
+)
 from sleepy.context.prompt import ContextBuilder
 from sleepy.loop.evaluate import EvalReport, evaluate
 from sleepy.loop.gate import GateDecision, decide
@@ -62,6 +72,8 @@ class NightConfig:
     max_new_tokens: int = 96
     lora: LoraParams = field(default_factory=LoraParams)
     strategy: str = "routed"  # routed: one skill per cluster | naive: one LoRA on all data, applied to all tasks
+    skills: str = "auto"  # routed skill kind: share | lora | auto (share once a basis exists; LoRA bootstraps it)
+    share: ShareConfig = field(default_factory=ShareConfig)
     teacher_url: str | None = None  # an OpenAI-compatible endpoint asked for fixes (verified before use)
     jobs: int = 2
     budget: int = 900
@@ -70,7 +82,9 @@ class NightConfig:
 def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
     """The night's configuration from the workspace settings (:class:`sleepy.config.Settings`)."""
     return NightConfig(min_failures=settings.min_failures, max_skills=settings.max_skills,
-                       strategy=settings.strategy, teacher_url=settings.teacher_url,
+                       strategy=settings.strategy, teacher_url=settings.teacher_url, skills=settings.skills,
+                       share=ShareConfig(k=settings.share_k, extra_vectors=settings.share_extra_vectors,
+                                         steps=settings.lora_steps, seed=seed),
                        max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
                        holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,
                        lora=LoraParams(rank=settings.lora_rank, alpha=2 * settings.lora_rank,
@@ -243,6 +257,9 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
             shutil.copytree(production.folder / s.path, staging / s.path)
             skills[s.name] = s
         router.update(production.router)
+    kind = _skill_kind(cfg, production is not None and basis_dir(production.folder).is_dir())
+    if kind == "share":
+        copy_basis(production.folder, staging)
     if cfg.strategy == "naive":
         # The baseline the design argues against: one adapter on everything, applied to every task.
         # Per-cluster replay samples are left out: the whole replay pool goes in once.
@@ -254,17 +271,32 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
         name = "naive" if signature == ANY else skill_name(signature)
         log(f"training skill {name} on {len(data)} examples")
         shutil.rmtree(staging / "skills" / name, ignore_errors=True)
-        training = train_lora(base_model, data, cfg.lora, staging / "skills" / name)
+        if kind == "share":
+            basis = Basis.load(basis_dir(staging))
+            training = train_share(base_model, data, basis, replace(cfg.share, seed=cfg.lora.seed),
+                                   staging / "skills" / name)
+        else:
+            training = train_lora(base_model, data, cfg.lora, staging / "skills" / name)
         covered = [c.signature for c in report.clusters] if signature == ANY else [signature]
         for c in report.clusters:
             if c.signature == signature or signature == ANY:
                 c.skill, c.trainable_parameters = name, training.trainable_parameters
                 c.final_loss, c.seconds = (training.losses[-1] if training.losses else None), training.seconds
-        skills[name] = SkillInfo(name, "lora", covered, f"skills/{name}",
+        skills[name] = SkillInfo(name, "share" if kind == "share" else "lora", covered, f"skills/{name}",
                                  training.trainable_parameters, asdict(training) | {"signatures": covered})
         router[signature] = name
+    notes = {"night_of": since, "pack": pack, "skills": kind}
+    if kind in ("share", "lora+bootstrap"):
+        basis, share_skills, raw = read_skills(staging, list(skills.values()))
+        merge_now, why = should_merge(cfg.share, basis, share_skills, raw)
+        if merge_now:
+            # A merge rebuilds the basis and re-projects old skills too: the gate below sees the merged ones.
+            merged = merge_release_folder(staging, list(skills.values()), cfg.share)
+            skills = {s.name: s for s in merged.skills}
+            notes["merge"] = {"why": why, "basis": merged.basis_id, "errors": merged.errors}
+            log(f"share merge ({why}): basis {merged.basis_id}")
     candidate = registry.create(staging, base_model, model_hash(base_model), router, list(skills.values()),
-                                production_id, {"night_of": since, "pack": pack})
+                                production_id, notes)
     registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained")
     report.candidate = candidate.id
     phases["training"] = round(time.time() - t0, 2)
@@ -284,6 +316,15 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     else:
         registry.record_gate(candidate.id, decision.reason, _metrics(decision))
     return _finish(store, run.id, report, began, phases)
+
+
+def _skill_kind(cfg: NightConfig, has_basis: bool) -> str:
+    """share: coefficients on the production basis; lora: plain LoRA; lora+bootstrap: LoRA, then build the basis."""
+    if cfg.strategy == "naive" or cfg.skills == "lora":
+        return "lora"
+    if cfg.skills not in ("share", "auto"):
+        raise ValueError(f"unknown skills kind {cfg.skills!r}: choose share, lora or auto")
+    return "share" if has_basis else "lora+bootstrap"
 
 
 def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: int) -> Path:

@@ -19,6 +19,14 @@ class UnverifiedFixError(ValueError):
     """Only verified fixes may enter memory (the poisoning defence)."""
 
 
+class StoreError(ConnectionError):
+    """The store cannot be opened or reached (bad URL, server down, missing driver).
+
+    A ``ConnectionError`` (so an ``OSError``): callers that already turn ``OSError`` into a one-line
+    message need no new case.
+    """
+
+
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -61,7 +69,12 @@ class Stats:
 
 
 class Repository(ABC):
-    """What the loop needs from a store. Implementations: :class:`sleepy.memory.sqlite.SQLiteStore`."""
+    """What the loop needs from a store.
+
+    Implementations: :class:`sleepy.memory.sqlite.SQLiteStore` and
+    :class:`sleepy.memory.postgres.PostgresStore`, both on the shared SQL of :mod:`sleepy.memory.sql`;
+    :func:`sleepy.memory.store.open_store` picks one from a store URL.
+    """
 
     @abstractmethod
     def start_run(self, kind: str, params: dict) -> RunRecord:
@@ -130,6 +143,20 @@ class Repository(ABC):
     @abstractmethod
     def last_finished(self, kind: str) -> str | None:
         """When the last run of ``kind`` finished (ISO time), or None."""
+
+    @abstractmethod
+    def latest_run(self, kind: str) -> dict | None:
+        """The newest run of ``kind`` and its progress (id, started_at, finished_at, episodes finished,
+        passed, current_task: the newest episode's task), or None; the dashboard's live panel."""
+
+    @abstractmethod
+    def recent_episodes(self, limit: int = 50) -> list[dict]:
+        """The newest episodes first (id, run_id, task_id, family, release, passed, attempts,
+        started_at, finished_at); ``passed`` is None while one runs."""
+
+    @abstractmethod
+    def episode_events(self, episode_id: int) -> list[dict]:
+        """One episode's attempt events in order, each with its ``id``, as :meth:`events` gives them."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -9,6 +9,7 @@ only connects, opens transactions and keeps the schema version in ``PRAGMA user_
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from sleepy.memory.sql import SQLITE, SQLStore, migrations, now
@@ -22,27 +23,40 @@ class SQLiteStore(SQLStore):
     MIGRATIONS = MIGRATIONS
 
     def __init__(self, path: Path | str) -> None:
+        super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.migrate()
 
+    def _wal(self) -> None:
+        """Switch to WAL (it persists in the file). On a new file several processes opening it at once
+        race for that switch, and SQLite answers "locked" at once instead of waiting: retry briefly."""
+        for attempt in range(100):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.02)
+
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self._q("PRAGMA user_version").fetchone()[0]
 
     def _set_version(self, version: int) -> None:
-        self.db.execute(f"PRAGMA user_version = {int(version)}")
+        self._q(f"PRAGMA user_version = {int(version)}")
 
-    def _q(self, sql: str, args: tuple | list = ()) -> sqlite3.Cursor:
+    def _run(self, sql: str, args: tuple | list) -> sqlite3.Cursor:
         return self.db.execute(sql, args)
 
-    def _insert(self, sql: str, args: tuple | list) -> int:
+    def _run_insert(self, sql: str, args: tuple | list) -> int:
         return self.db.execute(sql, args).lastrowid
 
-    def _tx(self, lock: str | None = None) -> _Transaction:
+    def _begin(self, lock: str | None) -> _Transaction:
         return _Transaction(self.db)  # BEGIN IMMEDIATE takes the one writer lock: no named lock needed
 
 
