@@ -50,7 +50,7 @@ class Settings(BaseModel):
     lora_steps: int = 40
     max_skills: int = 3  # per night
     teacher_url: str | None = None  # OpenAI-compatible endpoint asked for fixes at night (verified before use)
-    strategy: Literal["routed", "naive"] = "routed"  # naive = one LoRA for everything (the baseline)
+    strategy: Literal["routed", "naive", "averaged"] = "routed"  # naive/averaged: the baselines routing beats
     lora_rank: int = 8
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
     share_k: int = 8  # basis components per module and side

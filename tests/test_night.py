@@ -166,3 +166,26 @@ def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day,
     routed = load_release_model(release, str(root / "model"))
     signature = next(iter(release.router))
     assert routed.skill_for(signature) == release.router[signature]
+
+
+@needs_rustc
+def test_averaged_strategy_applies_the_mean_delta_to_every_task(failed_day, tmp_path):
+    from dataclasses import replace
+
+    from sleepy.adapters.share import ShareConfig, load_lora_factors, read_skills, reconstruct
+
+    root, _, store = failed_day
+    reg = Registry(tmp_path / "reg")
+    cfg = replace(QUICK, strategy="averaged", skills="auto", share=ShareConfig(k=4, steps=2))
+    rep = run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"))
+    release = reg.get(rep.candidate)
+    assert release.router == {"*": "average"}
+    members = [s for s in release.skills if s.name != "average"]
+    basis, share, raw = read_skills(release.folder, members)
+    deltas = [reconstruct(basis, sk) for sk in share.values()] + list(raw.values())
+    mean = load_lora_factors(release.folder / "skills" / "average")
+    module = next(iter(mean.factors))
+    expected = sum(f.delta(module) for f in deltas) / len(deltas)
+    assert len(deltas) == len(rep.clusters) and (mean.delta(module) - expected).abs().max() < 1e-5
+    routed = load_release_model(release, str(root / "model"))
+    assert routed.skill_for("rust:E9999:never-seen") == "average"

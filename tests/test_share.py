@@ -314,3 +314,22 @@ def test_merge_release_folder_turns_every_skill_into_a_share_skill(release, tmp_
         assert meta["basis_id"] == basis.id and "delta" in meta["reconstruction_error"]
         assert s.trainable_parameters == ShareSkill.load(staging / s.path, basis).trainable_parameters()
     assert report.errors["fix"]["delta"] < 1e-5 and report.errors["l2"]["delta"] < 1e-5  # 1 + 4 columns, k=8
+
+
+def test_average_skills_is_the_exact_mean_of_deltas_not_of_factors():
+    import torch
+
+    from sleepy.adapters.share import LoraFactors, average_skills
+
+    g = torch.Generator().manual_seed(0)
+    m = "model.layers.0.self_attn.q_proj"
+    skills = {f"s{i}": LoraFactors(rank=r, alpha=alpha, factors={m: (torch.randn(6, r, generator=g),
+                                                                     torch.randn(r, 5, generator=g))},
+                                   target_modules=("q_proj",))
+              for i, (r, alpha) in enumerate([(2, 4.0), (3, 3.0), (1, 8.0)])}
+    mean = average_skills(skills)
+    expected = sum(f.delta(m) for f in skills.values()) / len(skills)
+    assert mean.rank == 6 and torch.allclose(mean.delta(m), expected, atol=1e-4)
+    b_mean = sum(f.factors[m][0][:, :1] for f in skills.values()) / 3  # what averaging factors would give
+    a_mean = sum(f.factors[m][1][:1] for f in skills.values()) / 3
+    assert not torch.allclose((b_mean @ a_mean).double(), expected, atol=1e-2)

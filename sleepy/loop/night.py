@@ -38,12 +38,15 @@ from sleepy.adapters.registry import Registry, SkillInfo
 from sleepy.adapters.share import (
     Basis,
     ShareConfig,
+    average_skills,
     basis_dir,
     copy_basis,
     merge_release_folder,
     read_skills,
+    reconstruct,
     should_merge,
     train_share,
+    write_peft,
 )
 from sleepy.context.prompt import ContextBuilder
 from sleepy.loop.evaluate import EvalReport, evaluate
@@ -71,7 +74,9 @@ class NightConfig:
     holdout_per_family: int = 10
     max_new_tokens: int = 96
     lora: LoraParams = field(default_factory=LoraParams)
-    strategy: str = "routed"  # routed: one skill per cluster | naive: one LoRA on all data, applied to all tasks
+    # routed: one skill per cluster, routed per task | naive: one LoRA on all data (plus the replay pool when
+    # replay_ratio > 0), applied to every task | averaged: skills as routed, but every task gets their mean delta
+    strategy: str = "routed"
     skills: str = "auto"  # routed skill kind: share | lora | auto (share once a basis exists; LoRA bootstraps it)
     share: ShareConfig = field(default_factory=ShareConfig)
     teacher_url: str | None = None  # an OpenAI-compatible endpoint asked for fixes (verified before use)
@@ -254,9 +259,11 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     router: dict[str, str] = {}
     if production:
         for s in production.skills:
+            if s.name == AVERAGE:  # rebuilt from the per-cluster skills below
+                continue
             shutil.copytree(production.folder / s.path, staging / s.path)
             skills[s.name] = s
-        router.update(production.router)
+        router.update({k: v for k, v in production.router.items() if v != AVERAGE})
     kind = _skill_kind(cfg, production is not None and basis_dir(production.folder).is_dir())
     if kind == "share":
         copy_basis(production.folder, staging)
@@ -264,7 +271,7 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
         # The baseline the design argues against: one adapter on everything, applied to every task.
         # Per-cluster replay samples are left out: the whole replay pool goes in once.
         pooled = [e for sig in datasets for e in datasets[sig] if e.source != "replay"]
-        datasets = {ANY: pooled + list(replay_pool)}
+        datasets = {ANY: pooled + (list(replay_pool) if cfg.replay_ratio > 0 else [])}
         skills.clear()
         router.clear()
     for signature, data in datasets.items():
@@ -295,6 +302,17 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
             skills = {s.name: s for s in merged.skills}
             notes["merge"] = {"why": why, "basis": merged.basis_id, "errors": merged.errors}
             log(f"share merge ({why}): basis {merged.basis_id}")
+    if cfg.strategy == "averaged":
+        # The baseline that averages skills: one adapter with the mean delta of all of them, for every task.
+        basis, share_skills, raw = read_skills(staging, list(skills.values()))
+        adapters = {n: reconstruct(basis, sk) for n, sk in share_skills.items()} | raw
+        mean = average_skills(adapters)
+        write_peft(mean, staging / "skills" / AVERAGE, base_model)
+        covered = sorted({sig for s in skills.values() for sig in s.signatures})
+        skills[AVERAGE] = SkillInfo(AVERAGE, "lora", covered, f"skills/{AVERAGE}",
+                                    sum(s.trainable_parameters for s in skills.values()),
+                                    {"averaged": sorted(adapters)})
+        router = {ANY: AVERAGE}
     candidate = registry.create(staging, base_model, model_hash(base_model), router, list(skills.values()),
                                 production_id, notes)
     registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained")
@@ -316,6 +334,9 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     else:
         registry.record_gate(candidate.id, decision.reason, _metrics(decision))
     return _finish(store, run.id, report, began, phases)
+
+
+AVERAGE = "average"  # the averaged strategy's one global skill
 
 
 def _skill_kind(cfg: NightConfig, has_basis: bool) -> str:

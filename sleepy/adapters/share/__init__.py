@@ -34,6 +34,7 @@ from sleepy.adapters.share.model import (
     BASIS_DIR,
     MergeReport,
     MergeResult,
+    average_skills,
     basis_dir,
     copy_basis,
     export_release,
@@ -51,7 +52,7 @@ from sleepy.adapters.share.model import (
 
 __all__ = [
     "BASIS_DIR", "Basis", "LoraFactors", "MergeReport", "MergeResult", "ShareConfig", "ShareError", "ShareSkill",
-    "basis_dir", "build_basis", "copy_basis", "export_release", "export_skill", "is_share_skill",
+    "average_skills", "basis_dir", "build_basis", "copy_basis", "export_release", "export_skill", "is_share_skill",
     "load_lora_factors", "lora_equivalent_parameters", "merge", "merge_release_folder", "outside_error",
     "peft_folders", "project", "read_skills", "reconstruct", "reconstruction_error", "should_merge", "train_share",
     "write_peft",

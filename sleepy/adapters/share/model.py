@@ -272,6 +272,37 @@ def merge_release_folder(folder: Path, skills: list[SkillInfo], config: ShareCon
     return MergeReport(result.basis.id, updated, result.errors, result.basis.report.get("summary", {}))
 
 
+def average_skills(adapters: Mapping[str, LoraFactors]) -> LoraFactors:
+    """One LoRA whose delta is exactly the mean of the skills' deltas: ΔW = (1/n) Σ s_i B_i A_i.
+
+    The Share-averaged baseline of the forgetting benchmark. Averaging the factors separately would be
+    wrong (the mean of products is not the product of means); stacking them is exact:
+    ``[B_1 ... B_n] @ [A_1; ...; A_n] = Σ B_i A_i``, with each skill's scaling and the 1/n folded into its B.
+    """
+    import torch
+
+    if not adapters:
+        raise ShareError("no skills to average")
+    n = len(adapters)
+    modules = sorted({m for f in adapters.values() for m in f.factors})
+    rank = sum(f.rank for f in adapters.values())
+    factors = {}
+    for m in modules:
+        bs, as_ = [], []
+        for f in adapters.values():
+            if m in f.factors:
+                b, a = f.factors[m]
+            else:  # a skill that leaves this module alone contributes zero
+                out_dim, in_dim = next((g.factors[m][0].shape[0], g.factors[m][1].shape[1])
+                                       for g in adapters.values() if m in g.factors)
+                b, a = torch.zeros(out_dim, f.rank), torch.zeros(f.rank, in_dim)
+            bs.append(b.float() * (f.scaling / n))
+            as_.append(a.float())
+        factors[m] = (torch.cat(bs, dim=1), torch.cat(as_, dim=0))
+    targets = tuple(sorted({t for f in adapters.values() for t in f.target_modules}))
+    return LoraFactors(rank=rank, alpha=float(rank), factors=factors, target_modules=targets)  # scaling 1
+
+
 # ---------------------------------------------------------------------------------------------- export
 def write_peft(factors: LoraFactors, out_dir: Path, base_model: str | None = None) -> Path:
     """Write plain LoRA factors as a standard PEFT folder (``adapter_config.json`` + ``adapter_model.safetensors``).
