@@ -583,6 +583,57 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
     uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning")
 
 
+bench_app = typer.Typer(help="Benchmarks that measure learning (results as JSON plus plots).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("forgetting")
+def bench_forgetting(pack: PackOpt = "rust",
+                     strategies: Annotated[str, typer.Option(help="Comma-separated: base, memory, naive, replay, "
+                                                                  "routed, share, share-avg.")]
+                     = "base,memory,naive,replay,routed,share,share-avg",
+                     seeds: Annotated[str, typer.Option(help="Comma-separated seeds of the day streams.")] = "1,2,3",
+                     nights: Annotated[int, typer.Option(help="Nights per run.")] = 3,
+                     tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 30,
+                     out: Annotated[Path | None, typer.Option(help="Result JSON (default: <workspace>/bench/"
+                                                                   "forgetting_<pack>.json; plots beside it).")]
+                     = None,
+                     model: ModelOpt = None, workspace: WorkspaceOpt = None) -> None:
+    """Every learning strategy on the same day streams and seeds: accuracy matrix, BWT/FWT, sizes, plots.
+
+    Example: sleepy bench forgetting --pack rust --strategies routed,share,naive --seeds 1,2,3 --nights 3
+    """
+    from sleepy.loop.forgetting import plot, run_forgetting
+
+    cfg = _settings(workspace, model=model)
+    try:
+        seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+    except ValueError:
+        fail(f"--seeds must be comma-separated integers, got {seeds!r}")
+    root = cfg.workspace / "bench" / f"forgetting_{pack}"
+    try:
+        record = run_forgetting(pack, [x.strip() for x in strategies.split(",") if x.strip()], seed_list, nights,
+                                tasks, root, cfg, log=lambda m: err.print(m, highlight=False, markup=False))
+    except (ValueError, ToolchainMissing) as exc:
+        fail(str(exc))
+    path = out or cfg.workspace / "bench" / f"forgetting_{pack}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    tmp.replace(path)
+    plots = plot(record, path.with_suffix(""))
+    table = Table(title=f"forgetting benchmark: {pack}, seeds {seed_list}, {nights} night(s)")
+    for col in ("strategy", "holdout first -> last", "koans first -> last", "BWT known", "FWT new",
+                "regressions/promotion", "params/skill"):
+        table.add_column(col)
+    for r in record["table"]:
+        table.add_row(r["strategy"], f"{r['holdout_first']} -> {r['holdout_last']}",
+                      f"{r['koans_first']} -> {r['koans_last']}", str(r["bwt_known"]), str(r["fwt_new"]),
+                      str(r["regressions_per_promotion"]), str(r["trainable_parameters_per_skill"]))
+    console.print(table)
+    console.print(f"results: {path}; plots: {', '.join(str(p) for p in plots)}")
+
+
 memory_app = typer.Typer(help="External memory: verified fixes and their recall.", no_args_is_help=True)
 app.add_typer(memory_app, name="memory")
 

@@ -56,7 +56,7 @@ class CycleResult:
         return cls(**data)
 
 
-def _matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
+def matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
     votes = majority(reports)
     families = {f"{r.set}/{r.task_id}": r.family for r in reports[0].rows}
     return {f"{s}/{t}": v for (s, t), v in votes.items()}, families
@@ -72,7 +72,7 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
     start_model = load_release_model(production, model_ref)
     log(f"night 0: evaluating production ({start_model.name}) as the base line")
     reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals")
-    results, families = _matrix_row(reports)
+    results, families = matrix_row(reports)
     result.nights.append(NightRow(0, start_model.name, results=results, families=families))
     result.known_families = list(known_families(start_model.lm.path, pack) or [])
     for n in range(1, nights + 1):
@@ -94,7 +94,7 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
             chosen = night.evaluated["candidate" if row.promoted else "production"]
             reports = [EvalReport.load(eval_path(out_dir / "evals", pack, chosen, night_cfg, seed))
                        for seed in range(night_cfg.gate_seeds)]
-            results, families = _matrix_row(reports)
+            results, families = matrix_row(reports)
         else:
             row.reason = night.note
         row.production = registry.resolve("production")

@@ -1,0 +1,223 @@
+"""The forgetting benchmark: every way of learning from the same days, side by side.
+
+Each (strategy, seed) gets a fresh workspace and the same day streams (``seed * 1000 + night``), and
+after every night its production release is evaluated on the frozen set (koans + generated holdout)
+over the gate's seeds, majority per task. Strategies:
+
+* ``base``: the base weights, no memory: the floor (weights never change: evaluated once).
+* ``memory``: days remember every verified fix, no weight updates; evaluated *with* memory.
+* ``naive``: one LoRA trained on all of the night's data, applied to every task, no replay.
+* ``replay``: the same with replay of earlier nights' examples.
+* ``routed``: one LoRA per failure cluster, routed per task by signature (with replay).
+* ``share``: routed, coefficient-only skills on a shared basis (LoRA bootstraps the basis).
+* ``share-avg``: the share skills' deltas averaged (ΔW = mean of B A) and applied to every task.
+
+Weight strategies are evaluated without memory, as the gate does. Reported per run: the accuracy
+matrix (task x night), pass rate per night per set, regressions per promotion, backward transfer on
+known families, forward transfer on new ones, trainable parameters and bytes per skill, night time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from sleepy.adapters.lora import load_release_model
+from sleepy.adapters.registry import Registry
+from sleepy.config import Settings
+from sleepy.loop.cycle import CycleResult, NightRow, matrix_row, run_cycle
+from sleepy.loop.day import day_tasks, run_day
+from sleepy.loop.episodes import EpisodeConfig
+from sleepy.loop.evaluate import evaluate, known_families
+from sleepy.loop.night import NightConfig, gate_eval, night_config
+from sleepy.memory.recall import Embedder, ExperienceMemory
+from sleepy.memory.sqlite import SQLiteStore
+from sleepy.report.html import summary
+
+STRATEGIES = ("base", "memory", "naive", "replay", "routed", "share", "share-avg")
+
+
+def strategy_config(name: str, base: NightConfig) -> NightConfig:
+    """The night configuration of a weight-updating strategy."""
+    return {
+        "naive": replace(base, strategy="naive", replay_ratio=0.0),
+        "replay": replace(base, strategy="naive", replay_ratio=max(base.replay_ratio, 0.5)),
+        "routed": replace(base, strategy="routed", skills="lora"),
+        "share": replace(base, strategy="routed", skills="auto"),
+        "share-avg": replace(base, strategy="averaged", skills="auto"),
+    }[name]
+
+
+def _skill_sizes(registry: Registry) -> list[dict]:
+    """Trainable parameters and bytes on disk of every skill of production."""
+    release = registry.get("production")
+    if release is None:
+        return []
+    out = []
+    for s in release.skills:
+        folder = release.folder / s.path
+        weights = sum(p.stat().st_size for p in folder.iterdir()
+                      if p.suffix == ".safetensors" or p.name.endswith(".json") and p.name != "training.json")
+        out.append({"skill": s.name, "kind": s.kind, "trainable_parameters": s.trainable_parameters,
+                    "bytes": weights})
+    basis = release.folder / "basis"
+    if basis.is_dir():
+        out.append({"skill": "(shared basis)", "kind": "basis", "trainable_parameters": 0,
+                    "bytes": sum(p.stat().st_size for p in basis.iterdir())})
+    return out
+
+
+def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int, ws: Path, settings: Settings,
+                        night_cfg: NightConfig, log: Callable[[str], None]) -> CycleResult:
+    """base and memory: the weights never change; memory grows with each day (memory strategy only)."""
+    store = SQLiteStore(ws / "sleepy.db")
+    memory = ExperienceMemory(store, Embedder()) if name == "memory" else None
+    model = load_release_model(None, settings.model)
+    result = CycleResult(pack, night_cfg.gate_seeds, f"forgetting {name}")
+    result.known_families = list(known_families(model.lm.path, pack) or [])
+
+    def row(n: int, started: float) -> NightRow:
+        if memory is None:
+            reports = gate_eval(model, pack, night_cfg, ws / "evals")
+        else:
+            reports = [evaluate(model, pack, night_cfg.holdout_per_family, seed=s,
+                                temperature=0.0 if s == 0 else night_cfg.gate_temperature, jobs=night_cfg.jobs,
+                                memory=memory, max_new_tokens=night_cfg.max_new_tokens)
+                       for s in range(night_cfg.gate_seeds)]
+        results, families = matrix_row(reports)
+        return NightRow(n, "base", results=results, families=families, night_seconds=round(time.time() - started, 1))
+
+    result.nights.append(row(0, time.time()))
+    for n in range(1, nights + 1):
+        started = time.time()
+        if name == "memory":
+            cfg = EpisodeConfig(attempts=settings.attempts, memory=True, seed=seed,
+                                max_new_tokens=settings.max_new_tokens, budget=settings.prompt_budget)
+            summary_ = run_day(model, store, memory, day_tasks(pack, tasks, seed * 1000 + n), cfg,
+                               {"pack": pack, "forgetting": name, "night": n, "seed": seed})
+            log(f"[{name} seed {seed}] day {n}: {summary_.passed}/{summary_.tasks}")
+            result.nights.append(row(n, started))
+        else:  # nothing can change: the same evaluation, reused from its cache
+            result.nights.append(replace(result.nights[0], night=n))
+    store.close()
+    return result
+
+
+def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: int, tasks: int, root: Path,
+                   settings: Settings, log: Callable[[str], None] = print) -> dict:
+    """Run every (strategy, seed) in its own workspace under ``root``; returns the benchmark record."""
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise ValueError(f"unknown strategies {unknown}: choose from {', '.join(STRATEGIES)}")
+    runs = []
+    for seed in seeds:
+        for name in strategies:
+            ws = root / f"{name}-seed{seed}"
+            ws.mkdir(parents=True, exist_ok=True)
+            began = time.time()
+            base_cfg = night_config(settings, seed=seed)
+            if name in ("base", "memory"):
+                result = _frozen_weights_run(name, pack, nights, tasks, seed, ws, settings, base_cfg, log)
+                sizes: list[dict] = []
+            else:
+                store = SQLiteStore(ws / "sleepy.db")
+                memory = ExperienceMemory(store, Embedder())
+                registry = Registry(ws / "registry")
+                day_cfg = EpisodeConfig(attempts=settings.attempts, memory=True, seed=seed,
+                                        max_new_tokens=settings.max_new_tokens, budget=settings.prompt_budget)
+                result = run_cycle(store, memory, registry, pack, nights, tasks, day_cfg,
+                                   strategy_config(name, base_cfg), None if settings.model == "bundled"
+                                   else settings.model, ws / "cycle", seed, f"forgetting {name}",
+                                   log=lambda m, st=name, sd=seed: log(f"[{st} seed {sd}] {m}"))
+                sizes = _skill_sizes(registry)
+                store.close()
+            record = {"strategy": name, "seed": seed, "summary": summary(result), "skills": sizes,
+                      "seconds": round(time.time() - began, 1), "cycle": asdict(result)}
+            (ws / "forgetting.json").write_text(json.dumps(record, indent=2))
+            runs.append(record)
+            s = record["summary"]
+            log(f"[{name} seed {seed}] done in {record['seconds']:.0f} s: pass rates {s['pass_rates']}, "
+                f"BWT {s['bwt_known']}, FWT {s['fwt_new']}, regressions {s['regressions_per_promotion']}")
+    return {"pack": pack, "strategies": strategies, "seeds": seeds, "nights": nights, "tasks_per_day": tasks,
+            "runs": runs, "table": table(runs)}
+
+
+def table(runs: list[dict]) -> list[dict]:
+    """Per strategy, means over seeds of the numbers that decide between them."""
+    out = []
+    for name in dict.fromkeys(r["strategy"] for r in runs):
+        mine = [r for r in runs if r["strategy"] == name]
+
+        def mean(values: list) -> float | None:
+            values = [v for v in values if v is not None]
+            return round(sum(values) / len(values), 4) if values else None
+
+        final = [r["summary"]["pass_rates"][-1] for r in mine]
+        first = [r["summary"]["pass_rates"][0] for r in mine]
+        skills = [s for r in mine for s in r["skills"] if s["kind"] != "basis"]
+        out.append({
+            "strategy": name, "seeds": len(mine),
+            "holdout_first": mean([f.get("holdout") for f in first]),
+            "holdout_last": mean([f.get("holdout") for f in final]),
+            "koans_first": mean([f.get("frozen") for f in first]),
+            "koans_last": mean([f.get("frozen") for f in final]),
+            "bwt_known": mean([r["summary"]["bwt_known"] for r in mine]),
+            "fwt_new": mean([r["summary"]["fwt_new"] for r in mine]),
+            "regressions_per_promotion": [x for r in mine for x in r["summary"]["regressions_per_promotion"]],
+            "promotions": sum(len(r["summary"]["regressions_per_promotion"]) for r in mine),
+            "trainable_parameters_per_skill": mean([s["trainable_parameters"] for s in skills]),
+            "bytes_per_skill": mean([s["bytes"] for s in skills]),
+            "night_seconds": mean([x for r in mine for x in r["summary"]["night_seconds"]]),
+        })
+    return out
+
+
+def plot(record: dict, out_dir: Path) -> list[Path]:
+    """Pass-rate curves (mean over seeds, one line per strategy, per set) and one heatmap per strategy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for ax, set_name in zip(axes, ("holdout", "frozen"), strict=True):
+        for name in record["strategies"]:
+            mine = [r for r in record["runs"] if r["strategy"] == name]
+            if not mine:
+                continue
+            curves = np.array([[p.get(set_name, 0) for p in r["summary"]["pass_rates"]] for r in mine])
+            ax.plot(range(curves.shape[1]), curves.mean(axis=0), marker="o", label=name)
+        ax.set_title(f"{record['pack']}: {set_name} pass rate (mean of {len(record['seeds'])} seed(s))")
+        ax.set_xlabel("night")
+        ax.set_ylim(-0.02, 1.02)
+    axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
+    path = out_dir / "pass_rate.png"
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    paths.append(path)
+    for name in record["strategies"]:
+        mine = [r for r in record["runs"] if r["strategy"] == name]
+        if not mine:
+            continue
+        nights = mine[0]["cycle"]["nights"]
+        keys = sorted(nights[0]["results"], key=lambda k: (nights[0]["families"][k], k))
+        # mean over seeds of the per-task majority result, so a cell shows how often the task passed
+        grid = np.mean([[[int(row["results"].get(k, False)) for row in r["cycle"]["nights"]] for k in keys]
+                        for r in mine], axis=0)
+        fig, ax = plt.subplots(figsize=(3 + 0.5 * len(nights), max(4, 0.1 * len(keys))))
+        ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks(range(len(nights)), [f"n{row['night']}" for row in nights])
+        ax.set_yticks([])
+        ax.set_ylabel(f"{len(keys)} tasks (grouped by family)")
+        ax.set_title(f"{name}: task x night")
+        path = out_dir / f"heatmap_{name}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,37 @@
+"""The forgetting benchmark end to end on the micro model: a frozen-weights floor, memory only, and the
+Share-averaged baseline, each in its own workspace; the record, the table and the plots."""
+
+import json
+import subprocess
+import sys
+
+from conftest import needs_rustc
+
+
+@needs_rustc
+def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
+    root, _ = micro
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "config.toml").write_text("min_failures = 1\nlora_steps = 2\ngate_seeds = 1\nholdout_per_family = 1\n"
+                                    "max_new_tokens = 8\nattempts = 1\nshare_k = 4\n")
+    out = tmp_path / "forgetting.json"
+    run = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
+                          "--strategies", "base,memory,share-avg", "--seeds", "1", "--nights", "1", "--tasks", "4",
+                          "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert [r["strategy"] for r in record["runs"]] == ["base", "memory", "share-avg"]
+    for r in record["runs"]:
+        nights = r["cycle"]["nights"]
+        assert len(nights) == 2 and set(nights[0]["results"]) == set(nights[1]["results"])
+        assert len(r["summary"]["pass_rates"]) == 2
+    base = record["runs"][0]["cycle"]["nights"]
+    assert base[0]["results"] == base[1]["results"]  # the floor never moves
+    assert [t["strategy"] for t in record["table"]] == ["base", "memory", "share-avg"]
+    assert (tmp_path / "forgetting" / "pass_rate.png").stat().st_size > 1000
+    assert (tmp_path / "forgetting" / "heatmap_share-avg.png").is_file()
+    bad = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--strategies", "magic",
+                          "-w", str(ws)], capture_output=True, text=True)
+    assert bad.returncode != 0 and "unknown strategies" in bad.stderr and "Traceback" not in bad.stderr
