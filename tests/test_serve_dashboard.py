@@ -291,3 +291,47 @@ def test_export_writes_peft_adapters_that_reproduce_sleepys_outputs(workspace, t
     code = subprocess.run([sys.executable, "-m", "sleepy.cli", "export", "--release", "nope", str(tmp_path / "x"),
                            "-w", str(ws)], capture_output=True, text=True)
     assert code.returncode != 0 and "Traceback" not in code.stderr
+
+
+def test_a_client_that_disconnects_mid_stream_stops_its_generation(server, workspace):
+    import http.client
+    from urllib.parse import urlparse
+
+    before = json.loads(urllib.request.urlopen(f"{server}/v1/sleepy/stats").read())["cancelled"]
+    where = urlparse(server)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    conn.request("POST", "/v1/completions", json.dumps({"prompt": "### task rust\n", "max_tokens": 900,
+                                                        "stop": ["<never-said>"], "stream": True}),
+                 {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.readline().startswith(b"data: ")
+    conn.close()  # the client goes away mid-stream
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        stats = json.loads(urllib.request.urlopen(f"{server}/v1/sleepy/stats").read())
+        if stats["cancelled"] > before:
+            break
+        time.sleep(0.2)
+    assert stats["cancelled"] == before + 1, stats
+    status, answer = post(f"{server}/v1/completions", {"prompt": "x", "max_tokens": 2})
+    assert status == 200  # the worker moved on
+    ws, _, _ = workspace
+    events = [json.loads(x) for x in (ws / "serve" / "requests.jsonl").read_text().splitlines()]
+    assert any(e.get("sleepy.cancelled") for e in events)
+
+
+def test_the_openai_client_works_unchanged(server):
+    openai = pytest.importorskip("openai", reason="the openai package is a dev dependency")
+    client = openai.OpenAI(base_url=f"{server}/v1", api_key="not-needed")
+    assert [m.id for m in client.models.list()][:1] == ["sleepy"]
+    reply = client.chat.completions.create(model="sleepy", messages=[{"role": "user", "content": "### task rust\n"}],
+                                           max_tokens=6)
+    assert reply.choices[0].message.role == "assistant" and reply.usage.total_tokens > 0
+    pieces = client.chat.completions.create(model="sleepy:s1", max_tokens=6, stream=True,
+                                            messages=[{"role": "user", "content": "### task python\n"}])
+    streamed = "".join(c.choices[0].delta.content or "" for c in pieces if c.choices)
+    plain = client.chat.completions.create(model="sleepy:s1", max_tokens=6,
+                                           messages=[{"role": "user", "content": "### task python\n"}])
+    assert streamed == plain.choices[0].message.content
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])

@@ -226,8 +226,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
 
         loop = asyncio.get_running_loop()
         deltas: asyncio.Queue[str | None] = asyncio.Queue()
-        future = batcher.submit(Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(
-            deltas.put_nowait, d)))
+        job = Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(deltas.put_nowait, d))
+        future = batcher.submit(job)
         chunk_kind = "chat.completion.chunk" if operation == "chat" else "text_completion"
 
         def chunk(text: str | None, finish_reason: str | None = None, **more) -> str:
@@ -242,18 +242,26 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                                           "model": name, "choices": [choice], **more}) + "\n\n"
 
         async def events():
-            first = True
-            while (delta := await deltas.get()) is not None:
-                yield chunk(delta, first=first)
-                first = False
+            done = False
             try:
-                served = (await asyncio.wrap_future(future))[0]
-            except Exception as exc:  # the stream has begun: report in-band, OpenAI style
-                yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error"}}) + "\n\n"
-                return
-            extra = await asyncio.to_thread(finish, served)
-            yield chunk(None, "stop", usage=usage(served.completion), sleepy=extra)
-            yield "data: [DONE]\n\n"
+                first = True
+                while (delta := await deltas.get()) is not None:
+                    yield chunk(delta, first=first)
+                    first = False
+                try:
+                    served = (await asyncio.wrap_future(future))[0]
+                except Exception as exc:  # the stream has begun: report in-band, OpenAI style
+                    yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error"}}) + "\n\n"
+                    return
+                extra = await asyncio.to_thread(finish, served)
+                yield chunk(None, "stop", usage=usage(served.completion), sleepy=extra)
+                yield "data: [DONE]\n\n"
+                done = True
+            finally:
+                if not done:  # the client went away (or the stream failed): stop generating for nobody
+                    job.cancelled.set()
+                    log.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "gen_ai.operation.name": operation,
+                                "gen_ai.response.id": response_id, "sleepy.stream": True, "sleepy.cancelled": True})
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
@@ -264,6 +272,14 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
     @app.post("/v1/completions")
     async def completions(request: Request):
         return await complete(request, "text")
+
+    @app.get("/v1/sleepy/stats")
+    def stats():
+        """How the batcher has worked so far: what load tests and the dashboard read."""
+        sizes = batcher.batch_sizes
+        return {"batches": len(sizes), "requests": sum(sizes), "max_batch": max(sizes, default=0),
+                "mean_batch": round(sum(sizes) / len(sizes), 3) if sizes else 0.0, "cancelled": batcher.cancelled,
+                "queued": batcher.queue.qsize(), "release": model.name}
 
     @app.post("/v1/sleepy/feedback")
     async def feedback(request: Request):

@@ -28,6 +28,7 @@ class Job:
     skill: str | None
     on_delta: Callable[[str | None], None] | None = None  # streamed: text deltas, then None
     future: Future = field(default_factory=Future)
+    cancelled: threading.Event = field(default_factory=threading.Event)  # the client went away
 
     @property
     def key(self) -> tuple:
@@ -42,11 +43,19 @@ class Served:
     queued_s: float
 
 
-class DeltaStreamer:
-    """A transformers streamer that emits text deltas, holding back what could still become a stop string."""
+class Cancelled(RuntimeError):
+    """A streamed request whose client disconnected: generation stops at the next token."""
 
-    def __init__(self, tokenizer, stops: tuple[str, ...], emit: Callable[[str | None], None]) -> None:
+
+class DeltaStreamer:
+    """A transformers streamer that emits text deltas, holding back what could still become a stop string.
+
+    It is also how a disconnected client stops its generation: ``put`` raises :class:`Cancelled`."""
+
+    def __init__(self, tokenizer, stops: tuple[str, ...], emit: Callable[[str | None], None],
+                 cancelled: threading.Event | None = None) -> None:
         self.tokenizer, self.stops, self.emit = tokenizer, stops, emit
+        self.cancelled = cancelled or threading.Event()
         self.ids: list[int] = []
         self.sent = 0
         self.prompt_seen = False
@@ -64,6 +73,8 @@ class DeltaStreamer:
         return text.rstrip("\ufffd")  # never send half of a multi-byte character
 
     def put(self, value) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled("the client disconnected")
         if not self.prompt_seen:  # generate() first hands over the prompt itself
             self.prompt_seen = True
             return
@@ -87,6 +98,7 @@ class Batcher:
         self.window_s = window_s
         self.queue: queue.Queue[tuple[float, Job]] = queue.Queue()
         self.batch_sizes: list[int] = []
+        self.cancelled = 0  # streamed requests stopped because their client went away
         self._thread = threading.Thread(target=self._loop, name="sleepy-batcher", daemon=True)
         self._thread.start()
 
@@ -108,6 +120,11 @@ class Batcher:
                 pending.append(self.queue.get())
                 time.sleep(self.window_s)  # let a burst arrive before the first batch starts
             self._drain(pending)
+            for _, job in [p for p in pending if p[1].cancelled.is_set()]:  # gone before it started
+                job.future.set_exception(Cancelled("the client disconnected before generation"))
+            pending = [p for p in pending if not p[1].cancelled.is_set()]
+            if not pending:
+                continue
             head = pending[0][1]
             if head.on_delta is not None:
                 group = [pending[0]]
@@ -124,11 +141,12 @@ class Batcher:
         try:
             with self.model.using(jobs[0].skill):
                 if jobs[0].on_delta is not None:
-                    streamer = DeltaStreamer(self.model.lm.tokenizer, cfg.stop, jobs[0].on_delta)
+                    streamer = DeltaStreamer(self.model.lm.tokenizer, cfg.stop, jobs[0].on_delta, jobs[0].cancelled)
                     outs = generate(self.model.lm, [jobs[0].prompt], cfg, streamer=streamer)
                 else:
                     outs = generate(self.model.lm, [j.prompt for j in jobs], cfg)
         except Exception as exc:  # every waiting request hears about it; the worker lives on
+            self.cancelled += isinstance(exc, Cancelled)
             for j in jobs:
                 if j.on_delta is not None:
                     j.on_delta(None)
