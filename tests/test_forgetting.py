@@ -30,8 +30,26 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
     base = record["runs"][0]["cycle"]["nights"]
     assert base[0]["results"] == base[1]["results"]  # the floor never moves
     assert [t["strategy"] for t in record["table"]] == ["base", "memory", "share-avg"]
+    assert {(p["a"], p["b"]) for p in record["paired"]} == {("base", "memory"), ("base", "share-avg")}
     assert (tmp_path / "forgetting" / "pass_rate.png").stat().st_size > 1000
     assert (tmp_path / "forgetting" / "heatmap_share-avg.png").is_file()
     bad = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--strategies", "magic",
                           "-w", str(ws)], capture_output=True, text=True)
     assert bad.returncode != 0 and "unknown strategies" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_paired_difference_is_per_task_and_seed_with_an_interval():
+    from sleepy.loop.forgetting import paired
+
+    def run(name, seed, results):
+        return {"strategy": name, "seed": seed, "cycle": {"nights": [{"results": results}]}}
+
+    runs = [run("base", 1, {"frozen/a": False, "frozen/b": True, "holdout/c": False}),
+            run("x", 1, {"frozen/a": True, "frozen/b": True, "holdout/c": False}),
+            run("base", 2, {"frozen/a": False, "frozen/b": True, "holdout/c": True}),
+            run("x", 2, {"frozen/a": True, "frozen/b": False, "holdout/c": True})]
+    both = paired(runs, "base", "x")
+    # task a: +1 in both seeds; b: 0 then -1; c: 0 -> mean of per-task means (1 - 0.5 + 0) / 3
+    assert both["mean_difference"] == round(0.5 / 3, 4) and both["tasks_better"] == 1 and both["tasks_worse"] == 1
+    assert both["ci95"][0] <= both["mean_difference"] <= both["ci95"][1]
+    assert paired(runs, "base", "x", "frozen")["tasks"] == 2 and paired(runs, "base", "nope") is None

@@ -142,7 +142,7 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
             log(f"[{name} seed {seed}] done in {record['seconds']:.0f} s: pass rates {s['pass_rates']}, "
                 f"BWT {s['bwt_known']}, FWT {s['fwt_new']}, regressions {s['regressions_per_promotion']}")
     return {"pack": pack, "strategies": strategies, "seeds": seeds, "nights": nights, "tasks_per_day": tasks,
-            "runs": runs, "table": table(runs)}
+            "runs": runs, "table": table(runs), "paired": comparisons(runs)}
 
 
 def table(runs: list[dict]) -> list[dict]:
@@ -172,6 +172,48 @@ def table(runs: list[dict]) -> list[dict]:
             "bytes_per_skill": mean([s["bytes"] for s in skills]),
             "night_seconds": mean([x for r in mine for x in r["summary"]["night_seconds"]]),
         })
+    return out
+
+
+def paired(runs: list[dict], a: str, b: str, set_name: str | None = None, resamples: int = 2000,
+           seed: int = 0) -> dict | None:
+    """``b`` minus ``a`` at the last night, per task and per seed (same tasks, same day streams), with a
+    95% bootstrap confidence interval over tasks: a paired difference, not two pass rates side by side."""
+    import numpy as np
+
+    by_seed = {}
+    for name in (a, b):
+        for r in runs:
+            if r["strategy"] == name:
+                by_seed.setdefault(r["seed"], {})[name] = r["cycle"]["nights"][-1]["results"]
+    seeds = [s for s, v in by_seed.items() if a in v and b in v]
+    if not seeds:
+        return None
+    tasks = sorted(set.intersection(*(set(by_seed[s][a]) & set(by_seed[s][b]) for s in seeds)))
+    if set_name:
+        tasks = [t for t in tasks if t.startswith(set_name + "/")]
+    if not tasks:
+        return None
+    diff = np.array([[int(by_seed[s][b][t]) - int(by_seed[s][a][t]) for s in seeds] for t in tasks], dtype=float)
+    per_task = diff.mean(axis=1)
+    rng = np.random.default_rng(seed)
+    boots = per_task[rng.integers(0, len(tasks), size=(resamples, len(tasks)))].mean(axis=1)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return {"a": a, "b": b, "set": set_name or "all", "tasks": len(tasks), "seeds": len(seeds),
+            "mean_difference": round(float(per_task.mean()), 4), "ci95": [round(float(lo), 4), round(float(hi), 4)],
+            "tasks_better": int((per_task > 0).sum()), "tasks_worse": int((per_task < 0).sum())}
+
+
+def comparisons(runs: list[dict], reference: str = "base") -> list[dict]:
+    """Every strategy against ``reference`` (and Share against per-cluster LoRA), per set."""
+    names = list(dict.fromkeys(r["strategy"] for r in runs))
+    pairs = [(reference, n) for n in names if n != reference] + ([("routed", "share")] if {"routed", "share"} <=
+                                                                  set(names) else [])
+    out = []
+    for a, b in pairs:
+        for set_name in ("frozen", "holdout"):
+            if (p := paired(runs, a, b, set_name)) is not None:
+                out.append(p)
     return out
 
 
