@@ -154,6 +154,7 @@ def _options(store: Annotated[str | None, typer.Option(
 
     Example: sleepy --store postgresql://sleepy@localhost/sleepy day --tasks 20
     """
+    _GLOBAL.clear()
     if store is not None:
         _GLOBAL["store"] = store
 
@@ -372,7 +373,7 @@ def _night_config(cfg: Settings, jobs: int):
 @app.command()
 def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOpt = None,
           min_failures: Annotated[int | None, typer.Option(help="Failures that make a cluster.")] = None,
-          strategy: Annotated[str | None, typer.Option(help="routed (default) or naive.")] = None,
+          strategy: Annotated[str | None, typer.Option(help="routed (default), naive or averaged.")] = None,
           skills: Annotated[str | None, typer.Option(help="Routed skill kind: auto (share once a basis exists, "
                                                           "LoRA bootstraps it), share or lora.")] = None,
           teacher_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint asked for fixes "
@@ -496,8 +497,9 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
           tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 30,
           seed: Annotated[int, typer.Option(help="Seed of the day streams.")] = 1,
           model: ModelOpt = None, workspace: WorkspaceOpt = None,
-          strategy: Annotated[str | None, typer.Option(help="routed (default) or naive (one LoRA for all tasks: "
-                                                            "the baseline).")] = None,
+          strategy: Annotated[str | None, typer.Option(help="routed (default), naive (one LoRA for all tasks) or "
+                                                            "averaged (the mean of all skills): the baselines.")]
+          = None,
           skills: Annotated[str | None, typer.Option(help="Routed skill kind: auto (share once a basis exists, "
                                                           "LoRA bootstraps it), share or lora.")] = None,
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
@@ -603,6 +605,7 @@ def bench_forgetting(pack: PackOpt = "rust",
 
     Example: sleepy bench forgetting --pack rust --strategies routed,share,naive --seeds 1,2,3 --nights 3
     """
+    from sleepy.files import atomic_write_text
     from sleepy.loop.forgetting import plot, run_forgetting
 
     cfg = _settings(workspace, model=model)
@@ -617,10 +620,7 @@ def bench_forgetting(pack: PackOpt = "rust",
     except (ValueError, ToolchainMissing) as exc:
         fail(str(exc))
     path = out or cfg.workspace / "bench" / f"forgetting_{pack}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(record, indent=2))
     plots = plot(record, path.with_suffix(""))
     table = Table(title=f"forgetting benchmark: {pack}, seeds {seed_list}, {nights} night(s)")
     for col in ("strategy", "holdout first -> last", "koans first -> last", "BWT known", "FWT new",

@@ -11,6 +11,7 @@ import hashlib
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -77,22 +78,39 @@ def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams,
                                                 lora_dropout=params.dropout,
                                                 target_modules=list(params.target_modules), bias="none"))
     trainable = [p for p in model.parameters() if p.requires_grad]
-    n_trainable = sum(p.numel() for p in trainable)
     rows = encode(lm.tokenizer, examples, 1024, prompt_weight=0.0)
+    began = time.time()
+    losses = fit_adapter(model, trainable, rows, lm.tokenizer.pad_token_id, lm.device, params.steps,
+                         params.batch_tokens, params.lr, params.seed, on_step)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    training = SkillTraining(sum(p.numel() for p in trainable), len(rows), data_hash(examples), losses,
+                             round(time.time() - began, 2),
+                             {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()},
+                             dict(Counter(e.source for e in examples)))
+    write_skill_records(out_dir, training, examples)
+    return training
+
+
+def fit_adapter(model, trainable: list, rows: list, pad_id: int, device: str, steps: int, batch_tokens: int,
+                lr: float, seed: int, on_step: Callable[[int, int, float], None] | None = None) -> list[float]:
+    """The one training loop of every skill kind (LoRA, Share): only ``trainable`` moves, the loss is on the
+    completion tokens, batches come in a seeded order. Returns the loss per step."""
+    import torch
+
     if not rows:
         raise ValueError("no usable training examples for this skill")
-    opt = torch.optim.AdamW(trainable, lr=params.lr, weight_decay=0.0)
+    opt = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
     losses: list[float] = []
-    began = time.time()
     model.train()
     step, epoch = 0, 0
-    while step < params.steps:
-        for idx in length_batches(rows, params.batch_tokens, params.seed + epoch):
-            if step >= params.steps:
+    while step < steps:
+        for idx in length_batches(rows, batch_tokens, seed + epoch):
+            if step >= steps:
                 break
-            ids, mask, weights = collate(rows, idx, lm.tokenizer.pad_token_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_ok() and lm.device == "cpu"):
-                loss = weighted_loss(model, ids.to(lm.device), mask.to(lm.device), weights.to(lm.device))
+            ids, mask, weights = collate(rows, idx, pad_id)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_ok() and device == "cpu"):
+                loss = weighted_loss(model, ids.to(device), mask.to(device), weights.to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -100,20 +118,19 @@ def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams,
             losses.append(round(loss.item(), 4))
             step += 1
             if on_step:
-                on_step(step, params.steps, loss.item())
+                on_step(step, steps, loss.item())
         epoch += 1
+    model.eval()
+    return losses
+
+
+def write_skill_records(out_dir: Path, training: SkillTraining, examples: list[TrainExample]) -> None:
+    """``training.json`` (the manifest's numbers) and ``data.jsonl`` (what replay reads back) of a skill."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir)
-    counts: dict[str, int] = {}
-    for e in examples:
-        counts[e.source] = counts.get(e.source, 0) + 1
-    training = SkillTraining(n_trainable, len(rows), data_hash(examples), losses, round(time.time() - began, 2),
-                             {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()}, counts)
     (out_dir / "training.json").write_text(json.dumps(asdict(training), indent=2))
     with (out_dir / "data.jsonl").open("w") as fh:
         for e in examples:
             fh.write(json.dumps(asdict(e)) + "\n")
-    return training
 
 
 def load_examples(skill_dir: Path) -> list[TrainExample]:

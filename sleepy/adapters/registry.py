@@ -16,10 +16,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sleepy.files import atomic_write_text
 
 BASE = "base"
 ALIASES = ("production", "candidate")
@@ -61,20 +62,6 @@ def _sha_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class Registry:
@@ -166,7 +153,7 @@ class Registry:
             fh.flush()
             os.fsync(fh.fileno())
         aliases[alias] = release_id
-        _atomic_write(self.root / "aliases.json", json.dumps(aliases, indent=2, sort_keys=True))
+        atomic_write_text(self.root / "aliases.json", json.dumps(aliases, indent=2, sort_keys=True))
         return entry
 
     def record_gate(self, release: str, why: str, metrics: dict | None = None) -> dict:

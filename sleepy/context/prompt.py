@@ -77,9 +77,10 @@ def signature_from_prompt(prompt: str) -> str | None:
     if len(lines) < 2:
         return None
     head = lines[1].split("\n", 1)[0].strip()
-    rust = re.match(r"error(?:\[(E\d{4})\])?: (.+)", head)
+    rust = re.match(r"error(?:\[(\w+)\])?: (.+)", head)
     if rust:
-        return rust_key(rust.group(1), rust.group(2))
+        code = rust.group(1)
+        return rust_key(None if code in (None, "nocode") else code, rust.group(2))
     py = re.match(r"([A-Za-z_][\w.]*): ?(.*)", head)
     return python_key(py.group(1), py.group(2)) if py else None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sleepy.adapters.lora import load_release_model
 from sleepy.adapters.registry import Registry
+from sleepy.files import atomic_write_text
 from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
 from sleepy.loop.evaluate import EvalReport, known_families
@@ -101,6 +102,6 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
         row.results, row.families = results, families
         result.nights.append(row)
         log(f"night {n}: {row.reason}; production {row.production}")
-        (out_dir / "cycle.json").write_text(json.dumps(asdict(result), indent=2))
-    (out_dir / "cycle.json").write_text(json.dumps(asdict(result), indent=2))
+        atomic_write_text(out_dir / "cycle.json", json.dumps(asdict(result), indent=2))
+    atomic_write_text(out_dir / "cycle.json", json.dumps(asdict(result), indent=2))
     return result

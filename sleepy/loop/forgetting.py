@@ -157,7 +157,10 @@ def table(runs: list[dict]) -> list[dict]:
 
         final = [r["summary"]["pass_rates"][-1] for r in mine]
         first = [r["summary"]["pass_rates"][0] for r in mine]
-        skills = [s for r in mine for s in r["skills"] if s["kind"] != "basis"]
+        # the averaged strategy's global adapter is a sum of the others, not a skill of its own
+        skills = [s for r in mine for s in r["skills"] if s["kind"] != "basis" and s["skill"] != "average"]
+        bases = [s["bytes"] for r in mine for s in r["skills"] if s["kind"] == "basis"]
+        per_skill = mean([s["bytes"] for s in skills])
         out.append({
             "strategy": name, "seeds": len(mine),
             "holdout_first": mean([f.get("holdout") for f in first]),
@@ -169,7 +172,10 @@ def table(runs: list[dict]) -> list[dict]:
             "regressions_per_promotion": [x for r in mine for x in r["summary"]["regressions_per_promotion"]],
             "promotions": sum(len(r["summary"]["regressions_per_promotion"]) for r in mine),
             "trainable_parameters_per_skill": mean([s["trainable_parameters"] for s in skills]),
-            "bytes_per_skill": mean([s["bytes"] for s in skills]),
+            "bytes_per_skill": per_skill,
+            "basis_bytes": mean(bases),
+            # storage for 20 skills: the shared basis once plus 20 skills' own files
+            "bytes_20_skills": round((mean(bases) or 0) + 20 * per_skill) if per_skill is not None else None,
             "night_seconds": mean([x for r in mine for x in r["summary"]["night_seconds"]]),
         })
     return out

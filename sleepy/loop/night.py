@@ -264,9 +264,8 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
             shutil.copytree(production.folder / s.path, staging / s.path)
             skills[s.name] = s
         router.update({k: v for k, v in production.router.items() if v != AVERAGE})
-    kind = _skill_kind(cfg, production is not None and basis_dir(production.folder).is_dir())
-    if kind == "share":
-        copy_basis(production.folder, staging)
+    # Production's share skills need its basis whatever kind this night trains.
+    kind = _skill_kind(cfg, production is not None and copy_basis(production.folder, staging))
     if cfg.strategy == "naive":
         # The baseline the design argues against: one adapter on everything, applied to every task.
         # Per-cluster replay samples are left out: the whole replay pool goes in once.

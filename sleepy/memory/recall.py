@@ -91,6 +91,7 @@ class ExperienceMemory:
         self._ids: list[int] = []
         self._matrix = np.zeros((0, EMBED_DIM), dtype=np.float32)
         self._loaded_upto = 0
+        self._refresh_lock = threading.Lock()
 
     def make_fix(self, task: Task, before: str, after: str, diag: Diagnostic, provenance: str,
                  proof: VerifyResult, episode_id: int | None = None, release: str = "base") -> FixRecord:
@@ -112,6 +113,10 @@ class ExperienceMemory:
         return self.store.add_fix(self.make_fix(*args, **kwargs))
 
     def _refresh(self) -> None:
+        with self._refresh_lock:  # the server searches from several threads: ids and rows must stay aligned
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
         ids, blobs = self.store.fix_embeddings(self._loaded_upto)
         if ids:
             new = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), EMBED_DIM)

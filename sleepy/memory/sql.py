@@ -91,6 +91,16 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
+class Rows(list):
+    """Rows already read, with the two cursor methods callers use."""
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self) -> list:
+        return list(self)
+
+
 class SQLStore(Repository):
     """Every :class:`Repository` method in portable SQL over a DB-API connection ``self.db``.
 
@@ -131,9 +141,12 @@ class SQLStore(Repository):
     def _set_version(self, version: int) -> None: ...
 
     # ------------------------------------------------------------------ the guarded entry points
-    def _q(self, sql: str, args: tuple | list = ()) -> Any:
+    def _q(self, sql: str, args: tuple | list = ()) -> Rows:
+        """Run one statement and read every row inside the guard: a lazy cursor read after it would race
+        another thread's transaction on the same connection."""
         with self._guard:
-            return self._run(sql, args)
+            cursor = self._run(sql, args)
+            return Rows(cursor.fetchall() if cursor.description is not None else [])
 
     def _insert(self, sql: str, args: tuple | list) -> int:
         with self._guard:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import time
 import uuid
 from collections import OrderedDict
@@ -70,6 +71,33 @@ class RequestError(ValueError):
         self.status, self.code = status, code
 
 
+MAX_BODY_BYTES = 1_000_000
+MAX_NEW_TOKENS = 1024
+
+
+async def read_json(request: Request) -> dict:
+    """The body of a POST as a JSON object. JSON only: a browser cannot send ``application/json`` to
+    another origin without a CORS preflight this server never grants, so no web page can drive it."""
+    if "application/json" not in request.headers.get("content-type", ""):
+        raise RequestError(415, "Content-Type must be application/json")
+    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+        raise RequestError(413, f"request body over {MAX_BODY_BYTES} bytes")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise RequestError(400, "request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError(400, "request body must be a JSON object")
+    return body
+
+
+def message_text(content) -> str:
+    """A chat message's text: a string, or OpenAI's list of parts (text parts joined)."""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return "" if content is None else str(content)
+
+
 def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
     model = ctx.model
     batcher = Batcher(model, ctx.max_batch)
@@ -84,12 +112,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                                            for m in model_ids()]}
 
     async def body_of(request: Request) -> dict:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise RequestError(400, "request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise RequestError(400, "request body must be a JSON object")
+        body = await read_json(request)
         name = body.get("model", "sleepy")
         if name not in model_ids():
             raise RequestError(404, f"The model '{name}' does not exist", "model_not_found")
@@ -125,15 +148,25 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         return None, "base", None
 
     def generation_config(body: dict) -> GenerationConfig:
+        stop = body.get("stop")
+        stop = (stop,) if isinstance(stop, str) else stop
+        if stop is not None and (not isinstance(stop, list | tuple) or len(stop) > 4
+                                 or not all(isinstance(x, str) and 0 < len(x) <= 64 for x in stop)):
+            raise RequestError(400, "'stop' must be a string or up to 4 strings of 1-64 characters")
+        if body.get("n") not in (None, 1):
+            raise RequestError(400, "only n=1 is supported")
         try:
-            stop = body.get("stop")
-            stop = (stop,) if isinstance(stop, str) else tuple(stop or ())
-            return GenerationConfig(max_new_tokens=int(body.get("max_tokens") or 96),
-                                    temperature=float(body.get("temperature") or 0.0),
-                                    top_p=float(body.get("top_p") or 0.95), n=1, batch_size=1,
-                                    stop=stop or GenerationConfig().stop, seed=int(body.get("seed") or 0))
+            max_tokens = int(body["max_tokens"]) if body.get("max_tokens") is not None else 96
+            temperature, top_p = float(body.get("temperature") or 0.0), float(body.get("top_p") or 0.95)
+            seed = int(body.get("seed") or 0)
         except (TypeError, ValueError):
             raise RequestError(400, "max_tokens, temperature, top_p and seed must be numbers") from None
+        if not 1 <= max_tokens <= MAX_NEW_TOKENS:
+            raise RequestError(400, f"max_tokens must be between 1 and {MAX_NEW_TOKENS}")
+        if not 0.0 <= temperature <= 2.0 or not 0.0 < top_p <= 1.0:
+            raise RequestError(400, "temperature must be in [0, 2] and top_p in (0, 1]")
+        return GenerationConfig(max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, n=1, batch_size=1,
+                                stop=tuple(stop or ()) or GenerationConfig().stop, seed=seed)
 
     def prepare(body: dict, prompt: str):
         extra = body.get("sleepy") or {}
@@ -196,7 +229,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                 messages = body.get("messages")
                 if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
                     raise RequestError(400, "'messages' must be a non-empty list of {role, content} objects")
-                prompt = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") != "system")
+                prompt = "\n".join(message_text(m.get("content")) for m in messages if m.get("role") != "system")
             else:
                 prompt = body.get("prompt")
                 if not isinstance(prompt, str):
@@ -216,7 +249,12 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                           how, signature, task, diag, bool(body.get("stream")))
 
         if not body.get("stream"):
-            served = (await asyncio.wrap_future(batcher.submit(Job(prompt, cfg, skill))))[0]
+            try:
+                served = (await asyncio.wrap_future(batcher.submit(Job(prompt, cfg, skill))))[0]
+            except queue.Full:
+                return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
+            except Exception as exc:  # the model failed: an OpenAI-style body, never a traceback
+                return error(500, f"generation failed: {exc}", "server_error")
             extra = await asyncio.to_thread(finish, served)
             c = served.completion
             choice = ({"index": 0, "message": {"role": "assistant", "content": c.text}, "finish_reason": "stop"}
@@ -227,7 +265,10 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         loop = asyncio.get_running_loop()
         deltas: asyncio.Queue[str | None] = asyncio.Queue()
         job = Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(deltas.put_nowait, d))
-        future = batcher.submit(job)
+        try:
+            future = batcher.submit(job)
+        except queue.Full:
+            return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
         chunk_kind = "chat.completion.chunk" if operation == "chat" else "text_completion"
 
         def chunk(text: str | None, finish_reason: str | None = None, **more) -> str:
@@ -285,11 +326,9 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
     async def feedback(request: Request):
         """A person's verdict on an earlier response: accepted, rejected, or corrected (with a program)."""
         try:
-            body = await request.json()
-        except ValueError:
-            return error(400, "request body is not valid JSON")
-        if not isinstance(body, dict):
-            return error(400, "request body must be a JSON object")
+            body = await read_json(request)
+        except RequestError as exc:
+            return error(exc.status, str(exc), code=exc.code)
         response_id, signal = body.get("response_id"), body.get("signal")
         if signal not in SIGNALS:
             return error(400, f"'signal' must be one of {', '.join(SIGNALS)}")

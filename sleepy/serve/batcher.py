@@ -10,6 +10,7 @@ request runs alone, with a streamer that hands text deltas back as tokens are ma
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -92,32 +93,48 @@ class DeltaStreamer:
 
 
 class Batcher:
-    def __init__(self, model: RoutedModel, max_batch: int = 16, window_s: float = 0.02) -> None:
+    def __init__(self, model: RoutedModel, max_batch: int = 16, window_s: float = 0.02,
+                 max_queue: int = 256) -> None:
         self.model = model
         self.max_batch = max_batch
         self.window_s = window_s
-        self.queue: queue.Queue[tuple[float, Job]] = queue.Queue()
+        self.queue: queue.Queue[tuple[float, Job]] = queue.Queue(maxsize=max_queue)
         self.batch_sizes: list[int] = []
         self.cancelled = 0  # streamed requests stopped because their client went away
         self._thread = threading.Thread(target=self._loop, name="sleepy-batcher", daemon=True)
         self._thread.start()
 
     def submit(self, job: Job) -> Future:
-        self.queue.put((time.perf_counter(), job))
+        """Queue a request; :class:`queue.Full` when ``max_queue`` wait already (the API answers 429)."""
+        self.queue.put_nowait((time.perf_counter(), job))
         return job.future
+
+    @staticmethod
+    def _accept(item: tuple[float, Job], pending: list[tuple[float, Job]]) -> None:
+        """Take a queued request on, once: a future cancelled by its awaiting request is dropped here."""
+        if item[1].future.set_running_or_notify_cancel():
+            pending.append(item)
 
     def _drain(self, pending: list[tuple[float, Job]]) -> None:
         while True:
             try:
-                pending.append(self.queue.get_nowait())
+                self._accept(self.queue.get_nowait(), pending)
             except queue.Empty:
                 return
 
     def _loop(self) -> None:
         pending: list[tuple[float, Job]] = []
         while True:
+            try:
+                pending = self._step(pending)
+            except Exception:  # never let the one worker die: every later request would hang
+                logging.getLogger("sleepy.serve").exception("batcher step failed")
+                pending = []
+
+    def _step(self, pending: list[tuple[float, Job]]) -> list[tuple[float, Job]]:
+        while True:
             if not pending:
-                pending.append(self.queue.get())
+                self._accept(self.queue.get(), pending)
                 time.sleep(self.window_s)  # let a burst arrive before the first batch starts
             self._drain(pending)
             for _, job in [p for p in pending if p[1].cancelled.is_set()]:  # gone before it started
@@ -133,6 +150,7 @@ class Batcher:
             chosen = {id(p) for p in group}
             pending = [p for p in pending if id(p) not in chosen]
             self._run(group)
+            return pending
 
     def _run(self, group: list[tuple[float, Job]]) -> None:
         jobs = [j for _, j in group]
@@ -150,8 +168,10 @@ class Batcher:
             for j in jobs:
                 if j.on_delta is not None:
                     j.on_delta(None)
-                j.future.set_exception(exc)
+                if not j.future.done():
+                    j.future.set_exception(exc)
             return
         self.batch_sizes.append(len(jobs))
         for (queued_at, j), out in zip(group, outs, strict=True):
-            j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4)) for c in out])
+            if not j.future.done():
+                j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4)) for c in out])

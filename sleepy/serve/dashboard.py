@@ -8,24 +8,37 @@ live day, an episode browser with each attempt's wide event and edit, and memory
 
 from __future__ import annotations
 
+import asyncio
 import html
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from sleepy.serve.api import ServeContext, error
+from sleepy.serve.api import RequestError, ServeContext, error, read_json
+
+_FIGURES_LOCK = threading.Lock()  # pyplot is not thread-safe; page loads run in a thread pool
+_FIGURES_CACHE: dict[Path, tuple[float, list]] = {}
 
 
 def _cycle_figures(workspace: Path | None) -> list[tuple[str, str, str]]:
+    """The last cycle's plots, redrawn only when ``cycle.json`` changes; none while it cannot be read."""
     from sleepy.loop.cycle import CycleResult
     from sleepy.report.html import figures
 
     path = (workspace or Path(".sleepy")) / "cycle" / "cycle.json"
-    if not path.is_file():
-        return []
-    result = CycleResult.load(path)
-    return figures(result) if result.nights else []
+    with _FIGURES_LOCK:
+        try:
+            mtime = path.stat().st_mtime
+            if path in _FIGURES_CACHE and _FIGURES_CACHE[path][0] == mtime:
+                return _FIGURES_CACHE[path][1]
+            result = CycleResult.load(path)
+        except (OSError, ValueError, TypeError, KeyError):
+            return []
+        figs = figures(result) if result.nights else []
+        _FIGURES_CACHE[path] = (mtime, figs)
+        return figs
 
 
 def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
@@ -51,16 +64,17 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
         if ctx.registry is None:
             return error(409, "this server has no release registry (start it with a workspace)")
         try:
-            body = await request.json()
-        except ValueError:
-            body = {}
-        to = (body or {}).get("to") or None
-        why = (body or {}).get("why") or "rollback from the dashboard"
-        try:
-            entry = ctx.registry.rollback(to, why, who="dashboard")
+            body = await read_json(request)
+        except RequestError as exc:
+            return error(exc.status, str(exc), code=exc.code)
+        to, why = body.get("to"), body.get("why") or "rollback from the dashboard"
+        if to is not None and not isinstance(to, str) or not isinstance(why, str):
+            return error(400, "'to' and 'why' must be strings")
+        try:  # hashing and fsync: off the event loop, so streams keep flowing
+            entry = await asyncio.to_thread(ctx.registry.rollback, to or None, why, "dashboard")
         except RegistryError as exc:
             return error(409, str(exc), code="rollback_refused")
-        return entry
+        return entry | {"note": f"this server keeps serving {ctx.model.name} until it is restarted"}
 
     @app.get("/api/live")
     def api_live():

@@ -32,13 +32,14 @@ import json
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sleepy.adapters.lora import SkillTraining, TrainExample, data_hash
+from sleepy.adapters.lora import SkillTraining, TrainExample, data_hash, fit_adapter, write_skill_records
 from sleepy.adapters.registry import Release, SkillInfo
 from sleepy.adapters.share.basis import (
     SKILL_META,
@@ -55,7 +56,7 @@ from sleepy.adapters.share.basis import (
 )
 from sleepy.adapters.share.config import ShareConfig
 from sleepy.model.loader import load_model
-from sleepy.model.training import bf16_ok, collate, encode, length_batches, weighted_loss
+from sleepy.model.training import encode
 
 if TYPE_CHECKING:
     from torch import nn
@@ -119,44 +120,16 @@ def train_share(base_path: str, examples: list[TrainExample], basis: Basis, conf
     model.requires_grad_(False)
     layers = inject(model, basis, config, generator=torch.Generator().manual_seed(config.seed))
     trainable = [p for layer in layers.values() for p in layer.parameters() if p.requires_grad]
-    n_trainable = sum(p.numel() for p in trainable)
     rows = encode(lm.tokenizer, examples, 1024, prompt_weight=0.0)
-    if not rows:
-        raise ValueError("no usable training examples for this skill")
-    opt = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=0.0)
-    losses: list[float] = []
     began = time.time()
-    model.train()
-    step, epoch = 0, 0
-    while step < config.steps:
-        for idx in length_batches(rows, config.batch_tokens, config.seed + epoch):
-            if step >= config.steps:
-                break
-            ids, mask, weights = collate(rows, idx, lm.tokenizer.pad_token_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_ok() and lm.device == "cpu"):
-                loss = weighted_loss(model, ids.to(lm.device), mask.to(lm.device), weights.to(lm.device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            opt.step()
-            losses.append(round(loss.item(), 4))
-            step += 1
-            if on_step:
-                on_step(step, config.steps, loss.item())
-        epoch += 1
-    model.eval()
+    losses = fit_adapter(model, trainable, rows, lm.tokenizer.pad_token_id, lm.device, config.steps,
+                         config.batch_tokens, config.lr, config.seed, on_step)
     skill = skill_from_layers(model, basis, config)
-    counts: dict[str, int] = {}
-    for e in examples:
-        counts[e.source] = counts.get(e.source, 0) + 1
     params = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
-    training = SkillTraining(n_trainable, len(rows), data_hash(examples), losses, round(time.time() - began, 2),
-                             params, counts)
+    training = SkillTraining(sum(p.numel() for p in trainable), len(rows), data_hash(examples), losses,
+                             round(time.time() - began, 2), params, dict(Counter(e.source for e in examples)))
     skill.save(out_dir, {"lora_rank8_equivalent": lora_equivalent_parameters(basis), "config": params})
-    (out_dir / "training.json").write_text(json.dumps(asdict(training), indent=2))
-    with (out_dir / "data.jsonl").open("w") as fh:
-        for e in examples:
-            fh.write(json.dumps(asdict(e)) + "\n")
+    write_skill_records(out_dir, training, examples)
     return training
 
 
