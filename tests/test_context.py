@@ -44,3 +44,14 @@ def test_part_sizes_are_counted_with_the_given_tokenizer():
     sizes = {part.name: part.tokens for part in p.parts}
     code_words = ["###", "code", "1|", "x", "=", "1"]
     assert sizes["code"] == len(code_words)
+
+
+def test_signature_from_prompt_reads_back_what_render_error_wrote():
+    from sleepy.context.prompt import signature_from_prompt
+
+    assert signature_from_prompt("### task rust\n### error\nerror[E0382]: borrow of moved value: `a`\n 4:9 x\n") \
+        == "rust:E0382:borrow-of-moved-value"
+    assert signature_from_prompt("### error\nerror[nocode]: expected one of `;`, found `}`\n") \
+        == "rust:nocode:expected-one-of-or-found"
+    assert signature_from_prompt("### error\nKeyError: 'north'\n") == "py:KeyError"
+    assert signature_from_prompt("### task rust\n### code\n1| fn main() {}\n") is None

@@ -69,10 +69,23 @@ def test_models_and_completions(server):
     ({"model": "gpt-unknown", "messages": [{"role": "user", "content": "x"}]}, 404, "does not exist"),
     ({"messages": "hello"}, 400, "'messages'"),
     ({"messages": [{"role": "user", "content": "x " * 5000}]}, 400, "limit"),
+    ({"messages": [{"role": "user", "content": "x"}], "max_tokens": 100000}, 400, "max_tokens must be between"),
+    ({"messages": [{"role": "user", "content": "x"}], "max_tokens": -1}, 400, "max_tokens must be between"),
+    ({"messages": [{"role": "user", "content": "x"}], "n": 3}, 400, "only n=1"),
+    ({"messages": [{"role": "user", "content": "x"}], "stop": [7]}, 400, "'stop'"),
+    ({"messages": [{"role": "user", "content": "x"}], "temperature": "hot"}, 400, "must be numbers"),
 ])
 def test_bad_requests_get_openai_error_bodies(server, body, status, needle):
     code, answer = post(f"{server}/v1/chat/completions", body)
     assert code == status and needle in answer["error"]["message"] and "type" in answer["error"]
+
+
+def test_only_json_bodies_are_accepted(server):
+    req = urllib.request.Request(f"{server}/v1/completions", data=b'{"prompt": "x"}',
+                                 headers={"Content-Type": "text/plain"})
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=30)
+    assert caught.value.code == 415 and "application/json" in json.loads(caught.value.read())["error"]["message"]
 
 
 @needs_rustc

@@ -1,7 +1,8 @@
 """One contract for every experience store: each test runs against SQLite and a real PostgreSQL server.
 
-The PostgreSQL server is a throwaway cluster this module starts itself (``initdb`` into a temporary
-folder, ``pg_ctl start`` on a unix socket only, no TCP), stopped when the session ends. Its tests
+The PostgreSQL server is a throwaway cluster the session starts itself
+(:class:`sleepy.memory.pgcluster.ThrowawayCluster`: ``initdb`` into a temporary folder, ``pg_ctl
+start`` on a unix socket only, no TCP), stopped when the session ends. Its tests
 skip, with the reason, only when no server can be started (no PostgreSQL binaries, no psycopg, or
 the start failed). Each test gets a schema of its own in a database whose default collation is ICU
 en-US when the server has ICU, so text ordering is checked against a locale that does not sort
@@ -10,15 +11,7 @@ bytewise as SQLite does.
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import re
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import asdict
@@ -29,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sleepy.config import ConfigError, Settings
+from sleepy.memory.pgcluster import ClusterUnavailable, ThrowawayCluster
 from sleepy.memory.repository import FixRecord, StoreError, UnverifiedFixError
 from sleepy.memory.sql import now
 from sleepy.memory.store import open_store
@@ -43,56 +37,18 @@ INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError,) + ((ps
 
 
 # ---------------------------------------------------------------------- a throwaway PostgreSQL cluster
-def _postgres_bin_dir() -> Path | None:
-    """Where initdb and pg_ctl live: on PATH, else Debian's /usr/lib/postgresql/<newest>/bin."""
-    found = shutil.which("initdb")
-    if found and (Path(found).resolve().parent / "pg_ctl").exists():
-        return Path(found).resolve().parent
-    if found and shutil.which("pg_ctl"):
-        return Path(found).parent
-    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
-                  key=lambda d: [int(x) for x in re.findall(r"\d+", d)])
-    dirs = [d for d in dirs if os.path.exists(f"{d}/initdb") and os.path.exists(f"{d}/pg_ctl")]
-    return Path(dirs[-1]) if dirs else None
-
-
-def _as_server_user(folder: str) -> list[str]:
-    """A command prefix that drops root (PostgreSQL refuses to run as root) to ``nobody``, owner of ``folder``."""
-    if os.geteuid() != 0:
-        return []
-    user = pwd.getpwnam("nobody")
-    os.chown(folder, user.pw_uid, user.pw_gid)
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "nobody", "--"]
-    if shutil.which("setpriv"):
-        return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-    raise RuntimeError("running as root and neither runuser nor setpriv is available to drop to 'nobody'")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Cluster:
-    """A running throwaway cluster; :meth:`new_url` gives each test a schema of its own (cheaper than a database)."""
+    """The session's throwaway server (:mod:`sleepy.memory.pgcluster`) with one ``contract`` database;
+    :meth:`new_url` gives each test a schema of its own (cheaper than a database)."""
 
-    def __init__(self, socket_dir: str, port: int) -> None:
-        self.socket_dir, self.port = socket_dir, port
+    def __init__(self, server: ThrowawayCluster) -> None:
+        self.server = server
         self._numbers = count()
-        with psycopg.connect(self.url("postgres"), autocommit=True) as admin:
-            try:  # a default collation that does not sort bytewise, so text ordering is really tested
-                admin.execute("CREATE DATABASE contract TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
-                              "LOCALE 'C'")
-                self.icu = True
-            except psycopg.Error:  # an older server or one without ICU: the cluster's C default
-                admin.execute("CREATE DATABASE contract")
-                self.icu = False
+        # a default collation that does not sort bytewise, so text ordering is really tested (C without ICU)
+        self.icu = server.new_database("contract", icu_locale="en-US").icu
 
     def url(self, db: str = "contract", schema: str | None = None) -> str:
-        options = f"&options=-csearch_path%3D{schema}" if schema else ""
-        return f"postgresql://sleepy@/{db}?host={self.socket_dir}&port={self.port}{options}"
+        return self.server.url(db, schema)
 
     def new_url(self) -> str:
         schema = f"t{next(self._numbers)}"
@@ -105,35 +61,15 @@ class Cluster:
 def pg_cluster():
     if psycopg is None:
         pytest.skip("PostgreSQL tests need psycopg 3 (pip install 'psycopg[binary]')")
-    bin_dir = _postgres_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed: no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin "
-                    "(apt-get install postgresql)")
-    root = tempfile.mkdtemp(prefix="sleepy-pg-")  # not pytest's tmp dir: the server user must reach it
-    data, log, port = f"{root}/data", f"{root}/server.log", _free_port()
-    ctl, prefix = [str(bin_dir / "pg_ctl"), "-D", data], []
-
-    def stop():
-        subprocess.run([*prefix, *ctl, "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
-
+    server = ThrowawayCluster()
     try:
-        prefix = _as_server_user(root)
-        subprocess.run([*prefix, str(bin_dir / "initdb"), "-D", data, "-U", "sleepy", "-A", "trust", "-E", "UTF8",
-                        "--locale=C", "--no-sync"], check=True, capture_output=True, text=True, timeout=120)
-        subprocess.run([*prefix, *ctl, "-l", log, "-w", "-t", "60", "-o",
-                        f"-k {root} -p {port} -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                        "-c full_page_writes=off", "start"], check=True, capture_output=True, text=True, timeout=90)
-    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        detail = getattr(exc, "stderr", None) or ""
-        if os.path.exists(log):
-            detail += Path(log).read_text()[-500:]
-        stop()  # in case it started after all (a slow start past pg_ctl's wait)
-        pytest.skip(f"could not start a throwaway PostgreSQL server with {bin_dir}: {exc} {detail}".strip())
+        server.start()
+    except ClusterUnavailable as exc:
+        pytest.skip(str(exc))
     try:
-        yield Cluster(root, port)
+        yield Cluster(server)
     finally:
-        stop()
+        server.stop()
 
 
 # ---------------------------------------------------------------------- the backends, side by side
