@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -15,9 +18,17 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 
 
-def write_result(name: str, payload: dict) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line (no usage block), like the CLI's own errors."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.exit(f"{self.prog}: {message}")
+
+
+def write_result(name: str, payload: dict, out: Path | None = None) -> Path:
+    """Write ``payload`` to benchmarks/results/<name>.json, or to ``out`` (a smoke run keeps results/ clean)."""
+    path = Path(out) if out is not None else RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     body = {"benchmark": name, "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
             **payload}
     tmp = path.with_suffix(".json.tmp")

@@ -54,7 +54,8 @@ class Settings(BaseModel):
     lora_rank: int = 8
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
     share_k: int = 8  # basis components per module and side
-    share_extra_vectors: int = 2  # temporary basis vectors a new share skill may add (folded in by the merge)
+    share_extra_vectors: int = 0  # temporary basis vectors a new share skill may add (folded in by a merge);
+    # each costs about a rank-1 LoRA, so the default keeps a new skill at coefficients only (~0.3% of rank-8 LoRA)
 
     @property
     def pretrain_dir(self) -> Path:
