@@ -23,7 +23,12 @@ from sleepy.tasks.packs import get_pack  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     lm = load_model(args.model)
     tasks = get_pack("rust").frozen()[:32]
     builder = ContextBuilder(lm.count_tokens)
@@ -40,6 +45,22 @@ def main() -> None:
     t = time.perf_counter()
     batched = generate(lm, prompts, GenerationConfig(batch_size=16))
     batch_s = time.perf_counter() - t
+    # Where the time goes: one forward pass over the prompts (prefill) at batch 1 and at batch 16. If a
+    # prompt's prefill costs as much inside a batch as alone, the CPU is compute-bound and batching
+    # cannot multiply throughput (prompts are ~500 tokens, edits ~15).
+    import torch
+
+    def prefill(batch: list[str]) -> float:
+        enc = lm.tokenizer([lm.format_prompt(p) for p in batch], return_tensors="pt", padding=True,
+                           add_special_tokens=not lm.chat).to(lm.device)
+        t = time.perf_counter()
+        with torch.inference_mode():
+            lm.model(**enc)
+        return time.perf_counter() - t
+
+    prefill(prompts[:1])
+    prefill1 = percentile([prefill([p]) for p in prompts[:16]], 50)
+    prefill16 = min(prefill(prompts[:16]) for _ in range(2)) / 16
     params = sum(p.numel() for p in lm.model.parameters())
     write_result("model_speed", {
         "command": "python benchmarks/model_speed.py", "model": lm.name, "parameters": params,
@@ -48,6 +69,8 @@ def main() -> None:
         "batch1_output_tokens_mean": round(out_tokens / 16, 1),
         "batch16_seconds_per_edit": round(batch_s / len(prompts), 4),
         "throughput_gain_batch16_vs_1": round(percentile(single, 50) / (batch_s / len(prompts)), 2),
+        "prefill_seconds_per_prompt": {"batch1_p50": round(prefill1, 4), "batch16": round(prefill16, 4)},
+        "prefill_share_of_batch1_edit": round(prefill1 / percentile(single, 50), 3),
     })
 
 
