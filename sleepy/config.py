@@ -53,7 +53,7 @@ class Settings(BaseModel):
     strategy: Literal["routed", "naive", "averaged"] = "routed"  # naive/averaged: the baselines routing beats
     lora_rank: int = 8
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
-    share_k: int = 8  # basis components per module and side
+    share_k: int = 32  # basis components per module and side (capped at the directions the skills hold)
     share_extra_vectors: int = 0  # temporary basis vectors a new share skill may add (folded in by a merge);
     # each costs about a rank-1 LoRA, so the default keeps a new skill at coefficients only (~0.3% of rank-8 LoRA)
 
