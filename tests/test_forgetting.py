@@ -18,6 +18,7 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
     out = tmp_path / "forgetting.json"
     run = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
                           "--strategies", "base,memory,share-avg", "--seeds", "1", "--nights", "1", "--tasks", "4",
+                          "--holdout", "1",
                           "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
