@@ -49,10 +49,14 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
     cfg = cfg or GenerationConfig()
     tok, model = lm.tokenizer, lm.model
     flat = [lm.format_prompt(p) for p in prompts for _ in range(cfg.n)]
-    out: list[Completion] = []
+    # Batches of similar length waste less on padding (prefill is compute-bound on a CPU); answers
+    # go back in prompt order.
+    order = sorted(range(len(flat)), key=lambda i: len(flat[i])) if cfg.batch_size > 1 else list(range(len(flat)))
+    done: dict[int, Completion] = {}
     torch.manual_seed(cfg.seed)
     for start in range(0, len(flat), cfg.batch_size):
-        batch = flat[start:start + cfg.batch_size]
+        rows = order[start:start + cfg.batch_size]
+        batch = [flat[i] for i in rows]
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=not lm.chat).to(lm.device)
         began = time.perf_counter()
         with torch.inference_mode():
@@ -68,5 +72,6 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
             new = [t for t in new if t not in (tok.pad_token_id, tok.eos_token_id)]
             text = _cut(tok.decode(new, skip_special_tokens=True), cfg.stop)
             n_in = int(enc["attention_mask"][row].sum())
-            out.append(Completion(text, n_in, len(new), new, seconds))
+            done[rows[row]] = Completion(text, n_in, len(new), new, seconds)
+    out = [done[i] for i in range(len(flat))]
     return [out[i * cfg.n:(i + 1) * cfg.n] for i in range(len(prompts))]
