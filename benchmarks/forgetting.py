@@ -30,17 +30,20 @@ def main() -> None:
     ap.add_argument("--strategies", nargs="+", default=list(STRATEGIES))
     ap.add_argument("--gate-seeds", type=int, default=None, help="evaluation seeds per night (default: config)")
     ap.add_argument("--holdout", type=int, default=None, help="holdout tasks per family (default: config)")
+    ap.add_argument("--min-failures", type=int, default=None,
+                    help="failed episodes a signature needs for a skill (default: config)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the workspaces under this folder")
     args = ap.parse_args()
     settings = load_settings(Path(tempfile.mkdtemp()), gate_seeds=args.gate_seeds,
-                             holdout_per_family=args.holdout)
+                             holdout_per_family=args.holdout, min_failures=args.min_failures)
     root = args.keep or Path(tempfile.mkdtemp(prefix="forgetting-"))
     record = run_forgetting(args.pack, args.strategies, args.seeds, args.nights, args.tasks, root, settings,
                             log=lambda m: print(m, flush=True))
     command = (f"python benchmarks/forgetting.py --pack {args.pack} --nights {args.nights} --tasks {args.tasks} "
                f"--seeds {' '.join(map(str, args.seeds))} --strategies {' '.join(args.strategies)}"
                + (f" --gate-seeds {args.gate_seeds}" if args.gate_seeds else "")
-               + (f" --holdout {args.holdout}" if args.holdout else ""))
+               + (f" --holdout {args.holdout}" if args.holdout else "")
+               + (f" --min-failures {args.min_failures}" if args.min_failures else ""))
     plots = plot(record, RESULTS / f"forgetting_{args.pack}")
     write_result(f"forgetting_{args.pack}", {"command": command, "plots": [str(p.relative_to(RESULTS.parent))
                                                                           for p in plots], **record})

@@ -601,6 +601,9 @@ def bench_forgetting(pack: PackOpt = "rust",
                      gate_seeds: Annotated[int, typer.Option(help="Evaluation seeds per night (seed 0 greedy, "
                                                                   "others sampled).")] = 1,
                      holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family.")] = 5,
+                     min_failures: Annotated[int, typer.Option(help="Failed episodes a signature needs for a "
+                                                                    "skill (short days fail each one rarely).")]
+                     = 1,
                      out: Annotated[Path | None, typer.Option(help="Result JSON (default: <workspace>/bench/"
                                                                    "forgetting_<pack>.json; plots beside it).")]
                      = None,
@@ -615,7 +618,8 @@ def bench_forgetting(pack: PackOpt = "rust",
     from sleepy.files import atomic_write_text
     from sleepy.loop.forgetting import plot, run_forgetting
 
-    cfg = _settings(workspace, model=model, gate_seeds=gate_seeds, holdout_per_family=holdout)
+    cfg = _settings(workspace, model=model, gate_seeds=gate_seeds, holdout_per_family=holdout,
+                    min_failures=min_failures)
     try:
         seed_list = ([int(x) for x in seeds.split(",") if x.strip()] if "," in seeds
                      else list(range(1, int(seeds) + 1)))
