@@ -34,6 +34,11 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
     assert {(p["a"], p["b"]) for p in record["paired"]} == {("base", "memory"), ("base", "share-avg")}
     assert (tmp_path / "forgetting" / "pass_rate.png").stat().st_size > 1000
     assert (tmp_path / "forgetting" / "heatmap_share-avg.png").is_file()
+    again = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
+                            "--strategies", "base,memory", "--seeds", "1", "--nights", "1", "--tasks", "4",
+                            "--holdout", "1", "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
+                           capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and again.stderr.count("already done") == 2  # finished runs are reused
     bad = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--strategies", "magic",
                           "-w", str(ws)], capture_output=True, text=True)
     assert bad.returncode != 0 and "unknown strategies" in bad.stderr and "Traceback" not in bad.stderr

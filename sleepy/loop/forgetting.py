@@ -20,6 +20,7 @@ known families, forward transfer on new ones, trainable parameters and bytes per
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -28,6 +29,7 @@ from pathlib import Path
 from sleepy.adapters.lora import load_release_model
 from sleepy.adapters.registry import Registry
 from sleepy.config import Settings
+from sleepy.files import atomic_write_text
 from sleepy.loop.cycle import CycleResult, NightRow, matrix_row, run_cycle
 from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
@@ -108,7 +110,10 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
 
 def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: int, tasks: int, root: Path,
                    settings: Settings, log: Callable[[str], None] = print) -> dict:
-    """Run every (strategy, seed) in its own workspace under ``root``; returns the benchmark record."""
+    """Run every (strategy, seed) in its own workspace under ``root``; returns the benchmark record.
+
+    A finished run leaves ``forgetting.json`` in its workspace and is not run again, so an interrupted
+    benchmark (or one extended with more strategies or seeds) continues with the same ``root``."""
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
         raise ValueError(f"unknown strategies {unknown}: choose from {', '.join(STRATEGIES)}")
@@ -116,6 +121,18 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
     for seed in seeds:
         for name in strategies:
             ws = root / f"{name}-seed{seed}"
+            done = ws / "forgetting.json"
+            params = {"pack": pack, "nights": nights, "tasks": tasks, "gate_seeds": settings.gate_seeds,
+                      "holdout_per_family": settings.holdout_per_family, "min_failures": settings.min_failures,
+                      "model": settings.model}
+            if done.is_file():  # finished in an earlier call with the same root and settings: reuse it
+                previous = json.loads(done.read_text())
+                if previous.get("params") == params:
+                    runs.append(previous)
+                    log(f"[{name} seed {seed}] already done in {ws}")
+                    continue
+            if ws.exists():  # a run cut off halfway starts again from a clean workspace
+                shutil.rmtree(ws)
             ws.mkdir(parents=True, exist_ok=True)
             began = time.time()
             base_cfg = night_config(settings, seed=seed)
@@ -134,9 +151,9 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
                                    log=lambda m, st=name, sd=seed: log(f"[{st} seed {sd}] {m}"))
                 sizes = _skill_sizes(registry)
                 store.close()
-            record = {"strategy": name, "seed": seed, "summary": summary(result), "skills": sizes,
+            record = {"strategy": name, "seed": seed, "params": params, "summary": summary(result), "skills": sizes,
                       "seconds": round(time.time() - began, 1), "cycle": asdict(result)}
-            (ws / "forgetting.json").write_text(json.dumps(record, indent=2))
+            atomic_write_text(done, json.dumps(record, indent=2))
             runs.append(record)
             s = record["summary"]
             log(f"[{name} seed {seed}] done in {record['seconds']:.0f} s: pass rates {s['pass_rates']}, "
