@@ -32,7 +32,8 @@ def main() -> None:
     ap.add_argument("--holdout", type=int, default=None, help="holdout tasks per family (default: config)")
     ap.add_argument("--min-failures", type=int, default=None,
                     help="failed episodes a signature needs for a skill (default: config)")
-    ap.add_argument("--keep", type=Path, default=None, help="keep the workspaces under this folder")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the workspaces under this folder (and resume)")
+    ap.add_argument("--tag", default="", help="results go to forgetting_<pack>_<tag>.json (default: no tag)")
     args = ap.parse_args()
     settings = load_settings(Path(tempfile.mkdtemp()), gate_seeds=args.gate_seeds,
                              holdout_per_family=args.holdout, min_failures=args.min_failures)
@@ -44,8 +45,9 @@ def main() -> None:
                + (f" --gate-seeds {args.gate_seeds}" if args.gate_seeds else "")
                + (f" --holdout {args.holdout}" if args.holdout else "")
                + (f" --min-failures {args.min_failures}" if args.min_failures else ""))
-    plots = plot(record, RESULTS / f"forgetting_{args.pack}")
-    write_result(f"forgetting_{args.pack}", {"command": command, "plots": [str(p.relative_to(RESULTS.parent))
+    name = f"forgetting_{args.pack}" + (f"_{args.tag}" if args.tag else "")
+    plots = plot(record, RESULTS / name)
+    write_result(name, {"command": command, "plots": [str(p.relative_to(RESULTS.parent))
                                                                           for p in plots], **record})
 
 
