@@ -188,6 +188,9 @@ def table(runs: list[dict]) -> list[dict]:
             "fwt_new": mean([r["summary"]["fwt_new"] for r in mine]),
             "regressions_per_promotion": [x for r in mine for x in r["summary"]["regressions_per_promotion"]],
             "promotions": sum(len(r["summary"]["regressions_per_promotion"]) for r in mine),
+            # what the gate saw in every candidate, promoted or not: forgetting the gate prevented
+            "candidate_regressions": [n["regressions"] for r in mine for n in r["cycle"]["nights"][1:]
+                                      if n.get("promoted") is not None],
             "trainable_parameters_per_skill": mean([s["trainable_parameters"] for s in skills]),
             "bytes_per_skill": per_skill,
             "basis_bytes": mean(bases),
