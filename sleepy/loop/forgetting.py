@@ -262,7 +262,8 @@ def plot(record: dict, out_dir: Path) -> list[Path]:
             curves = np.array([[p.get(set_name, 0) for p in r["summary"]["pass_rates"]] for r in mine])
             ax.plot(range(curves.shape[1]), curves.mean(axis=0), marker="o", label=name)
         ax.set_title(f"{record['pack']}: {set_name} pass rate (mean of {len(record['seeds'])} seed(s))")
-        ax.set_xlabel("night")
+        ax.set_xlabel("night (production after it; refused candidates leave it unchanged)")
+        ax.set_xticks(range(record["nights"] + 1))
         ax.set_ylim(-0.02, 1.02)
     axes[1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
     path = out_dir / "pass_rate.png"
