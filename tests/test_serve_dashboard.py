@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from test_serve_teacher import free_port, post
+from test_serve_teacher import post, running_server
 
 from sleepy.adapters.lora import LoraParams, TrainExample, train_lora
 from sleepy.adapters.registry import BASE, Registry, SkillInfo
@@ -64,21 +64,8 @@ def workspace(micro, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(workspace):
     ws, base, _ = workspace
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sleepy.cli", "serve", "--port", str(port), "--model", base,
-                             "-w", str(ws)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(f"{url}/v1/models", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read().decode()) from None
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with running_server(base, ws) as url:
+        yield url
 
 
 def stream(url: str, body: dict) -> list[dict]:

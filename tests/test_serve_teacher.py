@@ -7,6 +7,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 from conftest import needs_rustc
@@ -33,23 +34,33 @@ def post(url: str, body) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read())
 
 
-@pytest.fixture(scope="module")
-def server(micro, tmp_path_factory):
-    root, _ = micro
+@contextmanager
+def running_server(model: str, workspace):
+    """``sleepy serve`` in a subprocess on a free port; yields its URL once it answers, stops it after."""
     port = free_port()
-    ws = tmp_path_factory.mktemp("serve")
-    proc = subprocess.Popen([sys.executable, "-m", "sleepy.cli", "serve", "--port", str(port), "--model",
-                             str(root / "model"), "-w", str(ws)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "sleepy.cli", "serve", "--port", str(port), "--model", model,
+                             "-w", str(workspace)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    for _ in range(240):
         try:
             urllib.request.urlopen(f"{url}/v1/models", timeout=2)
             break
         except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode()) from None
             time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(micro, tmp_path_factory):
+    root, _ = micro
+    with running_server(str(root / "model"), tmp_path_factory.mktemp("serve")) as url:
+        yield url
 
 
 def test_models_and_completions(server):
