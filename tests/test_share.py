@@ -119,6 +119,30 @@ def test_projection_is_exact_when_the_basis_spans_the_skills(factors):
     assert reconstruction_error(f, g)["delta"] == pytest.approx(float((num / den) ** 0.5), rel=1e-4)
 
 
+def test_half_precision_storage_halves_the_files_and_keeps_what_was_evaluated(factors, tmp_path):
+    """float16 files: half the bytes, the same id and tensors after a load, and spanned deltas still come back."""
+    full = build_basis(factors, ShareConfig(k=3 * RANK))
+    half = build_basis(factors, ShareConfig(k=3 * RANK, storage_dtype="float16"))
+    full.save(tmp_path / "full")
+    half.save(tmp_path / "half")
+    size = {n: (tmp_path / n / "basis.safetensors").stat().st_size for n in ("full", "half")}
+    assert size["half"] < 0.52 * size["full"]
+    again = Basis.load(tmp_path / "half")
+    assert again.id == half.id and again.storage_dtype == "float16"
+    assert all(torch.equal(again.modules[m][0], half.modules[m][0]) for m in half.modules)
+    for name, f in factors.items():
+        skill = project(half, f)
+        err = reconstruction_error(f, reconstruct(half, skill))
+        assert err["delta"] < 2e-3  # fp16 rounding of basis and coefficients only
+        skill.save(tmp_path / name)
+        loaded = ShareSkill.load(tmp_path / name, again)
+        assert loaded.storage_dtype == "float16"
+        assert all(torch.equal(loaded.coefficients[m][i], skill.coefficients[m][i])
+                   for m in skill.coefficients for i in (0, 1))
+    with pytest.raises(ValueError, match="storage_dtype"):
+        ShareConfig(storage_dtype="int8")
+
+
 def test_synthetic_subspace_and_a_single_rank_one_skill():
     """Skills drawn from a known 3-dim subspace are spanned exactly by k=3; one rank-1 skill is its own mean."""
     g = torch.Generator().manual_seed(0)

@@ -88,7 +88,8 @@ def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
     """The night's configuration from the workspace settings (:class:`sleepy.config.Settings`)."""
     return NightConfig(min_failures=settings.min_failures, max_skills=settings.max_skills,
                        strategy=settings.strategy, teacher_url=settings.teacher_url, skills=settings.skills,
-                       share=ShareConfig(k=settings.share_k, extra_vectors=settings.share_extra_vectors,
+                       share=ShareConfig(k=settings.share_k, storage_dtype=settings.share_dtype,
+                                         extra_vectors=settings.share_extra_vectors,
                                          steps=settings.lora_steps, seed=seed),
                        max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
                        holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,

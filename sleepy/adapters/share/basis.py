@@ -46,7 +46,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sleepy.adapters.share.config import ShareConfig
+from sleepy.adapters.share.config import ShareConfig, stored
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -145,14 +145,24 @@ class Basis:
     def parameters(self) -> int:
         return sum(b.numel() + a.numel() for b, a in self.modules.values())
 
+    @property
+    def storage_dtype(self) -> str:
+        return self.config.get("storage_dtype", "float32")
+
+    @property
+    def dtype(self):
+        import torch
+
+        return getattr(torch, self.storage_dtype)
+
     def save(self, folder: Path) -> Path:
         from safetensors.torch import save_file
 
         folder.mkdir(parents=True, exist_ok=True)
         tensors = {}
         for module, (b, a) in self.modules.items():
-            tensors[f"{module}.B"] = b.float().contiguous()
-            tensors[f"{module}.A"] = a.float().contiguous()
+            tensors[f"{module}.B"] = b.to(self.dtype).contiguous()
+            tensors[f"{module}.A"] = a.to(self.dtype).contiguous()
         save_file(tensors, str(folder / BASIS_FILE))
         meta = {"id": self.id, "sources": self.sources, "config": self.config,
                 "modules": {m: {"out": b.shape[0], "in": a.shape[0], "k_B": b.shape[1], "k_A": a.shape[1]}
@@ -169,7 +179,7 @@ class Basis:
             raise ShareError(f"no shared basis at {folder}")
         meta = json.loads((folder / BASIS_META).read_text())
         sd = load_file(str(folder / BASIS_FILE))
-        modules = {m: (sd[f"{m}.B"], sd[f"{m}.A"]) for m in meta["modules"]}
+        modules = {m: (sd[f"{m}.B"].float(), sd[f"{m}.A"].float()) for m in meta["modules"]}
         report = json.loads((folder / VARIANCE_FILE).read_text()) if (folder / VARIANCE_FILE).is_file() else {}
         basis = cls(modules, report, meta.get("sources", []), meta.get("config", {}))
         if meta.get("id") and meta["id"] != basis.id:
@@ -218,6 +228,7 @@ def build_basis(adapters: Mapping[str, LoraFactors], config: ShareConfig) -> Bas
         a_cols = torch.cat([a.T for _, a in pairs], dim=1)
         ub, rep_b = _side_basis(b_cols, config)
         ua, rep_a = _side_basis(a_cols, config)
+        ub, ua = stored(ub, config.storage_dtype), stored(ua, config.storage_dtype)
         if ub.shape[1] == 0 or ua.shape[1] == 0:
             continue  # all-zero factors (an untrained side): nothing to span
         out[module] = (ub, ua)
@@ -249,6 +260,14 @@ class ShareSkill:
     coefficients: dict[str, tuple[Tensor, Tensor]]
     extras: dict[str, tuple[Tensor, Tensor]] = field(default_factory=dict)
     target_modules: tuple[str, ...] = ()
+    storage_dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        # rounded once here, so the skill in memory is exactly the one its file holds
+        self.coefficients = {m: (stored(cb, self.storage_dtype), stored(ca, self.storage_dtype))
+                             for m, (cb, ca) in self.coefficients.items()}
+        self.extras = {m: (stored(eb, self.storage_dtype), stored(ea, self.storage_dtype))
+                       for m, (eb, ea) in self.extras.items()}
 
     @property
     def scaling(self) -> float:
@@ -267,17 +286,21 @@ class ShareSkill:
         from safetensors.torch import save_file
 
         folder.mkdir(parents=True, exist_ok=True)
+        import torch
+
+        dtype = getattr(torch, self.storage_dtype)
         tensors = {}
         for module, (cb, ca) in self.coefficients.items():
-            tensors[f"{module}.coef_B"] = cb.detach().float().contiguous()
-            tensors[f"{module}.coef_A"] = ca.detach().float().contiguous()
+            tensors[f"{module}.coef_B"] = cb.detach().to(dtype).contiguous()
+            tensors[f"{module}.coef_A"] = ca.detach().to(dtype).contiguous()
         for module, (eb, ea) in self.extras.items():
-            tensors[f"{module}.extra_B"] = eb.detach().float().contiguous()
-            tensors[f"{module}.extra_A"] = ea.detach().float().contiguous()
+            tensors[f"{module}.extra_B"] = eb.detach().to(dtype).contiguous()
+            tensors[f"{module}.extra_A"] = ea.detach().to(dtype).contiguous()
         save_file(tensors, str(folder / SKILL_FILE))
         meta = {"kind": "share", "basis_id": self.basis_id, "rank": self.rank, "alpha": self.alpha,
                 "target_modules": list(self.target_modules), "modules": sorted(self.coefficients),
                 "extra_vectors": self.extra_vectors, "trainable_parameters": self.trainable_parameters(),
+                "storage_dtype": self.storage_dtype,
                 **(manifest or {})}
         (folder / SKILL_META).write_text(json.dumps(meta, indent=2, sort_keys=True))
         return folder
@@ -297,7 +320,7 @@ class ShareSkill:
         coefs = {m: (sd[f"{m}.coef_B"], sd[f"{m}.coef_A"]) for m in meta["modules"]}
         extras = {m: (sd[f"{m}.extra_B"], sd[f"{m}.extra_A"]) for m in meta["modules"] if f"{m}.extra_B" in sd}
         return cls(int(meta["rank"]), float(meta["alpha"]), meta["basis_id"], coefs, extras,
-                   tuple(meta.get("target_modules", ())))
+                   tuple(meta.get("target_modules", ())), meta.get("storage_dtype", "float32"))
 
 
 def is_share_skill(folder: Path) -> bool:
@@ -305,7 +328,11 @@ def is_share_skill(folder: Path) -> bool:
 
 
 def project(basis: Basis, adapter: LoraFactors) -> ShareSkill:
-    """The analytic coefficients of ``adapter`` on ``basis`` (orthogonal projection of each side)."""
+    """The analytic coefficients of ``adapter`` on ``basis``: the least-squares projection of each side.
+
+    Normal equations rather than ``U.T @ X``: a basis rounded to its storage precision is only nearly
+    orthonormal, and a delta it spans must still come back exactly.
+    """
     # a module whose delta is exactly zero (an untrained side) may be absent from the basis: it is dropped
     kept = {m: f for m, f in adapter.factors.items() if m in basis.modules or bool(f[0].any() and f[1].any())}
     missing = sorted(set(kept) - set(basis.modules))
@@ -314,9 +341,17 @@ def project(basis: Basis, adapter: LoraFactors) -> ShareSkill:
     coefs = {}
     for module, (b, a) in kept.items():
         ub, ua = basis.modules[module]
-        coefs[module] = ((ub.double().T @ b.double()).float(), (ua.double().T @ a.double().T).float())
+        coefs[module] = (_least_squares(ub, b), _least_squares(ua, a.T))
     return ShareSkill(adapter.rank, adapter.alpha, basis.id, coefs, {},
-                      adapter.target_modules or module_suffixes(adapter.factors))
+                      adapter.target_modules or module_suffixes(adapter.factors), basis.storage_dtype)
+
+
+def _least_squares(u: Tensor, x: Tensor) -> Tensor:
+    """argmin_C ||u C - x||: (u.T u)^-1 u.T x, in double (u has full column rank: built by an SVD)."""
+    import torch
+
+    ud = u.double()
+    return torch.linalg.solve(ud.T @ ud, ud.T @ x.double()).float()
 
 
 def reconstruct(basis: Basis, skill: ShareSkill) -> LoraFactors:

@@ -15,6 +15,13 @@ coefficients (k x rank). ``rank`` is the paper's pseudo-rank p (1 is its usual c
 scaled ``alpha / rank`` exactly as PEFT scales LoRA, so an exported skill is a plain LoRA with
 ``r=rank, lora_alpha=alpha``.
 
+Storage precision. ``storage_dtype`` is the precision of the basis and coefficient files. Tensors are
+rounded to it when they are made (``stored``), not only when written, so the basis or skill the night
+evaluates is bit-for-bit the one it saves, and a basis keeps its content id across a save and a load.
+Projection solves the normal equations, so a rounded (no longer exactly orthonormal) basis still
+reproduces a delta it spans. float16 halves the files; its relative rounding (~5e-4) is far below what
+a small k loses.
+
 Initialisation. Both coefficient sets start small and random (never both zero: zero on both sides is
 a saddle where every gradient vanishes, the original Sleepy Coder's bug). ``init_scale`` is the std
 of the A side (which sets how strongly the input is read at the start) and ``init_scale_b`` of the B
@@ -24,9 +31,12 @@ side (which sets the size of the initial delta: small, so a fresh skill starts n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sleepy.adapters.lora import DEFAULT_TARGETS
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 @dataclass
@@ -36,6 +46,7 @@ class ShareConfig:
     explained_variance: float | None = None  # e.g. 0.6: smallest k reaching it, within [k_min, k_max]
     k_min: int = 1
     k_max: int = 32
+    storage_dtype: Literal["float32", "float16", "bfloat16"] = "float32"  # basis and coefficient files
     # ---- a coefficient-only skill
     rank: int = 1  # pseudo-rank p: columns of each coefficient matrix
     alpha: float = 2.0  # delta scaled alpha / rank, PEFT's LoRA convention
@@ -63,6 +74,8 @@ class ShareConfig:
             raise ValueError("init scales must be > 0: zero coefficients on a side give it no gradient")
         if self.merge_policy not in ("nightly", "on_error"):
             raise ValueError(f"merge_policy must be 'nightly' or 'on_error', got {self.merge_policy!r}")
+        if self.storage_dtype not in STORAGE_DTYPES:
+            raise ValueError(f"storage_dtype must be one of {', '.join(STORAGE_DTYPES)}, got {self.storage_dtype!r}")
         self.target_modules = tuple(self.target_modules)
 
     def choose_k(self, ratios: list[float]) -> int:
@@ -77,3 +90,13 @@ class ShareConfig:
             if total >= self.explained_variance - 1e-9:
                 break
         return max(self.k_min, min(self.k_max, k))
+
+
+STORAGE_DTYPES = ("float32", "float16", "bfloat16")
+
+
+def stored(t: Tensor, dtype: str) -> Tensor:
+    """``t`` as float32 holding exactly the values a ``dtype`` file keeps (computation stays in float32)."""
+    import torch
+
+    return t.detach().to(getattr(torch, dtype)).float().contiguous()

@@ -94,7 +94,7 @@ def skill_from_layers(model: nn.Module, basis: Basis, config: ShareConfig) -> Sh
         coefs[name] = (layer.coef_b.detach().float().cpu(), layer.coef_a.detach().float().cpu())
         if layer.extra_b is not None:
             extras[name] = (layer.extra_b.detach().float().cpu(), layer.extra_a.detach().float().cpu())
-    return ShareSkill(config.rank, config.alpha, basis.id, coefs, extras, module_suffixes(coefs))
+    return ShareSkill(config.rank, config.alpha, basis.id, coefs, extras, module_suffixes(coefs), basis.storage_dtype)
 
 
 def lora_equivalent_parameters(basis: Basis, rank: int = 8) -> int:
