@@ -44,6 +44,39 @@ def test_pretrain_resumes_from_its_checkpoint(micro, tmp_path):
     assert resumed.tokens_seen == first.tokens_seen
 
 
+@needs_rustc
+def test_a_continuation_stage_starts_from_a_model_and_makes_names_up(micro, tmp_path, monkeypatch):
+    """A stage with ``init_from`` keeps the model's tokenizer and weights shape, generates new-seed tasks
+    whose vocabulary names are made up, and records which model it continued from."""
+    from dataclasses import replace
+
+    from sleepy.model.loader import model_hash
+    from sleepy.model.pretrain import PRESETS
+    from sleepy.tasks.vocabulary import NOUNS
+
+    root, first = micro
+    stage = replace(PRESETS["micro"], name="micro-copy", init_from=str(root / "model"), made_up_rate=1.0,
+                    seed_base=PRESETS["micro"].seed_base + 5_000_000, examples_per_family=4)
+    monkeypatch.setitem(PRESETS, "micro-copy", stage)
+    result = pretrain("micro-copy", tmp_path / "model", tmp_path / "work", show_progress=False)
+    assert result.parameters == first.parameters and result.steps > 0
+    assert (tmp_path / "model" / "tokenizer.json").read_text() == (root / "model" / "tokenizer.json").read_text()
+    card = json.loads((tmp_path / "model" / "training.json").read_text())
+    assert card["initialised_from"]["hash"] == model_hash(str(root / "model"))
+    assert card["initialised_from"]["preset"] == "micro"
+    first_data = (root / "work" / "data.jsonl").read_text()
+    data = [json.loads(line) for line in (tmp_path / "work" / "data.jsonl").open()]
+    assert data and not any(d["task_id"] in first_data for d in data)  # new seeds, new tasks
+    import re
+
+    def noun_share(prompts) -> float:
+        words = [w for p in prompts for w in re.findall(r"[a-z]+", p)]
+        return sum(w in NOUNS for w in words) / len(words)
+
+    before = [json.loads(line)["prompt"] for line in first_data.splitlines()]
+    assert noun_share(d["prompt"] for d in data) < 0.5 * noun_share(before)  # names no list holds
+
+
 def test_leakage_guard_aborts_pretraining_data():
     koan = get_pack("rust").frozen()[0]
     clean = Example("### task rust\n", "@@ 1\n+ x\n", "gen-1", "rust", "borrow", "rust:E0382:x")

@@ -7,6 +7,10 @@ the reference edit. A share of prompts carries a recalled fix of the same signat
 task, so the model learns to use the memory block that the day loop fills later. The leakage guard
 checks every example against the frozen eval sets before a single step is taken.
 
+Stages: a preset may start from an existing model (``init_from``, its tokenizer kept) and generate its
+tasks with most names made up (``made_up_rate``): a continuation that can only be learned by copying
+names from the program, since no name list predicts them.
+
 Training: a plain loop (nanoGPT style) over length-bucketed batches in a seeded order, loss on the
 edit tokens (prompt tokens weighted lower), AdamW with warmup and cosine decay, checkpoints that
 a rerun resumes from, and a rich progress bar with loss, tokens/s and ETA.
@@ -25,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.context.prompt import ContextBuilder, Memory
+from sleepy.model.loader import model_hash, resolve
 from sleepy.model.tiny import Architecture, build_model, build_tokenizer
 from sleepy.model.training import (
     atomic_save,
@@ -40,6 +45,7 @@ from sleepy.tasks.leakage import LeakageGuard
 from sleepy.tasks.packs import PACKS, get_pack
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import verify_many
+from sleepy.tasks.vocabulary import DEFAULT_MADE_UP_RATE, made_up_names
 
 PRETRAIN_SEED_BASE = 20_000_000
 VALIDATION_SEED_BASE = 30_000_000
@@ -69,6 +75,9 @@ class Preset:
     packs: tuple[str, ...] = PACKS
     validation_per_family: int = 8
     checkpoint_every: int = 200
+    init_from: str | None = None  # a model folder or "bundled": continue from it (weights and tokenizer)
+    made_up_rate: float | None = None  # share of vocabulary names made up while generating (None: default)
+    seed_base: int = PRETRAIN_SEED_BASE  # generator seeds used: seed_base .. seed_base + examples_per_family - 1
 
 
 PRESETS = {
@@ -79,6 +88,12 @@ PRESETS = {
     "small": Preset("small", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
                                           intermediate=704, max_positions=1024),
                     examples_per_family=2000, epochs=2.5, batch_tokens=12288, lr=2e-3, warmup_steps=100),
+    # continues the shipped small model on tasks whose vocabulary names are all made up, with new seeds
+    "small-copy": Preset("small-copy", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
+                                                    intermediate=704, max_positions=1024),
+                         examples_per_family=800, epochs=1.5, batch_tokens=12288, lr=6e-4, warmup_steps=20,
+                         init_from="bundled", made_up_rate=1.0, seed_base=PRETRAIN_SEED_BASE + 5_000_000,
+                         checkpoint_every=50),
 }
 
 
@@ -185,8 +200,9 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             examples = [Example(**json.loads(line)) for line in data_path.open()]
         else:
             bar = progress.add_task("verifying data", total=None, info="")
-            examples = build_examples(preset, PRETRAIN_SEED_BASE, preset.examples_per_family, jobs,
-                                      lambda d, t: progress.update(bar, completed=d, total=t, info=f"{d}/{t}"))
+            with made_up_names(preset.made_up_rate if preset.made_up_rate is not None else DEFAULT_MADE_UP_RATE):
+                examples = build_examples(preset, preset.seed_base, preset.examples_per_family, jobs,
+                                          lambda d, t: progress.update(bar, completed=d, total=t, info=f"{d}/{t}"))
             check_leakage(examples)
             tmp = data_path.with_suffix(".tmp")
             tmp.write_text("".join(json.dumps(asdict(e)) + "\n" for e in examples))
@@ -199,7 +215,8 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             validation = build_examples(preset, VALIDATION_SEED_BASE, preset.validation_per_family, jobs)
             val_path.write_text("".join(json.dumps(asdict(e)) + "\n" for e in validation))
 
-        tok_dir = work_dir / "tokenizer"
+        init = resolve(preset.init_from) if preset.init_from else None
+        tok_dir = Path(init) if init else work_dir / "tokenizer"
         if (tok_dir / "tokenizer.json").is_file():
             from transformers import PreTrainedTokenizerFast
             tokenizer = PreTrainedTokenizerFast.from_pretrained(tok_dir)
@@ -215,7 +232,12 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
         schedule = [b for e in epoch_batches for b in e][: max(1, int(per_epoch * preset.epochs))]
         total_steps = len(schedule) if max_steps is None else min(max_steps, len(schedule))
 
-        model = build_model(preset.arch, tokenizer)
+        if init:
+            from transformers import AutoModelForCausalLM
+
+            model = AutoModelForCausalLM.from_pretrained(init, torch_dtype=torch.float32)
+        else:
+            model = build_model(preset.arch, tokenizer)
         params = sum(p.numel() for p in model.parameters())
         opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, betas=(0.9, 0.95), weight_decay=0.1)
 
@@ -275,11 +297,22 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     val = evaluate_loss(model, val_rows, tokenizer.pad_token_id)
     result = PretrainResult(str(out_dir), params, step, tokens_seen, round(seconds, 1), round(loss_ema or 0.0, 4),
                             round(val, 4), len(rows), history)
-    save_model(model, tokenizer, out_dir, preset, result)
+    save_model(model, tokenizer, out_dir, preset, result, init)
     return result
 
 
-def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: PretrainResult) -> None:
+def _init_record(init: str | None) -> dict | None:
+    """Which model a continuation started from: enough to rebuild it from git history."""
+    if init is None:
+        return None
+    card = Path(init) / "training.json"
+    previous = json.loads(card.read_text()) if card.is_file() else {}
+    return {"path": init, "hash": model_hash(init), "preset": previous.get("preset"),
+            "training": previous.get("training")}
+
+
+def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: PretrainResult,
+               init: str | None = None) -> None:
     """Write the model folder atomically: a half-written bundled model never replaces a good one."""
     import torch
 
@@ -295,10 +328,12 @@ def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: Pretrain
         "known_families": {p: KNOWN_FAMILIES[p] for p in preset.packs},
         "new_families": {p: new_families(p) for p in preset.packs},
         "data": [{"source": f"sleepy {p} pack generator (templates written for this project), seeds "
-                            f"{PRETRAIN_SEED_BASE}..{PRETRAIN_SEED_BASE + preset.examples_per_family - 1}",
+                            f"{preset.seed_base}..{preset.seed_base + preset.examples_per_family - 1}"
+                            + (f", made-up name rate {preset.made_up_rate}" if preset.made_up_rate is not None else ""),
                   "licence": "MIT (this project)"} for p in preset.packs],
         "hardware": f"{os.cpu_count()} CPU threads, torch {torch.__version__}",
         "leakage_check": "every example checked against all frozen eval koans (sleepy.tasks.leakage)",
+        "initialised_from": _init_record(init),
     }
     (tmp / "training.json").write_text(json.dumps(card, indent=2))
     if out_dir.exists():

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import keyword
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 
 _NOUN_TEXT = """
@@ -84,14 +87,34 @@ def usable_words(exclude: frozenset[str]) -> tuple[str, ...]:
     return tuple(w for w in NOUNS if w not in exclude and w not in _KEYWORDS)
 
 
+DEFAULT_MADE_UP_RATE = 0.15
+_made_up_rate: ContextVar[float] = ContextVar("made_up_rate", default=DEFAULT_MADE_UP_RATE)
+
+
+@contextmanager
+def made_up_names(rate: float) -> Iterator[None]:
+    """Generate tasks whose vocabulary draws are made up at ``rate`` inside the block.
+
+    Why: a pretraining stage whose names can only be copied, never recalled (``Preset.made_up_rate``).
+    Everything else (day streams, holdout, tests) keeps the default, so a seed's task never changes.
+    """
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"made-up name rate must be in [0, 1], got {rate}")
+    token = _made_up_rate.set(rate)
+    try:
+        yield
+    finally:
+        _made_up_rate.reset(token)
+
+
 class WordSource:
     """Draws identifier words: mostly from the large vocabulary, sometimes made up, sometimes from
     the generator's own short domain list (so familiar names stay in the mix)."""
 
-    def __init__(self, rng: random.Random, exclude: frozenset[str], made_up_rate: float = 0.15) -> None:
+    def __init__(self, rng: random.Random, exclude: frozenset[str], made_up_rate: float | None = None) -> None:
         self.rng = rng
         self.words = usable_words(exclude)
-        self.made_up_rate = made_up_rate
+        self.made_up_rate = _made_up_rate.get() if made_up_rate is None else made_up_rate
         self.banned = exclude | _KEYWORDS
 
     def word(self) -> str:
