@@ -168,16 +168,18 @@ def _settings(workspace: Path | None, **overrides) -> Settings:
 
 
 @app.command()
-def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests) or small (the shipped model).")]
+def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests), small (from scratch) or "
+                                                     "small-copy (continues the bundled model on made-up names).")]
              = "small",
              out: Annotated[Path | None, typer.Option(help="Where to write the model (default: "
                                                           "<workspace>/pretrain/<preset>/model).")] = None,
              workspace: WorkspaceOpt = None, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
              max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None) -> None:
-    """Train the bundled tiny coder from scratch (resumes from its last checkpoint).
+    """Train the bundled tiny coder from scratch, or continue a model (resumes from its last checkpoint).
 
     Example: sleepy pretrain --preset micro --out /tmp/micro-model
     """
+    from sleepy.model.loader import ModelLoadError
     from sleepy.model.pretrain import PRESETS
     from sleepy.model.pretrain import pretrain as run_pretrain
     from sleepy.tasks.leakage import LeakageError
@@ -190,7 +192,7 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
     try:
         result = run_pretrain(preset, target, work, jobs=jobs, show_progress=sys.stderr.isatty(),
                               max_steps=max_steps)
-    except (ToolchainMissing, LeakageError) as exc:
+    except (ToolchainMissing, LeakageError, ModelLoadError) as exc:
         fail(str(exc))
     console.print(f"model written to [bold]{result.output_dir}[/]: {result.parameters:,} parameters, "
                   f"{result.steps} steps, {result.tokens_seen:,} tokens, {result.seconds:.0f} s, "

@@ -54,7 +54,8 @@ class Settings(BaseModel):
     lora_rank: int = 8
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
     share_k: int = 16  # basis components per module and side (capped at the directions the skills hold);
-    # 16 in float16 keeps 20 skills within 2x one rank-8 LoRA (benchmarks/results/forgetting_*.json)
+    # 16 in float16 keeps 20 skills within 2x one rank-8 LoRA (benchmarks/results/forgetting_rust_3x3.json);
+    # share_k and share_dtype take effect when a night builds or merges a basis
     share_dtype: Literal["float32", "float16", "bfloat16"] = "float16"  # basis and coefficient files
     share_extra_vectors: int = 0  # temporary basis vectors a new share skill may add (folded in by a merge);
     # each costs about a rank-1 LoRA, so the default keeps a new skill at coefficients only (~0.3% of rank-8 LoRA)

@@ -189,3 +189,26 @@ def test_averaged_strategy_applies_the_mean_delta_to_every_task(failed_day, tmp_
     assert len(deltas) == len(rep.clusters) and (mean.delta(module) - expected).abs().max() < 1e-5
     routed = load_release_model(release, str(root / "model"))
     assert routed.skill_for("rust:E9999:never-seen") == "average"
+
+
+@needs_rustc
+def test_self_replay_pool_holds_the_agents_own_fixes_of_other_signatures(failed_day):
+    """Replay before any promotion: the model's own verified fixes, never of the signatures being trained."""
+    from sleepy.context.prompt import ContextBuilder
+    from sleepy.loop.night import self_replay_pool
+    from sleepy.tasks.verify import verify
+
+    _, _, store = failed_day
+    memory = ExperienceMemory(store)
+    for t in day_tasks("rust", 10, seed=31):
+        before, proof = verify(t), verify(t, t.fix)
+        assert not before.passed and proof.passed
+        store.upsert_task(t.id, t.pack, t.family, t.origin, before.primary.key, t.source)
+        memory.remember(t, t.source, t.fix, before.primary, "agent", proof)
+    signatures = store.fix_signatures("agent")
+    assert len(signatures) >= 2
+    pool = self_replay_pool(store, "rust", {signatures[0]}, ContextBuilder(), 1)
+    assert sorted({e.signature for e in pool}) == signatures[1:]
+    assert len(pool) == len(signatures) - 1 and all(e.source == "agent" for e in pool)
+    assert all(e.prompt.startswith("### task rust") and "### edit" in e.prompt for e in pool)
+    assert self_replay_pool(store, "python", set(), ContextBuilder(), 1) == []

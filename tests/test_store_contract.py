@@ -417,6 +417,9 @@ def test_fixes_by_id_for_a_signature_and_counted(store):
     assert [f.id for f in store.fixes_for("sig-A")] == [ids[5], ids[3], ids[1]]
     assert [f.id for f in store.fixes_for("sig-B", limit=2)] == [ids[4], ids[2]]
     assert store.count_fixes() == 6
+    store.add_fix(make_fix(7, signature="sig-C", provenance="reference"))
+    assert store.fix_signatures() == ["sig-A", "sig-B", "sig-C"]
+    assert store.fix_signatures("agent") == ["sig-A", "sig-B"] and store.fix_signatures("teacher") == []
 
 
 # ---------------------------------------------------------------------- opening a store

@@ -7,7 +7,9 @@ over the gate's seeds, majority per task. Strategies:
 * ``base``: the base weights, no memory: the floor (weights never change: evaluated once).
 * ``memory``: days remember every verified fix, no weight updates; evaluated *with* memory.
 * ``naive``: one LoRA trained on all of the night's data, applied to every task, no replay.
-* ``replay``: the same with replay of earlier nights' examples.
+* ``replay``: the same with replay: earlier skills' examples and the model's own verified fixes of
+  other signatures (without the latter the pool is empty until something is promoted, and replay would
+  be naive LoRA under another name).
 * ``routed``: one LoRA per failure cluster, routed per task by signature (with replay).
 * ``share``: routed, coefficient-only skills on a shared basis (LoRA bootstraps the basis).
 * ``share-avg``: the share skills' deltas averaged (ΔW = mean of B A) and applied to every task.
@@ -46,7 +48,7 @@ def strategy_config(name: str, base: NightConfig) -> NightConfig:
     """The night configuration of a weight-updating strategy."""
     return {
         "naive": replace(base, strategy="naive", replay_ratio=0.0),
-        "replay": replace(base, strategy="naive", replay_ratio=max(base.replay_ratio, 0.5)),
+        "replay": replace(base, strategy="naive", replay_ratio=max(base.replay_ratio, 0.5), self_replay=4),
         "routed": replace(base, strategy="routed", skills="lora"),
         "share": replace(base, strategy="routed", skills="auto"),
         "share-avg": replace(base, strategy="averaged", skills="auto"),
@@ -124,7 +126,8 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
             done = ws / "forgetting.json"
             params = {"pack": pack, "nights": nights, "tasks": tasks, "gate_seeds": settings.gate_seeds,
                       "holdout_per_family": settings.holdout_per_family, "min_failures": settings.min_failures,
-                      "model": settings.model}
+                      "model": settings.model, "share_k": settings.share_k, "share_dtype": settings.share_dtype,
+                      "share_extra_vectors": settings.share_extra_vectors}
             if done.is_file():  # finished in an earlier call with the same root and settings: reuse it
                 previous = json.loads(done.read_text())
                 if previous.get("params") == params:

@@ -69,6 +69,9 @@ class NightConfig:
     teacher_budget: int = 64  # reference fixes per night, generated tasks only
     max_examples_per_skill: int = 96
     replay_ratio: float = 0.5  # replayed examples per new example
+    # also replay the production model's own verified fixes of other signatures (what a new adapter must not
+    # unlearn); needed before the first promotion, when there are no earlier skills to replay
+    self_replay: int = 0  # fixes per signature (0: off)
     gate_seeds: int = 3
     gate_temperature: float = 0.5  # seeds after the first sample at this temperature; seed 0 is greedy
     holdout_per_family: int = 10
@@ -135,6 +138,23 @@ def _example(task: Task, after: str, source_kind: str, builder: ContextBuilder) 
     prompt = builder.build(task.pack, task.source, diag).text
     completion = diff_to_edit(task.source, after).render() + END + "\n"
     return TrainExample(prompt, completion, source_kind, task.id, diag.key)
+
+
+def self_replay_pool(store: Repository, pack: str, exclude: set[str], builder: ContextBuilder,
+                     per_signature: int) -> list[TrainExample]:
+    """The agent's own verified fixes of every signature it has solved, except ``exclude``: examples of
+    behaviour the production model already has, so replay anchors it even when no skill exists yet."""
+    prefix = "rust:" if pack == "rust" else "py:"
+    solved = [s for s in store.fix_signatures("agent") if s.startswith(prefix) and s not in exclude]
+    pool: list[TrainExample] = []
+    for signature in solved:
+        fixes = [f for f in store.fixes_for(signature) if f.provenance == "agent"][:per_signature]
+        for fix in fixes:
+            task = _stored_task(store, fix.task_id)
+            ex = _example(task, fix.after, "agent", builder) if task is not None else None
+            if ex:
+                pool.append(ex)
+    return pool
 
 
 def collect_examples(store: Repository, memory: ExperienceMemory, signature: str, failed_ids: list[str],
@@ -229,6 +249,9 @@ def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, p
     holdout_guard = LeakageGuard(get_pack(pack).holdout(cfg.holdout_per_family))
     replay_pool = [e for s in (production.skills if production else [])
                    for e in load_examples(production.folder / s.path) if e.source != "replay"]
+    if cfg.self_replay and cfg.replay_ratio > 0:
+        own = self_replay_pool(store, pack, set(clusters), builder, cfg.self_replay)
+        replay_pool += [e for e in own if not any(g.leaks(e.prompt + e.completion) for g in (guard, holdout_guard))]
     teacher_left = cfg.teacher_budget
     teacher = Teacher(cfg.teacher_url) if cfg.teacher_url else None
     datasets: dict[str, list[TrainExample]] = {}

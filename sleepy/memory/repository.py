@@ -119,6 +119,10 @@ class Repository(ABC):
     def count_fixes(self) -> int: ...
 
     @abstractmethod
+    def fix_signatures(self, provenance: str | None = None) -> list[str]:
+        """Every signature with a stored fix (of this provenance), sorted."""
+
+    @abstractmethod
     def events(self, since: str | None = None, run_id: int | None = None, limit: int | None = None
                ) -> Iterator[dict]: ...
 

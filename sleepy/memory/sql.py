@@ -257,6 +257,10 @@ class SQLStore(Repository):
     def count_fixes(self) -> int:
         return self._q("SELECT COUNT(*) FROM fixes").fetchone()[0]
 
+    def fix_signatures(self, provenance: str | None = None) -> list[str]:
+        where, args = ("WHERE provenance = ?", (provenance,)) if provenance else ("", ())
+        return [r[0] for r in self._q(f"SELECT DISTINCT signature FROM fixes {where} ORDER BY signature", args)]
+
     # ------------------------------------------------------------------ reading events
     def events(self, since: str | None = None, run_id: int | None = None, limit: int | None = None
                ) -> Iterator[dict]:

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.context.prompt import ContextBuilder, Memory
-from sleepy.model.loader import model_hash, resolve
+from sleepy.model.loader import ModelLoadError, model_hash, resolve
 from sleepy.model.tiny import Architecture, build_model, build_tokenizer
 from sleepy.model.training import (
     atomic_save,
@@ -187,6 +187,7 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     hf_logging.disable_progress_bar()
 
     preset = PRESETS[preset_name]
+    init = _init_folder(preset)  # before the long data build: a missing model fails at once
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(preset.seed)
     random.seed(preset.seed)
@@ -215,7 +216,6 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             validation = build_examples(preset, VALIDATION_SEED_BASE, preset.validation_per_family, jobs)
             val_path.write_text("".join(json.dumps(asdict(e)) + "\n" for e in validation))
 
-        init = resolve(preset.init_from) if preset.init_from else None
         tok_dir = Path(init) if init else work_dir / "tokenizer"
         if (tok_dir / "tokenizer.json").is_file():
             from transformers import PreTrainedTokenizerFast
@@ -235,7 +235,7 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
         if init:
             from transformers import AutoModelForCausalLM
 
-            model = AutoModelForCausalLM.from_pretrained(init, torch_dtype=torch.float32)
+            model = AutoModelForCausalLM.from_pretrained(init, dtype=torch.float32)
         else:
             model = build_model(preset.arch, tokenizer)
         params = sum(p.numel() for p in model.parameters())
@@ -249,8 +249,12 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
 
         ckpt_path = work_dir / "checkpoint.pt"
         step, tokens_seen, seconds_before, history = 0, 0, 0.0, []
+        init_hash = model_hash(init) if init else None
         if ckpt_path.is_file():
             state = torch.load(ckpt_path, weights_only=False)
+            if state.get("init_hash") != init_hash:
+                raise ModelLoadError(f"the checkpoint in {work_dir} continued another model ({state.get('init_hash')}, "
+                                     f"not {init_hash}): use a fresh work folder")
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             step, tokens_seen = state["step"], state["tokens_seen"]
@@ -260,7 +264,7 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
         def checkpoint() -> None:
             atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                           "tokens_seen": tokens_seen, "seconds": seconds_before + time.time() - began,
-                          "history": history, "torch_rng": torch.get_rng_state()}, ckpt_path)
+                          "history": history, "torch_rng": torch.get_rng_state(), "init_hash": init_hash}, ckpt_path)
 
         bar = progress.add_task(f"pretrain {preset.name} ({params / 1e6:.1f}M params)", total=total_steps,
                                 completed=step, info="")
@@ -299,6 +303,17 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
                             round(val, 4), len(rows), history)
     save_model(model, tokenizer, out_dir, preset, result, init)
     return result
+
+
+def _init_folder(preset: Preset) -> str | None:
+    """The local model folder a continuation starts from; it must carry its own tokenizer."""
+    if not preset.init_from:
+        return None
+    init = resolve(preset.init_from)
+    if not (Path(init) / "config.json").is_file() or not (Path(init) / "tokenizer.json").is_file():
+        raise ModelLoadError(f"preset {preset.name} continues {init}, which is not a local model folder with a "
+                             "config.json and tokenizer.json")
+    return init
 
 
 def _init_record(init: str | None) -> dict | None:

@@ -14,14 +14,16 @@ module, each side is handled separately:
   no mean offset in reconstruction: a skill is a pure product ``B @ A`` whose zero must stay
   representable, and the authors' code projects the raw factors too.
 
-Projection is analytic because the basis columns are orthonormal: ``C_B = U_B.T @ B`` and
-``C_A = U_A.T @ A.T`` are the least-squares coefficients of each side. Reconstruction is
+Projection is analytic: the least-squares coefficients of each side, ``C_B = (U_B.T U_B)^-1 U_B.T @ B``
+(``U_B.T @ B`` for the orthonormal columns the SVD gives; the normal equations also keep a basis that
+was rounded to float16 for storage exact on what it spans), and likewise ``C_A`` for ``A.T``. Reconstruction is
 ``B = U_B @ C_B``, ``A = (U_A @ C_A).T`` (plus a skill's temporary extra vectors, if any).
 Errors are measured on what matters, the weight delta ``(alpha / r) B A``, exactly and cheaply
 through traces of r x r matrices, never forming the out x in matrix.
 
 Storage (a folder, normally ``<release>/basis/``):
-* ``basis.safetensors``: ``<module>.B`` (out x k_B) and ``<module>.A`` (in x k_A), float32;
+* ``basis.safetensors``: ``<module>.B`` (out x k_B) and ``<module>.A`` (in x k_A), in the config's
+  ``storage_dtype`` (float32 unless set; the night uses ``Settings.share_dtype``, float16);
 * ``basis.json``: ``{"id", "sources", "config", "modules": {module: {"out", "in", "k_B", "k_A"}}}``;
 * ``variance.json``: the variance report (per module and side: singular values, explained-variance
   ratios, k kept, cumulative explained variance at k, whether the mean direction was appended).
@@ -46,7 +48,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sleepy.adapters.share.config import ShareConfig, stored
+from sleepy.adapters.share.config import STORAGE_DTYPES, ShareConfig, stored
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -122,7 +124,8 @@ def load_lora_factors(folder: Path) -> LoraFactors:
 # ---------------------------------------------------------------------------------------------- the basis
 @dataclass
 class Basis:
-    """Per module the frozen orthonormal columns (U_B [out x k_B], U_A [in x k_A]) and the variance report."""
+    """Per module the frozen (orthonormal up to storage rounding) columns U_B [out x k_B], U_A [in x k_A],
+    and the variance report."""
 
     modules: dict[str, tuple[Tensor, Tensor]]
     report: dict = field(default_factory=dict)
@@ -178,6 +181,9 @@ class Basis:
         if not (folder / BASIS_FILE).is_file():
             raise ShareError(f"no shared basis at {folder}")
         meta = json.loads((folder / BASIS_META).read_text())
+        dtype = meta.get("config", {}).get("storage_dtype", "float32")
+        if dtype not in STORAGE_DTYPES:
+            raise ShareError(f"basis at {folder}: unknown storage_dtype {dtype!r}")
         sd = load_file(str(folder / BASIS_FILE))
         modules = {m: (sd[f"{m}.B"].float(), sd[f"{m}.A"].float()) for m in meta["modules"]}
         report = json.loads((folder / VARIANCE_FILE).read_text()) if (folder / VARIANCE_FILE).is_file() else {}
@@ -313,6 +319,8 @@ class ShareSkill:
         if not (folder / SKILL_META).is_file():
             raise ShareError(f"no share skill at {folder}")
         meta = json.loads((folder / SKILL_META).read_text())
+        if meta.get("storage_dtype", "float32") not in STORAGE_DTYPES:
+            raise ShareError(f"share skill {folder.name}: unknown storage_dtype {meta['storage_dtype']!r}")
         if basis is not None and meta["basis_id"] != basis.id:
             raise ShareError(f"share skill {folder.name} refers to basis {meta['basis_id']}, not {basis.id}: "
                              "re-project it (merge) before use")

@@ -99,4 +99,7 @@ def stored(t: Tensor, dtype: str) -> Tensor:
     """``t`` as float32 holding exactly the values a ``dtype`` file keeps (computation stays in float32)."""
     import torch
 
-    return t.detach().to(getattr(torch, dtype)).float().contiguous()
+    out = t.detach().to(getattr(torch, dtype)).float().contiguous()
+    if not torch.isfinite(out).all():
+        raise ValueError(f"a share tensor does not fit {dtype} (max |value| {t.abs().max().item():.3g})")
+    return out
