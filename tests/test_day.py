@@ -77,3 +77,30 @@ def test_kill_9_mid_day_loses_nothing_and_a_rerun_continues(micro, tmp_path):
     done = dict(con.execute("SELECT task_id, COUNT(*) FROM episodes WHERE finished_at IS NOT NULL GROUP BY task_id"))
     assert len(done) == 16 and set(done.values()) == {1}  # every task finished exactly once
     assert con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] >= after_kill
+
+
+@needs_rustc
+def test_memory_can_be_held_back_until_a_retry(micro, tmp_path):
+    """memory_from_attempt=2: the first prompt is built without recalled fixes, retries get them."""
+    from sleepy.tasks.verify import verify
+
+    root, _ = micro
+    lm = load_model(str(root / "model"))
+    tasks = day_tasks("rust", 3, seed=4)
+    recalled_at: dict[int, dict[int, bool]] = {}
+    for start in (1, 2):
+        store = SQLiteStore(tmp_path / f"day{start}.db")
+        memory = ExperienceMemory(store)
+        for t in day_tasks("rust", 3, seed=4):  # the same signatures, remembered before the day
+            before, proof = verify(t), verify(t, t.fix)
+            memory.remember(t, t.source, t.fix, before.primary, "reference", proof)
+        cfg = EpisodeConfig(attempts=2, batch_size=3, max_new_tokens=8, memory_from_attempt=start)
+        run_day(RoutedModel(lm, None), store, memory, tasks, cfg, {"test": start})
+        recalled_at[start] = {}
+        for e in store.events():
+            got = bool(e["sleepy.memory.recalled"])
+            recalled_at[start][e["sleepy.attempt"]] = recalled_at[start].get(e["sleepy.attempt"], False) or got
+        store.close()
+    assert recalled_at[1][1] is True and recalled_at[2][1] is False
+    if 2 in recalled_at[2]:
+        assert recalled_at[2][2] is True

@@ -26,6 +26,7 @@ class EpisodeConfig:
     retry_temperature: float = 0.8
     memory: bool = True
     memories_per_prompt: int = 2
+    memory_from_attempt: int = 1  # recalled fixes go into prompts from this attempt on
     batch_size: int = 8
     jobs: int = 2
     max_new_tokens: int = 96
@@ -76,8 +77,9 @@ def run_episodes(model: RoutedModel, tasks: list[Task], cfg: EpisodeConfig, memo
         for k in range(1, cfg.attempts + 1):
             if not live:
                 break
+            use_memory = memory is not None and cfg.memory and k >= cfg.memory_from_attempt
             recalled = [memory.recall(w.task, w.source, w.diagnostic, cfg.memories_per_prompt)
-                        if memory is not None and cfg.memory else [] for _, w in live]
+                        if use_memory else [] for _, w in live]
             for (_, w), found in zip(live, recalled, strict=True):
                 w.memories = [r.as_memory() for r in found]
             gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,

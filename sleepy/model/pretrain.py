@@ -91,7 +91,7 @@ PRESETS = {
     # continues the shipped small model on tasks whose vocabulary names are all made up, with new seeds
     "small-copy": Preset("small-copy", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
                                                     intermediate=704, max_positions=1024),
-                         examples_per_family=800, epochs=1.5, batch_tokens=12288, lr=6e-4, warmup_steps=20,
+                         examples_per_family=500, epochs=1.5, batch_tokens=12288, lr=6e-4, warmup_steps=20,
                          init_from="bundled", made_up_rate=1.0, seed_base=PRETRAIN_SEED_BASE + 5_000_000,
                          checkpoint_every=50),
 }
