@@ -49,6 +49,7 @@ class Settings(BaseModel):
     holdout_per_family: int = 10
     lora_steps: int = 40
     max_skills: int = 3  # per night
+    self_replay: int = 0  # replay this many of the model's own verified fixes per other signature (0: off)
     teacher_url: str | None = None  # OpenAI-compatible endpoint asked for fixes at night (verified before use)
     strategy: Literal["routed", "naive", "averaged"] = "routed"  # naive/averaged: the baselines routing beats
     lora_rank: int = 8

@@ -90,6 +90,7 @@ class NightConfig:
 def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
     """The night's configuration from the workspace settings (:class:`sleepy.config.Settings`)."""
     return NightConfig(min_failures=settings.min_failures, max_skills=settings.max_skills,
+                       self_replay=settings.self_replay,
                        strategy=settings.strategy, teacher_url=settings.teacher_url, skills=settings.skills,
                        share=ShareConfig(k=settings.share_k, storage_dtype=settings.share_dtype,
                                          extra_vectors=settings.share_extra_vectors,
