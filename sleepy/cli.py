@@ -273,7 +273,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
     Example: sleepy day --pack rust --tasks 50 --seed 1
     """
     from sleepy.loop.day import day_tasks, run_day
-    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.loop.episodes import day_config
     from sleepy.model.loader import ModelLoadError
 
     cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory)
@@ -287,8 +287,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
         fail(str(exc))
     lm = routed.lm
     store, mem = _open_memory(cfg, embed=cfg.memory)
-    ep_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
-                           max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
+    ep_cfg = day_config(cfg, jobs, seed)
     params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
               "model": lm.name, "memory": cfg.memory}
     done = {"n": 0, "passed": 0}
@@ -511,15 +510,14 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     """
     from sleepy.adapters.registry import RegistryError
     from sleepy.loop.cycle import run_cycle
-    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.loop.episodes import day_config
     from sleepy.model.loader import ModelLoadError
     from sleepy.report.html import summary, write_report
     from sleepy.tasks.leakage import LeakageError
 
     cfg = _settings(workspace, model=model, strategy=strategy, skills=skills)
     store, mem = _open_memory(cfg)
-    day_cfg = EpisodeConfig(attempts=cfg.attempts, samples=cfg.samples, memory=cfg.memory, jobs=jobs,
-                            max_new_tokens=cfg.max_new_tokens, seed=seed, budget=cfg.prompt_budget)
+    day_cfg = day_config(cfg, jobs, seed)
     command = (f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed} --strategy {cfg.strategy}"
                f" --skills {cfg.skills}")
     try:

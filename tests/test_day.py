@@ -104,3 +104,9 @@ def test_memory_can_be_held_back_until_a_retry(micro, tmp_path):
     assert recalled_at[1][1] is True and recalled_at[2][1] is False
     if 2 in recalled_at[2]:
         assert recalled_at[2][2] is True
+    # the day takes it from the workspace settings (default: retries only)
+    from sleepy.config import Settings
+    from sleepy.loop.episodes import day_config
+
+    assert day_config(Settings(workspace=tmp_path / "ws")).memory_from_attempt == 2
+    assert day_config(Settings(workspace=tmp_path / "ws", memory_from_attempt=1), seed=3).seed == 3

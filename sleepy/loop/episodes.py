@@ -34,6 +34,13 @@ class EpisodeConfig:
     budget: int = 900
 
 
+def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
+    """How a day runs its episodes, from the workspace settings (:class:`sleepy.config.Settings`)."""
+    return EpisodeConfig(attempts=settings.attempts, samples=settings.samples, memory=settings.memory, jobs=jobs,
+                         memory_from_attempt=settings.memory_from_attempt, max_new_tokens=settings.max_new_tokens,
+                         seed=seed, budget=settings.prompt_budget)
+
+
 @dataclass
 class Episode:
     task: Task

@@ -34,7 +34,7 @@ from sleepy.config import Settings
 from sleepy.files import atomic_write_text
 from sleepy.loop.cycle import CycleResult, NightRow, matrix_row, run_cycle
 from sleepy.loop.day import day_tasks, run_day
-from sleepy.loop.episodes import EpisodeConfig
+from sleepy.loop.episodes import day_config
 from sleepy.loop.evaluate import evaluate, known_families
 from sleepy.loop.night import NightConfig, gate_eval, night_config
 from sleepy.memory.recall import Embedder, ExperienceMemory
@@ -98,8 +98,7 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
     for n in range(1, nights + 1):
         started = time.time()
         if name == "memory":
-            cfg = EpisodeConfig(attempts=settings.attempts, memory=True, seed=seed,
-                                max_new_tokens=settings.max_new_tokens, budget=settings.prompt_budget)
+            cfg = replace(day_config(settings, seed=seed), memory=True, samples=1)
             summary_ = run_day(model, store, memory, day_tasks(pack, tasks, seed * 1000 + n), cfg,
                                {"pack": pack, "forgetting": name, "night": n, "seed": seed})
             log(f"[{name} seed {seed}] day {n}: {summary_.passed}/{summary_.tasks}")
@@ -127,7 +126,8 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
             params = {"pack": pack, "nights": nights, "tasks": tasks, "gate_seeds": settings.gate_seeds,
                       "holdout_per_family": settings.holdout_per_family, "min_failures": settings.min_failures,
                       "model": settings.model, "share_k": settings.share_k, "share_dtype": settings.share_dtype,
-                      "share_extra_vectors": settings.share_extra_vectors}
+                      "share_extra_vectors": settings.share_extra_vectors,
+                      "memory_from_attempt": settings.memory_from_attempt}
             if done.is_file():  # finished in an earlier call with the same root and settings: reuse it
                 previous = json.loads(done.read_text())
                 if previous.get("params") == params:
@@ -146,8 +146,7 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
                 store = SQLiteStore(ws / "sleepy.db")
                 memory = ExperienceMemory(store, Embedder())
                 registry = Registry(ws / "registry")
-                day_cfg = EpisodeConfig(attempts=settings.attempts, memory=True, seed=seed,
-                                        max_new_tokens=settings.max_new_tokens, budget=settings.prompt_budget)
+                day_cfg = replace(day_config(settings, seed=seed), memory=True, samples=1)
                 result = run_cycle(store, memory, registry, pack, nights, tasks, day_cfg,
                                    strategy_config(name, base_cfg), None if settings.model == "bundled"
                                    else settings.model, ws / "cycle", seed, f"forgetting {name}",
