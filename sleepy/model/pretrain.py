@@ -301,7 +301,7 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     val = evaluate_loss(model, val_rows, tokenizer.pad_token_id)
     result = PretrainResult(str(out_dir), params, step, tokens_seen, round(seconds, 1), round(loss_ema or 0.0, 4),
                             round(val, 4), len(rows), history)
-    save_model(model, tokenizer, out_dir, preset, result, init)
+    save_model(model, tokenizer, out_dir, preset, result, init, init_hash)
     return result
 
 
@@ -316,18 +316,18 @@ def _init_folder(preset: Preset) -> str | None:
     return init
 
 
-def _init_record(init: str | None) -> dict | None:
+def _init_record(init: str | None, init_hash: str | None) -> dict | None:
     """Which model a continuation started from: enough to rebuild it from git history."""
     if init is None:
         return None
     card = Path(init) / "training.json"
     previous = json.loads(card.read_text()) if card.is_file() else {}
-    return {"path": init, "hash": model_hash(init), "preset": previous.get("preset"),
+    return {"path": init, "hash": init_hash, "preset": previous.get("preset"),
             "training": previous.get("training")}
 
 
 def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: PretrainResult,
-               init: str | None = None) -> None:
+               init: str | None = None, init_hash: str | None = None) -> None:
     """Write the model folder atomically: a half-written bundled model never replaces a good one."""
     import torch
 
@@ -348,7 +348,7 @@ def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: Pretrain
                   "licence": "MIT (this project)"} for p in preset.packs],
         "hardware": f"{os.cpu_count()} CPU threads, torch {torch.__version__}",
         "leakage_check": "every example checked against all frozen eval koans (sleepy.tasks.leakage)",
-        "initialised_from": _init_record(init),
+        "initialised_from": _init_record(init, init_hash),
     }
     (tmp / "training.json").write_text(json.dumps(card, indent=2))
     if out_dir.exists():

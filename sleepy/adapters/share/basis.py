@@ -48,7 +48,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sleepy.adapters.share.config import STORAGE_DTYPES, ShareConfig, stored
+from sleepy.adapters.share.config import STORAGE_DTYPES, ShareConfig, stored, torch_dtype
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -154,9 +154,7 @@ class Basis:
 
     @property
     def dtype(self):
-        import torch
-
-        return getattr(torch, self.storage_dtype)
+        return torch_dtype(self.storage_dtype)
 
     def save(self, folder: Path) -> Path:
         from safetensors.torch import save_file
@@ -292,9 +290,7 @@ class ShareSkill:
         from safetensors.torch import save_file
 
         folder.mkdir(parents=True, exist_ok=True)
-        import torch
-
-        dtype = getattr(torch, self.storage_dtype)
+        dtype = torch_dtype(self.storage_dtype)
         tensors = {}
         for module, (cb, ca) in self.coefficients.items():
             tensors[f"{module}.coef_B"] = cb.detach().to(dtype).contiguous()

@@ -95,11 +95,18 @@ class ShareConfig:
 STORAGE_DTYPES = ("float32", "float16", "bfloat16")
 
 
+def torch_dtype(name: str):
+    """The torch dtype of a ``storage_dtype`` name."""
+    import torch
+
+    return getattr(torch, name)
+
+
 def stored(t: Tensor, dtype: str) -> Tensor:
     """``t`` as float32 holding exactly the values a ``dtype`` file keeps (computation stays in float32)."""
     import torch
 
-    out = t.detach().to(getattr(torch, dtype)).float().contiguous()
+    out = t.detach().to(torch_dtype(dtype)).float().contiguous()
     if not torch.isfinite(out).all():
         raise ValueError(f"a share tensor does not fit {dtype} (max |value| {t.abs().max().item():.3g})")
     return out
