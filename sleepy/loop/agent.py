@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
 from sleepy.context.prompt import ContextBuilder, Memory
+from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.generation import Completion, GenerationConfig, generate
-from sleepy.tasks.edit import EditError, apply_edit, parse_edit
+from sleepy.tasks.edit import EditError, apply_edit, diff_to_edit, parse_edit
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult, verify_many
@@ -41,6 +42,7 @@ class Sample:
     candidate: str | None
     result: VerifyResult | None
     verify_seconds: float = 0.0
+    origin: str = "model"  # or "memory:fix/<id>": a recalled fix's pattern applied without a model call
 
     @property
     def passed(self) -> bool:
@@ -74,6 +76,27 @@ class StepResult:
 def diagnose(tasks: list[Task], jobs: int = 2) -> list[VerifyResult]:
     """The verifier's verdict on each task as given (its starting error)."""
     return verify_many([(t, None) for t in tasks], jobs=jobs)
+
+
+def adapted_samples(memory: ExperienceMemory, work: list[Work], jobs: int = 2, patterns: int = 4) -> list[list[Sample]]:
+    """Memory's own attempt: recalled fixes of each task's signature, generalised and applied, then verified.
+
+    No model call: the edit a sample shows is the diff memory made, and a passing one solves the task
+    at the cost of a few verifier runs.
+    """
+    made = [memory.adapt(w.task, w.source, w.diagnostic, patterns) for w in work]
+    results = iter(verify_many([(w.task, a.candidate) for w, row in zip(work, made, strict=True) for a in row],
+                               jobs=jobs))
+    out: list[list[Sample]] = []
+    for w, row in zip(work, made, strict=True):
+        samples = []
+        for a in row:
+            res = next(results)
+            text = diff_to_edit(w.source, a.candidate).render()
+            samples.append(Sample(Completion(text, 0, 0, [], 0.0), None, a.candidate, res, res.duration_s,
+                                  f"memory:fix/{a.fix_id}"))
+        out.append(samples)
+    return out
 
 
 def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,

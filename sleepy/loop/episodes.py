@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.loop.agent import Sample, StepResult, Work, attempt, diagnose
+from sleepy.loop.agent import Sample, StepResult, Work, adapted_samples, attempt, diagnose
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.model.generation import GenerationConfig
 from sleepy.tasks.task import Task
@@ -27,6 +27,7 @@ class EpisodeConfig:
     memory: bool = True
     memories_per_prompt: int = 2
     memory_from_attempt: int = 1  # recalled fixes go into prompts from this attempt on
+    adapt_patterns: int = 4  # before the first model call, try this many recalled fix patterns (0: off)
     batch_size: int = 8
     jobs: int = 2
     max_new_tokens: int = 96
@@ -37,7 +38,8 @@ class EpisodeConfig:
 def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
     """How a day runs its episodes, from the workspace settings (:class:`sleepy.config.Settings`)."""
     return EpisodeConfig(attempts=settings.attempts, samples=settings.samples, memory=settings.memory, jobs=jobs,
-                         memory_from_attempt=settings.memory_from_attempt, max_new_tokens=settings.max_new_tokens,
+                         memory_from_attempt=settings.memory_from_attempt, adapt_patterns=settings.memory_patterns,
+                         max_new_tokens=settings.max_new_tokens,
                          seed=seed, budget=settings.prompt_budget)
 
 
@@ -87,12 +89,22 @@ def run_episodes(model: RoutedModel, tasks: list[Task], cfg: EpisodeConfig, memo
             use_memory = memory is not None and cfg.memory and k >= cfg.memory_from_attempt
             recalled = [memory.recall(w.task, w.source, w.diagnostic, cfg.memories_per_prompt)
                         if use_memory else [] for _, w in live]
-            for (_, w), found in zip(live, recalled, strict=True):
-                w.memories = [r.as_memory() for r in found]
+            adapted: list[list[Sample]] = [[] for _ in live]
+            if k == 1 and memory is not None and cfg.memory and cfg.adapt_patterns:
+                adapted = adapted_samples(memory, [w for _, w in live], cfg.jobs, cfg.adapt_patterns)
+            to_model = [i for i, row in enumerate(adapted) if not any(s.passed for s in row)]
+            for i in to_model:
+                live[i][1].memories = [r.as_memory() for r in recalled[i]]
             gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,
                                    temperature=cfg.temperature if k == 1 else cfg.retry_temperature,
                                    seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples))
-            steps = attempt(model, [w for _, w in live], gen, cfg.jobs, cfg.budget)
+            steps: list[StepResult] = [StepResult(w, "", [], row, 0.0) for (_, w), row in zip(live, adapted,
+                                                                                              strict=True)]
+            if to_model:
+                for i, step in zip(to_model, attempt(model, [live[i][1] for i in to_model], gen, cfg.jobs,
+                                                     cfg.budget), strict=True):
+                    step.samples += adapted[i]  # memory's failed tries are logged after the model's samples
+                    steps[i] = step
             still: list[tuple[Episode, Work]] = []
             for (ep, w), step, found in zip(live, steps, recalled, strict=True):
                 ep.attempts = k

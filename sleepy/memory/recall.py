@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sleepy.context.prompt import Memory
+from sleepy.memory.patterns import FixPattern, derive, instantiate
 from sleepy.memory.repository import FixRecord, Repository, UnverifiedFixError, sha
 from sleepy.tasks.edit import diff_to_edit
 from sleepy.tasks.leakage import normalise
@@ -26,6 +27,7 @@ from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult
 
 EMBED_DIM = 384
+ADAPT_FROM_FIXES = 50  # the newest fixes of a signature whose patterns adaptation considers
 
 
 def exact_key(signature: str) -> str:
@@ -82,6 +84,15 @@ class Recalled:
         return Memory(self.fix.signature, self.fix.message, self.fix.code_line, self.fix.edit, self.fix.task_id)
 
 
+@dataclass
+class Adapted:
+    """A program memory made by applying a recalled fix's pattern (to be verified like a model's edit)."""
+
+    candidate: str
+    fix_id: int  # the newest fix with this pattern
+    support: int  # how many recalled fixes share the pattern
+
+
 class ExperienceMemory:
     """The memory layer over a :class:`Repository`: remember and recall verified fixes."""
 
@@ -102,12 +113,13 @@ class ExperienceMemory:
         embedding = None
         if self.embedder is not None:
             embedding = self.embedder.encode([embedding_text(before, diag)])[0].tobytes()
+        pattern = derive(before, after, diag, task.pack)
         return FixRecord(task_id=task.id, pack=task.pack, family=task.family, signature=diag.key,
                          message=f"{diag.code}: {diag.message}", code_line=line,
                          edit=diff_to_edit(before, after).render(), before_sha=sha(before), after=after,
                          provenance=provenance, exact_key=exact_key(diag.key),
                          ngram_key=ngram_key(diag.key, task.pack, line), episode_id=episode_id, release=release,
-                         embedding=embedding)
+                         embedding=embedding, pattern=pattern.to_json() if pattern else None)
 
     def remember(self, *args, **kwargs) -> int:
         return self.store.add_fix(self.make_fix(*args, **kwargs))
@@ -143,6 +155,26 @@ class ExperienceMemory:
                     found.append(Recalled(self.store.fixes([fix_id])[0], "similar", score))
                     seen.add(fix_id)
         return found
+
+    def adapt(self, task: Task, source: str, diag: Diagnostic | None, patterns: int = 4) -> list[Adapted]:
+        """Programs that recalled fixes, generalised, make of ``source`` (unverified; no model call).
+
+        The patterns of this signature's newest fixes are grouped (one pattern often comes from many
+        fixes), the most frequent first, as Getafix ranks them, and the ``patterns`` best are tried.
+        """
+        if diag is None:
+            return []
+        support: dict[str, list[int]] = {}
+        for fix in self.store.recall_exact(exact_key(diag.key), limit=ADAPT_FROM_FIXES):
+            if fix.pattern and fix.pack == task.pack:
+                support.setdefault(fix.pattern, []).append(fix.id)
+        ranked = sorted(support.items(), key=lambda kv: -len(kv[1]))[:patterns]  # stable: newest first on ties
+        out: list[Adapted] = []
+        for text, ids in ranked:
+            for candidate in instantiate(FixPattern.from_json(text), source, diag):
+                if all(candidate != a.candidate for a in out):
+                    out.append(Adapted(candidate, ids[0], len(ids)))
+        return out
 
     def similar(self, text: str, k: int) -> list[tuple[int, float]]:
         self._refresh()

@@ -50,6 +50,7 @@ class FixRecord:
     episode_id: int | None = None
     release: str = "base"
     embedding: bytes | None = None
+    pattern: str | None = None  # FixPattern JSON: the fix generalised (None: it does not generalise)
     id: int | None = None
     created_at: str | None = None
 

@@ -68,6 +68,10 @@ _MIGRATIONS: list[str] = [
     CREATE INDEX fixes_exact ON fixes(exact_key, id);
     CREATE INDEX fixes_ngram ON fixes(ngram_key, id);
     """,
+    # 2: the fix's generalised pattern (sleepy.memory.patterns), so memory can adapt it without a model call
+    """
+    ALTER TABLE fixes ADD COLUMN pattern TEXT;
+    """,
 ]
 
 
@@ -80,7 +84,8 @@ def migrations(dialect: Dialect) -> list[str]:
 
 
 FIX_COLUMNS = ("id", "task_id", "pack", "family", "signature", "message", "code_line", "edit", "before_sha",
-               "after", "provenance", "exact_key", "ngram_key", "episode_id", "release", "embedding", "created_at")
+               "after", "provenance", "exact_key", "ngram_key", "episode_id", "release", "embedding",
+               "pattern", "created_at")
 
 
 def now() -> str:

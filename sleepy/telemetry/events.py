@@ -21,7 +21,7 @@ REQUIRED_FIELDS = (
     "sleepy.signature.before", "sleepy.signature.after", "sleepy.release", "sleepy.skill",
     "sleepy.context.parts", "sleepy.context.tokens", "sleepy.memory.recalled", "sleepy.sampled_token_ids",
     "sleepy.latency.generate_s", "sleepy.latency.verify_s", "sleepy.verifier.passed", "sleepy.verifier.stage",
-    "sleepy.edit", "sleepy.edit.error",
+    "sleepy.edit", "sleepy.edit.error", "sleepy.edit.origin",
 )
 
 
@@ -77,6 +77,7 @@ def attempt_event(ctx: EventContext, episode_id: int, attempt: int, sample_index
         "sleepy.verifier.stage": result.stage if result else "edit",
         "sleepy.edit": sample.completion.text,
         "sleepy.edit.error": sample.edit_error,
+        "sleepy.edit.origin": sample.origin,
     }
 
 

@@ -1,0 +1,157 @@
+"""Fix patterns: a verified fix generalised to another program, checked by the real verifiers."""
+
+from conftest import needs_rustc
+
+from sleepy.memory.patterns import SPAN, FixPattern, derive, instantiate
+from sleepy.memory.recall import ExperienceMemory
+from sleepy.memory.sqlite import SQLiteStore
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import verify
+
+
+def _task(source: str, pack: str = "rust", name: str = "t") -> Task:
+    return Task(id=name, pack=pack, family="f", source=source)
+
+
+def _adapt(before: str, after: str, target: str, pack: str = "rust") -> tuple[FixPattern, list[str], Task]:
+    """Derive a pattern from the verified fix ``before -> after`` and apply it to ``target``."""
+    first = verify(_task(before, pack))
+    assert not first.passed and verify(_task(after, pack)).passed
+    pattern = derive(before, after, first.diagnostics[0], pack)
+    assert pattern is not None
+    task = _task(target, pack, "target")
+    diag = verify(task).diagnostics[0]
+    assert diag.key == first.diagnostics[0].key
+    return pattern, instantiate(pattern, target, diag), task
+
+
+MOVED = """fn take(v: String) -> usize {
+    v.len()
+}
+
+fn main() {
+    let s = String::from("a");
+    let n = take(s);
+    println!("{} {}", n, s);
+}
+"""
+
+MOVED_OTHER = """fn consume(label: String, times: u32) -> u32 {
+    label.len() as u32 * times
+}
+
+fn main() {
+    let banner = String::from("hello");
+    let extra = 3;
+    let total = consume(banner, extra);
+    println!("{}", total);
+    println!("{}", banner);
+}
+"""
+
+
+@needs_rustc
+def test_a_moved_value_fix_carries_to_a_program_with_other_names():
+    pattern, candidates, task = _adapt(MOVED, MOVED.replace("take(s)", "take(s.clone())"), MOVED_OTHER)
+    assert [h.kind for h in pattern.hunks] == ["span"] and pattern.hunks[0].new == [[SPAN, ".clone()"]]
+    assert pattern.hunks[0].label == "value moved here"  # the move site, not the later use rustc points at
+    assert candidates and verify(task, candidates[0]).passed
+    assert "consume(banner.clone(), extra)" in candidates[0]
+
+
+DEBUG = """struct Point {
+    x: i32,
+}
+
+fn main() {
+    let p = Point { x: 1 };
+    println!("{:?}", p.x);
+    println!("{:?}", p);
+}
+"""
+
+DEBUG_OTHER = """struct Colour {
+    red: u8,
+}
+
+struct Crate {
+    weight: u32,
+}
+
+fn main() {
+    let c = Colour { red: 2 };
+    let k = Crate { weight: 5 };
+    println!("{}", c.red);
+    println!("{:?}", k);
+}
+"""
+
+
+@needs_rustc
+def test_a_derive_lands_on_the_struct_the_verifier_names_not_the_nearest():
+    fixed = DEBUG.replace("struct Point", "#[derive(Debug)]\nstruct Point")
+    pattern, candidates, task = _adapt(DEBUG, fixed, DEBUG_OTHER)
+    assert pattern.hunks[0].kind == "insert" and pattern.names  # the struct's hole is bound to the message
+    assert verify(task, candidates[0]).passed
+    assert "#[derive(Debug)]\nstruct Crate" in candidates[0] and "#[derive(Debug)]\nstruct Colour" not in candidates[0]
+
+
+CAST = """fn main() {
+    let small: u32 = 7;
+    let big: u64 = small;
+    println!("{}", big);
+}
+"""
+
+CAST_OTHER = """fn scale(n: i64) -> i64 {
+    n * 2
+}
+
+fn main() {
+    let count: i32 = 4;
+    println!("{}", scale(count));
+}
+"""
+
+
+@needs_rustc
+def test_a_cast_takes_the_type_the_new_error_expects():
+    pattern, candidates, task = _adapt(CAST, CAST.replace("= small;", "= small as u64;"), CAST_OTHER)
+    assert any(isinstance(p, int) and p != SPAN for p in pattern.hunks[0].new[0])  # u64 became the expected type
+    assert any(verify(task, c).passed for c in candidates)
+    assert any("scale(count as i64)" in c for c in candidates)
+
+
+def test_python_attribute_fix_is_placed_without_columns():
+    before = "class Box:\n    def __init__(self):\n        self.items = []\n\nb = Box()\nprint(len(b.item))\n"
+    target = ("class Shelf:\n    def __init__(self):\n        self.books = [1]\n        self.name = 'x'\n\n"
+              "s = Shelf()\nn = 0\nn += len(s.book)\nassert n == 1\n")
+    pattern, candidates, task = _adapt(before, before.replace("b.item)", "b.items)"), target, "python")
+    # the attribute the fix wrote is the one Python's "Did you mean" names, so it is bound by name, not copied
+    assert verify(task, candidates[0]).passed and "len(s.books)" in candidates[0]
+    assert FixPattern.from_json(pattern.to_json()) == pattern
+
+
+@needs_rustc
+def test_a_pattern_that_finds_no_anchor_gives_nothing_and_never_raises():
+    result = verify(_task(MOVED))
+    pattern = derive(MOVED, MOVED.replace("take(s)", "take(s.clone())"), result.diagnostics[0], "rust")
+    assert instantiate(pattern, "fn main() {}\n", result.diagnostics[0]) == []  # the span is past the program
+    other = FixPattern("rust:E0000:other", "rust", pattern.hunks)
+    assert instantiate(other, MOVED, result.diagnostics[0]) == []  # another signature never applies
+
+
+@needs_rustc
+def test_memory_stores_the_pattern_with_the_fix_and_adapts_it(tmp_path):
+    store = SQLiteStore(tmp_path / "m.db")
+    memory = ExperienceMemory(store)
+    task = _task(MOVED, name="first")
+    before = verify(task)
+    after = MOVED.replace("take(s)", "take(s.clone())")
+    memory.remember(task, MOVED, after, before.diagnostics[0], "agent", verify(task, after))
+    stored = store.fixes_for(before.diagnostics[0].key)[0]
+    assert stored.pattern and FixPattern.from_json(stored.pattern).hunks[0].kind == "span"
+    target = _task(MOVED_OTHER, name="second")
+    made = memory.adapt(target, MOVED_OTHER, verify(target).diagnostics[0])
+    assert made and made[0].fix_id == stored.id and made[0].support == 1
+    assert verify(target, made[0].candidate).passed
