@@ -102,6 +102,17 @@ def replayable(store: SQLiteStore, tasks, per_task: dict[str, dict]) -> dict:
             "passes_that_the_model_missed": sum(not per_task[t].get("passed") for t in solved)}
 
 
+def by_memory(events: list[dict]) -> dict:
+    """What memory did on its own: programs it made from recalled fix patterns, and tasks they solved
+    without any model call (an episode whose first attempt memory passed never reached the model)."""
+    made = [e for e in events if str(e.get("sleepy.edit.origin", "")).startswith("memory")]
+    solved = {e["sleepy.task.id"] for e in made if e["sleepy.verifier.passed"]}
+    model_first = {e["sleepy.task.id"] for e in events if e["sleepy.attempt"] == 1
+                   and e.get("sleepy.edit.origin", "model") == "model"}
+    return {"memory_programs_verified": len(made), "tasks_solved_by_memory_alone": len(solved - model_first),
+            "tasks_memory_tried": len({e["sleepy.task.id"] for e in made})}
+
+
 def paired(off: dict[str, dict], on: dict[str, dict], store_on: SQLiteStore, tasks) -> dict:
     sources = {t.id: t.source for t in tasks}
     both = only_on = only_off = neither = 0
@@ -133,14 +144,18 @@ def main() -> None:
     ap.add_argument("--model", default=None)
     ap.add_argument("--memories", type=int, default=EpisodeConfig.memories_per_prompt,
                     help="recalled fixes per prompt with memory on")
-    ap.add_argument("--memory-from", type=int, default=1, help="first attempt whose prompt gets recalled fixes")
+    ap.add_argument("--memory-from", type=int, default=EpisodeConfig.memory_from_attempt + 1,
+                    help="first attempt whose prompt gets recalled fixes (the workspace default is 2)")
+    ap.add_argument("--patterns", type=int, default=EpisodeConfig.adapt_patterns,
+                    help="recalled fix patterns memory applies itself before the model's first call (0: off)")
     ap.add_argument("--out", default=None, help="result JSON (default benchmarks/results/day_reuse_<pack>.json)")
     args = ap.parse_args()
     lm = load_model(args.model)
     tasks = day_tasks(args.pack, args.tasks, args.seed)
     out = {"command": f"python benchmarks/day_reuse.py --pack {args.pack} --tasks {args.tasks} --seed {args.seed} "
-                      f"--memories {args.memories} --memory-from {args.memory_from}",
+                      f"--memories {args.memories} --memory-from {args.memory_from} --patterns {args.patterns}",
            "memories_per_prompt": args.memories, "memory_from_attempt": args.memory_from,
+           "adapt_patterns": args.patterns,
            "model": lm.name, "pack": args.pack, "tasks": args.tasks, "seed": args.seed}
     per_task: dict[bool, dict[str, dict]] = {}
     for memory_on in (False, True):
@@ -148,7 +163,7 @@ def main() -> None:
             store = SQLiteStore(Path(tmp) / "day.db")
             mem = ExperienceMemory(store, Embedder() if memory_on else None)
             cfg = EpisodeConfig(attempts=3, memory=memory_on, seed=args.seed, memories_per_prompt=args.memories,
-                                memory_from_attempt=args.memory_from)
+                                memory_from_attempt=args.memory_from, adapt_patterns=args.patterns)
             began = time.perf_counter()
             summary = run_day(RoutedModel(lm, None), store, mem, tasks, cfg, {"bench": memory_on})
             seconds = time.perf_counter() - began
@@ -163,6 +178,7 @@ def main() -> None:
                 "verify_seconds_total": round(verify_s, 1), "generate_seconds_total": round(generate_s, 1),
                 "verifier_bound_seconds": round(bound, 1),
                 "fraction_of_verifier_bound": round(bound / seconds, 4),
+                **by_memory(events),
             }
             per_task[memory_on] = outcomes(store)
             if memory_on:

@@ -110,3 +110,33 @@ def test_memory_can_be_held_back_until_a_retry(micro, tmp_path):
 
     assert day_config(Settings(workspace=tmp_path / "ws")).memory_from_attempt == 2
     assert day_config(Settings(workspace=tmp_path / "ws", memory_from_attempt=1), seed=3).seed == 3
+
+
+@needs_rustc
+def test_memory_solves_a_task_from_a_recalled_fix_before_any_model_call(micro, tmp_path):
+    from test_patterns import MOVED, MOVED_OTHER
+
+    from sleepy.tasks.task import Task
+    from sleepy.tasks.verify import verify
+
+    root, _ = micro
+    lm = load_model(str(root / "model"))
+    store = SQLiteStore(tmp_path / "day.db")
+    memory = ExperienceMemory(store)
+    seen = Task(id="seen", pack="rust", family="borrow", source=MOVED)
+    fixed = MOVED.replace("take(s)", "take(s.clone())")
+    fix_id = memory.remember(seen, MOVED, fixed, verify(seen).diagnostics[0], "agent", verify(seen, fixed))
+    target = Task(id="new", pack="rust", family="borrow", source=MOVED_OTHER)
+    summary = run_day(RoutedModel(lm, None), store, memory, [target], EpisodeConfig(attempts=2, max_new_tokens=16),
+                      {"test": "adapt"})
+    (event,) = store.events()
+    assert summary.passed == 1 and event["sleepy.verifier.passed"]
+    assert event["sleepy.edit.origin"] == f"memory:fix/{fix_id}" and event["gen_ai.usage.output_tokens"] == 0
+    assert "banner.clone()" in event["sleepy.edit"]
+    assert store.count_fixes() == 2  # what memory made, verified, is itself remembered
+
+    off = SQLiteStore(tmp_path / "off.db")  # the same fix in memory, adaptation switched off: the model is asked
+    ExperienceMemory(off).remember(seen, MOVED, fixed, verify(seen).diagnostics[0], "agent", verify(seen, fixed))
+    run_day(RoutedModel(lm, None), off, ExperienceMemory(off), [target],
+            EpisodeConfig(attempts=1, max_new_tokens=16, adapt_patterns=0), {"test": "no-adapt"})
+    assert [e["sleepy.edit.origin"] for e in off.events()] == ["model"]
