@@ -127,7 +127,8 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
                       "holdout_per_family": settings.holdout_per_family, "min_failures": settings.min_failures,
                       "model": settings.model, "share_k": settings.share_k, "share_dtype": settings.share_dtype,
                       "share_extra_vectors": settings.share_extra_vectors,
-                      "memory_from_attempt": settings.memory_from_attempt}
+                      "memory_from_attempt": settings.memory_from_attempt,
+                      "memory_patterns": settings.memory_patterns, "self_replay": settings.self_replay}
             if done.is_file():  # finished in an earlier call with the same root and settings: reuse it
                 previous = json.loads(done.read_text())
                 if previous.get("params") == params:

@@ -192,8 +192,8 @@ def _holes(templates: list[Template]) -> set[int]:
     return {p for t in templates for p in t if isinstance(p, int)}
 
 
-def _fragment(old: str, new: str) -> tuple[str, str, int]:
-    """The changed tokens of one line, widened by one visible token each side: (old, new, column)."""
+def _fragment(old: str, new: str, widen: bool = True) -> tuple[str, str]:
+    """The changed tokens of one line, widened (``widen``) by one visible token each side: (old, new)."""
     a, b = _TOKENS.findall(old), _TOKENS.findall(new)
     p = 0
     while p < min(len(a), len(b)) and a[p] == b[p]:
@@ -203,6 +203,8 @@ def _fragment(old: str, new: str) -> tuple[str, str, int]:
         s += 1
     i, j = p, len(a) - s  # old tokens [i, j); new tokens [i, len(b) - s)
     k = len(b) - s
+    if not widen:
+        return "".join(a[i:j]), "".join(b[p:k])
     while i > 0 and a[i - 1].isspace():  # context: whitespace plus one visible token on the left
         i -= 1
     if i > 0:
@@ -212,7 +214,13 @@ def _fragment(old: str, new: str) -> tuple[str, str, int]:
     if j < len(a):
         j += 1
     left, right = p - i, j - (len(a) - s)
-    return "".join(a[i:j]), "".join(b[p - left:k + right]), len("".join(a[:i]))
+    return "".join(a[i:j]), "".join(b[p - left:k + right])
+
+
+def _named_only(text: str, ab: _Abstractor) -> bool:
+    """Whether ``text`` holds names and every one of them is a name the verifier quoted."""
+    names = [t for t in _TOKENS.findall(text) if _IDENT.fullmatch(t) and t not in ab.literal]
+    return bool(names) and all(t in ab.names for t in names)
 
 
 def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern | None:
@@ -233,7 +241,9 @@ def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern |
                 if span_hunk is not None:
                     hunks.append(span_hunk)
                     continue
-                old, new, _ = _fragment(a[i1 + k], b[j1 + k])
+                old, new = _fragment(a[i1 + k], b[j1 + k], widen=False)
+                if not _named_only(old, ab):  # context pins what no quoted name pins
+                    old, new = _fragment(a[i1 + k], b[j1 + k])
                 if not old.strip():
                     return None
                 hunks.append(HunkPattern("fragment", [ab.anchor(old)], [ab.new(new)], i1 + k - primary))
