@@ -155,3 +155,27 @@ def test_memory_stores_the_pattern_with_the_fix_and_adapts_it(tmp_path):
     made = memory.adapt(target, MOVED_OTHER, verify(target).diagnostics[0])
     assert made and made[0].fix_id == stored.id and made[0].support == 1
     assert verify(target, made[0].candidate).passed
+
+
+def test_a_fix_of_many_scattered_changes_is_not_generalised():
+    before = "".join(f"v{i} = {i}\nprint(v{i})\n" for i in range(6)) + "print(missing)\n"
+    after = before.replace("print(missing)", "print(v0)")
+    for i in range(1, 6):
+        after = after.replace(f"v{i} = {i}\n", f"v{i} = {i + 10}\n")
+    diag = verify(_task(before, "python")).diagnostics[0]
+    assert derive(before, after, diag, "python") is None
+    assert derive(before, before.replace("print(missing)", "print(v0)"), diag, "python") is not None
+
+
+@needs_rustc
+def test_a_stored_pattern_that_does_not_parse_is_skipped(tmp_path):
+    store = SQLiteStore(tmp_path / "m.db")
+    memory = ExperienceMemory(store)
+    task = _task(MOVED, name="first")
+    diag = verify(task).diagnostics[0]
+    after = MOVED.replace("take(s)", "take(s.clone())")
+    fix = memory.make_fix(task, MOVED, after, diag, "agent", verify(task, after))
+    fix.pattern = '{"signature": "half a row'
+    store.add_fix(fix)
+    target = _task(MOVED_OTHER, name="second")
+    assert memory.adapt(target, MOVED_OTHER, verify(target).diagnostics[0]) == []

@@ -25,6 +25,7 @@ _IDENT = re.compile(r"[A-Za-z_]\w*")
 _QUOTED_NAME = re.compile(r"`([A-Za-z_]\w*)`|'([A-Za-z_]\w*)'")
 MAX_PLACEMENTS = 6  # per hunk, nearest first
 MAX_CANDIDATES = 3  # programs one pattern may hand to the verifier
+MAX_HUNKS = 4  # a fix of more changes is too particular to generalise (and placements multiply per hunk)
 
 # Words a fix means literally: keywords, primitive and std types, std traits. Every other
 # identifier is taken to be the program's own name and becomes a hole.
@@ -260,7 +261,7 @@ def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern |
             hunks.append(HunkPattern("lines", [ab.anchor(t.strip()) for t in a[i1:i2]],
                                      [ab.new(t.strip()) for t in b[j1:j2]], i1 - primary,
                                      [_indent(t) - base for t in b[j1:j2]]))
-    if not hunks or ab.unbindable(_holes([t for h in hunks for t in h.anchor]) | {SPAN}):
+    if not hunks or len(hunks) > MAX_HUNKS or ab.unbindable(_holes([t for h in hunks for t in h.anchor]) | {SPAN}):
         return None
     if any(not any(isinstance(p, int) or p.strip() for p in t) for h in hunks for t in h.anchor):
         return None  # an anchor of blank text would match anywhere

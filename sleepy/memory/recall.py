@@ -171,7 +171,11 @@ class ExperienceMemory:
         ranked = sorted(support.items(), key=lambda kv: -len(kv[1]))[:patterns]  # stable: newest first on ties
         out: list[Adapted] = []
         for text, ids in ranked:
-            for candidate in instantiate(FixPattern.from_json(text), source, diag):
+            try:
+                pattern = FixPattern.from_json(text)
+            except (ValueError, KeyError, TypeError):  # a row written by another version: skip, never fail a day
+                continue
+            for candidate in instantiate(pattern, source, diag):
                 if all(candidate != a.candidate for a in out):
                     out.append(Adapted(candidate, ids[0], len(ids)))
         return out
