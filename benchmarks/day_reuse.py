@@ -43,10 +43,14 @@ def reuse(store: SQLiteStore) -> dict:
     seen: set[str] = set()
     next_after_fix: list[bool] = []
     later: list[bool] = []
+    by_signature: dict[str, list[int]] = {}
     for passed, sig, began in rows:
         if sig is None or sig not in first_fix or first_fix[sig] >= began:
             continue
         later.append(bool(passed))
+        counts = by_signature.setdefault(sig, [0, 0])
+        counts[0] += bool(passed)
+        counts[1] += 1
         if sig not in seen:
             seen.add(sig)
             next_after_fix.append(bool(passed))
@@ -55,7 +59,8 @@ def reuse(store: SQLiteStore) -> dict:
             "next_occurrences": len(next_after_fix), "next_solved": sum(next_after_fix),
             "reuse_rate": round(sum(next_after_fix) / len(next_after_fix), 4) if next_after_fix else None,
             "later_occurrences": len(later), "later_solved": sum(later),
-            "later_rate": round(sum(later) / len(later), 4) if later else None}
+            "later_rate": round(sum(later) / len(later), 4) if later else None,
+            "later_by_signature": {sig: f"{ok}/{n}" for sig, (ok, n) in sorted(by_signature.items())}}
 
 
 def outcomes(store: SQLiteStore) -> dict[str, dict]:

@@ -199,6 +199,10 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
                   f"loss {result.final_loss:.3f}, validation loss {result.validation_loss:.3f}")
 
 
+EVAL_MEMORY_HELP = ("Recall (never write) verified fixes from the store and apply their patterns, as the day does "
+                    "(config.toml: memory_from_attempt, memory_patterns).")
+
+
 @app.command("eval")
 def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="base (the core model alone), "
                                                                                  "production, candidate or an id.")]
@@ -209,8 +213,7 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
              temperature: Annotated[float, typer.Option(help="0 = greedy.")] = 0.0,
              seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
              attempts: Annotated[int, typer.Option(help="Attempts per task (retries see the failed edit).")] = 1,
-             memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Recall (never write) verified "
-                                                                               "fixes from the store.")] = False,
+             memory: Annotated[bool, typer.Option("--memory/--no-memory", help=EVAL_MEMORY_HELP)] = False,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write every task's result here.")]
              = None) -> None:
     """Run the agent on the frozen set of a release and print pass rates per family (known vs new).
@@ -227,7 +230,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
         get_pack(pack)
         routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
         mem = _open_memory(cfg)[1] if memory else None
-        report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem)
+        report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem,
+                          cfg.max_new_tokens, cfg.memory_from_attempt, cfg.memory_patterns)
     except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
     lm = routed.lm
@@ -306,8 +310,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
             fail(str(exc))
     resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""
     console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
-                  f"({summary.pass_rate:.0%}), {summary.attempts} attempts logged, {summary.fixes_written} fixes "
-                  f"remembered; store {store.path}")
+                  f"({summary.pass_rate:.0%}; {summary.solved_by_memory} by memory's own fix patterns), "
+                  f"{summary.attempts} attempts logged, {summary.fixes_written} fixes remembered; store {store.path}")
 
 
 @app.command()

@@ -130,7 +130,7 @@ def test_memory_solves_a_task_from_a_recalled_fix_before_any_model_call(micro, t
     summary = run_day(RoutedModel(lm, None), store, memory, [target], EpisodeConfig(attempts=2, max_new_tokens=16),
                       {"test": "adapt"})
     (event,) = store.events()
-    assert summary.passed == 1 and event["sleepy.verifier.passed"]
+    assert summary.passed == summary.solved_by_memory == 1 and event["sleepy.verifier.passed"]
     assert event["sleepy.edit.origin"] == f"memory:fix/{fix_id}" and event["gen_ai.usage.output_tokens"] == 0
     assert "banner.clone()" in event["sleepy.edit"]
     assert store.count_fixes() == 2  # what memory made, verified, is itself remembered

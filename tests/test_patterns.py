@@ -179,3 +179,36 @@ def test_a_stored_pattern_that_does_not_parse_is_skipped(tmp_path):
     store.add_fix(fix)
     target = _task(MOVED_OTHER, name="second")
     assert memory.adapt(target, MOVED_OTHER, verify(target).diagnostics[0]) == []
+
+
+def test_the_span_hole_is_whole_tokens_never_part_of_a_word():
+    from sleepy.tasks.signature import Diagnostic, Span
+
+    before = "fn main() {\n    let y = f(i);\n}\n"
+    after = "fn main() {\n    let y = f(min(i, 3));\n}\n"
+    col = before.split("\n")[1].index("i)") + 1
+    diag = Diagnostic("rust:E0308:mismatched-types", "E0308", "mismatched types",
+                      [Span("main.rs", 2, 2, col, col + 1, "expected `u8`")])
+    pattern = derive(before, after, diag, "rust")
+    assert pattern.hunks[0].kind == "span" and pattern.hunks[0].new == [["min(", SPAN, ", 3)"]]
+    other = "fn main() {\n    let z = g(count);\n}\n"
+    at = other.split("\n")[1].index("count") + 1
+    target = Diagnostic(diag.key, "E0308", "mismatched types", [Span("main.rs", 2, 2, at, at + 5, "expected `u8`")])
+    assert instantiate(pattern, other, target) == ["fn main() {\n    let z = g(min(count, 3));\n}\n"]
+
+
+def test_an_inserted_line_takes_the_tab_indentation_of_its_new_home():
+    before = "def total(xs):\n\tfor x in xs:\n\t\tacc += x\n\treturn acc\n\nassert total([1, 2]) == 3\n"
+    after = before.replace("\tfor x", "\tacc = 0\n\tfor x")
+    target = ("def longest(words):\n\tfor w in words:\n\t\tif len(w) > best:\n\t\t\tbest = len(w)\n\treturn best\n\n"
+              "assert longest(['ab', 'c']) == 2\n")
+    pattern, candidates, task = _adapt(before, after, target, "python")
+    assert pattern.hunks[0].kind == "insert"
+    assert any(verify(task, c).passed and "\n\tbest = 0\n\tfor w" in c for c in candidates)
+
+
+def test_windows_line_endings_survive_adaptation():
+    before = "class Box:\r\n    def __init__(self):\r\n        self.items = []\r\n\r\nb = Box()\r\nprint(len(b.item))\r\n"
+    target = "class Bag:\r\n    def __init__(self):\r\n        self.coins = [1]\r\n\r\ng = Bag()\r\nassert len(g.coin) == 1\r\n"
+    _, candidates, task = _adapt(before, before.replace("b.item)", "b.items)"), target, "python")
+    assert candidates[0] == target.replace("g.coin)", "g.coins)") and verify(task, candidates[0]).passed

@@ -35,7 +35,7 @@ class Work:
 
 @dataclass
 class Sample:
-    """One model sample for one task: the edit, what became of it, and what it cost."""
+    """One sample for one task (the model's, or memory's own): the edit, what became of it, what it cost."""
 
     completion: Completion
     edit_error: str | None
@@ -78,21 +78,29 @@ def diagnose(tasks: list[Task], jobs: int = 2) -> list[VerifyResult]:
     return verify_many([(t, None) for t in tasks], jobs=jobs)
 
 
+def _shown_edit(source: str, candidate: str) -> str | None:
+    """The edit a memory-made program amounts to, as events show edits; None if no line changed."""
+    try:
+        return diff_to_edit(source, candidate).render()
+    except EditError:
+        return None
+
+
 def adapted_samples(memory: ExperienceMemory, work: list[Work], jobs: int = 2, patterns: int = 4) -> list[list[Sample]]:
     """Memory's own attempt: recalled fixes of each task's signature, generalised and applied, then verified.
 
     No model call: the edit a sample shows is the diff memory made, and a passing one solves the task
     at the cost of a few verifier runs.
     """
-    made = [memory.adapt(w.task, w.source, w.diagnostic, patterns) for w in work]
-    results = iter(verify_many([(w.task, a.candidate) for w, row in zip(work, made, strict=True) for a in row],
+    made = [[(a, text) for a in memory.adapt(w.task, w.source, w.diagnostic, patterns)
+             if (text := _shown_edit(w.source, a.candidate)) is not None] for w in work]
+    results = iter(verify_many([(w.task, a.candidate) for w, row in zip(work, made, strict=True) for a, _ in row],
                                jobs=jobs))
     out: list[list[Sample]] = []
-    for w, row in zip(work, made, strict=True):
+    for row in made:
         samples = []
-        for a in row:
+        for a, text in row:
             res = next(results)
-            text = diff_to_edit(w.source, a.candidate).render()
             samples.append(Sample(Completion(text, 0, 0, [], 0.0), None, a.candidate, res, res.duration_s,
                                   f"memory:fix/{a.fix_id}"))
         out.append(samples)

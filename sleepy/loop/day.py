@@ -31,6 +31,7 @@ class DaySummary:
     passed: int
     attempts: int
     fixes_written: int
+    solved_by_memory: int = 0  # tasks a recalled fix's pattern solved (this run), no model call needed
 
     @property
     def pass_rate(self) -> float:
@@ -51,6 +52,7 @@ class DayRecorder(Recorder):
         self.episode_ids: dict[int, int] = {}
         self.fixes_written = 0
         self.attempts = 0
+        self.solved_by_memory = 0
 
     def on_start(self, ep: Episode) -> None:
         t = ep.task
@@ -72,6 +74,7 @@ class DayRecorder(Recorder):
             fix = self.memory.make_fix(ep.task, work.source, ep.winning.candidate, work.diagnostic, "agent",
                                        ep.winning.result, episode_id, self.ctx.release)
             self.fixes_written += 1
+            self.solved_by_memory += ep.winning.origin.startswith("memory")
         self.store.finish_episode(episode_id, ep.passed, ep.attempts, fix)
 
 
@@ -86,6 +89,6 @@ def run_day(model: RoutedModel, store: Repository, memory: ExperienceMemory, tas
     episodes = run_episodes(model, pending, cfg, memory, recorder, on_done)
     passed = sum(finished.values()) + sum(ep.passed for ep in episodes)
     summary = DaySummary(run.id, run.resumed, len(tasks), len(finished), passed, recorder.attempts,
-                         recorder.fixes_written)
+                         recorder.fixes_written, recorder.solved_by_memory)
     store.finish_run(run.id, {**asdict(summary), "pass_rate": round(summary.pass_rate, 4)})
     return summary

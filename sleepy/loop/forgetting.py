@@ -89,7 +89,9 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
         else:
             reports = [evaluate(model, pack, night_cfg.holdout_per_family, seed=s,
                                 temperature=0.0 if s == 0 else night_cfg.gate_temperature, jobs=night_cfg.jobs,
-                                memory=memory, max_new_tokens=night_cfg.max_new_tokens)
+                                memory=memory, max_new_tokens=night_cfg.max_new_tokens,
+                                memory_from_attempt=settings.memory_from_attempt,
+                                memory_patterns=settings.memory_patterns)
                        for s in range(night_cfg.gate_seeds)]
         results, families = matrix_row(reports)
         return NightRow(n, "base", results=results, families=families, night_seconds=round(time.time() - started, 1))

@@ -2,8 +2,10 @@
 
 The tiny model cannot adapt a recalled fix to a new program: it blends the old names into its own
 edit (``yogurt_map as usize``; benchmarks/results/day_reuse_rust*.json). So memory adapts the fix,
-with no model call, in the manner of Getafix's anti-unification: the tokens a verified fix changed,
-with a token of context on each side, become a *pattern* in which the program's own names are holes.
+with no model call, in the manner of Getafix's anti-unification: the tokens a verified fix changed
+become a *pattern* in which the program's own names are holes. A change within one of the verifier's
+spans is kept relative to that span; any other change keeps one token of context on each side,
+unless the names in it are all ones the verifier quoted (they pin it without context).
 On a new program with the same error signature the pattern is matched near the error, its holes
 bound to the names found there (and first to the names the verifier gives: "`Point` doesn't
 implement `Debug`" says which struct to derive on), and the few placements it yields are handed
@@ -124,20 +126,27 @@ class _Abstractor:
         return out
 
     def span(self, text: str, span_text: str) -> Template:
-        """New text for the primary span: the span's own text is hole :data:`SPAN`, the rest as :meth:`new`."""
-        at = text.find(span_text) if span_text else -1
-        if at < 0:
+        """New text for a span: the span's own tokens are hole :data:`SPAN`, the rest as :meth:`new`."""
+        toks, want = _TOKENS.findall(text), _TOKENS.findall(span_text)
+        at = next((i for i in range(len(toks) - len(want) + 1) if want and toks[i:i + len(want)] == want), None)
+        if at is None:
             return self.new(text)
-        pre, post = self.new(text[:at]), self.new(text[at + len(span_text):])
-        return [p for p in pre + [SPAN] + post if p != ""]
+        pre, post = self.new("".join(toks[:at])), self.new("".join(toks[at + len(want):]))
+        return pre + [SPAN] + post
 
     def name_bindings(self) -> dict[int, int]:
         return {hole: self.names.index(value) for value, hole in self.holes.items() if value in self.names}
 
-    def unbindable(self, anchored: set[int]) -> bool:
-        """A hole of the new text that neither an anchor nor a quoted name can ever bind."""
-        named = set(self.name_bindings())
-        return any(h not in anchored and h not in named for h in self.holes.values())
+
+def _append_literal(out: Template, tok: str) -> None:
+    if out and isinstance(out[-1], str):
+        out[-1] += tok
+    else:
+        out.append(tok)
+
+
+def _holes(templates: list[Template]) -> set[int]:
+    return {p for t in templates for p in t if isinstance(p, int)}
 
 
 SPAN = -1  # the hole that stands for the text of the span a span hunk rewrites
@@ -164,7 +173,21 @@ def _columns(span: Span | None, lines: list[str]) -> tuple[int, int, int] | None
     return n, span.col_start - 1, span.col_end - 1
 
 
-def _span_hunk(diag: Diagnostic, a: list[str], n: int, fixed: str, ab: _Abstractor) -> HunkPattern | None:
+@dataclass
+class _Change:
+    """One hunk of a fix in concrete text, before its names become holes."""
+
+    kind: str
+    anchor: list[str]
+    new: list[str]
+    offset: int
+    indent: list[int] = field(default_factory=list)
+    after: bool = False
+    label: str | None = None
+    span_text: str = ""
+
+
+def _span_change(diag: Diagnostic, a: list[str], n: int, fixed: str, primary: int) -> _Change | None:
     """The change of line ``n`` as a rewrite of a span on it, when the change stays within that span."""
     for i, span in enumerate(diag.spans):
         cols = _columns(span, a)
@@ -176,21 +199,9 @@ def _span_hunk(diag: Diagnostic, a: list[str], n: int, fixed: str, ab: _Abstract
             label = None if i == 0 else _label_key(span.label)
             if label is not None and _find_span(diag, label) is not span:
                 continue  # two secondary spans read alike: the label could not say which
-            middle = fixed[len(head):len(fixed) - len(tail)]
-            return HunkPattern("span", [], [ab.span(middle, line[cols[1]:cols[2]])], n - (diag.primary.line_start - 1),
-                               label=label)
+            return _Change("span", [], [fixed[len(head):len(fixed) - len(tail)]], n - primary, label=label,
+                           span_text=line[cols[1]:cols[2]])
     return None
-
-
-def _append_literal(out: Template, tok: str) -> None:
-    if out and isinstance(out[-1], str):
-        out[-1] += tok
-    else:
-        out.append(tok)
-
-
-def _holes(templates: list[Template]) -> set[int]:
-    return {p for t in templates for p in t if isinstance(p, int)}
 
 
 def _fragment(old: str, new: str, widen: bool = True) -> tuple[str, str]:
@@ -224,47 +235,52 @@ def _named_only(text: str, ab: _Abstractor) -> bool:
     return bool(names) and all(t in ab.names for t in names)
 
 
-def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern | None:
-    """The pattern of the verified fix ``before -> after`` of ``diag``; None when it cannot generalise."""
-    if diag.primary is None:
-        return None
-    a, b = before.splitlines(), after.splitlines()
+def _changes(a: list[str], b: list[str], diag: Diagnostic, ab: _Abstractor) -> list[_Change] | None:
     primary = diag.primary.line_start - 1
-    ab = _Abstractor(lang, diagnostic_names(diag))
-    hunks: list[HunkPattern] = []
+    out: list[_Change] = []
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
             for k in range(i2 - i1):
-                span_hunk = _span_hunk(diag, a, i1 + k, b[j1 + k], ab)
-                if span_hunk is not None:
-                    hunks.append(span_hunk)
-                    continue
-                old, new = _fragment(a[i1 + k], b[j1 + k], widen=False)
-                if not _named_only(old, ab):  # context pins what no quoted name pins
-                    old, new = _fragment(a[i1 + k], b[j1 + k])
-                if not old.strip():
-                    return None
-                hunks.append(HunkPattern("fragment", [ab.anchor(old)], [ab.new(new)], i1 + k - primary))
+                change = _span_change(diag, a, i1 + k, b[j1 + k], primary)
+                if change is None:
+                    old, new = _fragment(a[i1 + k], b[j1 + k], widen=False)
+                    if not _named_only(old, ab):  # context pins what no quoted name pins
+                        old, new = _fragment(a[i1 + k], b[j1 + k])
+                    if not old.strip():
+                        return None
+                    change = _Change("fragment", [old], [new], i1 + k - primary)
+                out.append(change)
         elif tag == "insert":
-            after_anchor = i1 >= len(a)
-            at = len(a) - 1 if after_anchor else i1
+            after_anchor = i1 >= len(a) or not a[i1].strip()  # no line below it to name: the one above it
+            at = i1 - 1 if after_anchor else i1
             if at < 0:
                 return None
             base = _indent(a[at])
-            hunks.append(HunkPattern("insert", [ab.anchor(a[at].strip())], [ab.new(t.strip()) for t in b[j1:j2]],
-                                     at - primary, [_indent(t) - base for t in b[j1:j2]], after_anchor))
+            out.append(_Change("insert", [a[at].strip()], [t.strip() for t in b[j1:j2]], at - primary,
+                               [_indent(t) - base for t in b[j1:j2]], after_anchor))
         else:
             base = _indent(a[i1])
-            hunks.append(HunkPattern("lines", [ab.anchor(t.strip()) for t in a[i1:i2]],
-                                     [ab.new(t.strip()) for t in b[j1:j2]], i1 - primary,
-                                     [_indent(t) - base for t in b[j1:j2]]))
-    if not hunks or len(hunks) > MAX_HUNKS or ab.unbindable(_holes([t for h in hunks for t in h.anchor]) | {SPAN}):
+            out.append(_Change("lines", [t.strip() for t in a[i1:i2]], [t.strip() for t in b[j1:j2]], i1 - primary,
+                               [_indent(t) - base for t in b[j1:j2]]))
+    return out
+
+
+def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern | None:
+    """The pattern of the verified fix ``before -> after`` of ``diag``; None when it cannot generalise."""
+    if diag.primary is None:
         return None
-    if any(not any(isinstance(p, int) or p.strip() for p in t) for h in hunks for t in h.anchor):
-        return None  # an anchor of blank text would match anywhere
+    ab = _Abstractor(lang, diagnostic_names(diag))
+    changes = _changes(before.split("\n"), after.split("\n"), diag, ab)
+    if not changes or len(changes) > MAX_HUNKS:
+        return None
+    if any(c.anchor and not any(t.strip() for t in c.anchor) for c in changes):
+        return None  # an anchor of blank lines would match anywhere
+    anchors = [[ab.anchor(t) for t in c.anchor] for c in changes]  # every anchor first: their names are holes
+    hunks = [HunkPattern(c.kind, anchor, [ab.span(t, c.span_text) if c.kind == "span" else ab.new(t) for t in c.new],
+                         c.offset, c.indent, c.after, c.label) for c, anchor in zip(changes, anchors, strict=True)]
     return FixPattern(diag.key, lang, hunks, ab.name_bindings())
 
 
@@ -347,15 +363,23 @@ def _apply(lines: list[str], hunks: list[HunkPattern], places: list[_Placement],
             line = out[place.line]
             out[place.line] = line[:place.start] + _fill(h.new[0], bound | {SPAN: place.span_text}) + line[place.end:]
             continue
-        base = _indent(lines[place.line])
-        new = [" " * max(0, base + d) + _fill(t, bound) if _fill(t, bound) else "" for t, d in
-               zip(h.new, h.indent, strict=True)]
+        new = [_indented(lines[place.line], d, _fill(t, bound)) for t, d in zip(h.new, h.indent, strict=True)]
         if h.kind == "insert":
             at = place.line + 1 if h.after else place.line
             out[at:at] = new
         else:
             out[place.line:place.line + len(h.anchor)] = new
     return out
+
+
+def _indented(anchor: str, delta: int, text: str) -> str:
+    """``text`` indented ``delta`` columns deeper than ``anchor``, in the anchor's own kind of whitespace."""
+    if not text:
+        return ""
+    lead = anchor[:_indent(anchor)]
+    if delta <= 0:
+        return lead[:max(0, len(lead) + delta)] + text
+    return lead + (lead[:1] or " ") * delta + text
 
 
 def _overlap(places: list[_Placement], hunks: list[HunkPattern]) -> bool:
@@ -373,9 +397,12 @@ def instantiate(pattern: FixPattern, source: str, diag: Diagnostic) -> list[str]
         return []
     names = diagnostic_names(diag)
     named = {hole: names[i] for hole, i in pattern.names.items() if i < len(names)}
-    lines = source.splitlines()
+    anchored = _holes([t for h in pattern.hunks for t in h.anchor])
+    unanchored = {h: v for h, v in named.items() if h not in anchored}  # only a quoted name can bind these
+    lines = source.split("\n")
     target, col = diag.primary.line_start - 1, diag.primary.col_start - 1
-    for bound in ([named, {}] if named else [{}]):  # the verifier's names first, then any names
+    # the verifier's names first; then anchors may bind any names (the quotes still bind what no anchor holds)
+    for bound in ([named, unanchored] if named != unanchored else [named]):
         options = [_placements(lines, h, bound, target + h.offset, col, diag) for h in pattern.hunks]
         if not all(options):
             continue
@@ -392,7 +419,6 @@ def instantiate(pattern: FixPattern, source: str, diag: Diagnostic) -> list[str]
         out: list[str] = []
         for _, places, binds in combos:
             text = "\n".join(_apply(lines, pattern.hunks, list(places), binds))
-            text += "\n" if source.endswith("\n") else ""
             if text != source and text not in out:
                 out.append(text)
             if len(out) == MAX_CANDIDATES:

@@ -113,7 +113,10 @@ class ExperienceMemory:
         embedding = None
         if self.embedder is not None:
             embedding = self.embedder.encode([embedding_text(before, diag)])[0].tobytes()
-        pattern = derive(before, after, diag, task.pack)
+        try:
+            pattern = derive(before, after, diag, task.pack)
+        except Exception:  # noqa: BLE001 - generalising is optional; it must never cost a verified fix
+            pattern = None
         return FixRecord(task_id=task.id, pack=task.pack, family=task.family, signature=diag.key,
                          message=f"{diag.code}: {diag.message}", code_line=line,
                          edit=diff_to_edit(before, after).render(), before_sha=sha(before), after=after,
@@ -175,7 +178,11 @@ class ExperienceMemory:
                 pattern = FixPattern.from_json(text)
             except (ValueError, KeyError, TypeError):  # a row written by another version: skip, never fail a day
                 continue
-            for candidate in instantiate(pattern, source, diag):
+            try:
+                made = instantiate(pattern, source, diag)
+            except Exception:  # noqa: BLE001 - memory's own attempt is optional; it must never stop a day
+                made = []
+            for candidate in made:
                 if all(candidate != a.candidate for a in out):
                     out.append(Adapted(candidate, ids[0], len(ids)))
         return out

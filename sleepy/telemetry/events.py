@@ -71,7 +71,7 @@ def attempt_event(ctx: EventContext, episode_id: int, attempt: int, sample_index
         "sleepy.memory.recalled": [{"fix_id": r.fix.id, "how": r.how, "score": round(r.score, 4),
                                     "signature": r.fix.signature} for r in recalled],
         "sleepy.sampled_token_ids": sample.completion.token_ids,
-        "sleepy.latency.generate_s": round(step.generate_seconds, 4),
+        "sleepy.latency.generate_s": round(step.generate_seconds if sample.origin == "model" else 0.0, 4),
         "sleepy.latency.verify_s": round(sample.verify_seconds, 4),
         "sleepy.verifier.passed": sample.passed,
         "sleepy.verifier.stage": result.stage if result else "edit",
