@@ -212,3 +212,39 @@ def test_windows_line_endings_survive_adaptation():
     target = "class Bag:\r\n    def __init__(self):\r\n        self.coins = [1]\r\n\r\ng = Bag()\r\nassert len(g.coin) == 1\r\n"
     _, candidates, task = _adapt(before, before.replace("b.item)", "b.items)"), target, "python")
     assert candidates[0] == target.replace("g.coin)", "g.coins)") and verify(task, candidates[0]).passed
+
+
+STRING_ARG = """fn greet(name: String) -> usize {
+    name.len()
+}
+
+fn main() {
+    println!("{}", greet("ada"));
+}
+"""
+
+STRING_OTHER = """struct Tag {
+    label: String,
+}
+
+fn main() {
+    let t = Tag { label: "red" };
+    println!("{}", t.label);
+}
+"""
+
+
+@needs_rustc
+def test_a_pattern_from_an_error_of_the_same_shape_is_tried_before_a_more_frequent_one(tmp_path):
+    memory = ExperienceMemory(SQLiteStore(tmp_path / "m.db"))
+    for name, before, after in [("cast1", CAST, CAST.replace("= small;", "= small as u64;")),
+                                ("cast2", CAST.replace("small", "tiny"), CAST.replace("small", "tiny").replace(
+                                    "= tiny;", "= tiny as u64;")),
+                                ("str", STRING_ARG, STRING_ARG.replace('"ada"', '"ada".to_string()'))]:
+        task = _task(before, name=name)
+        memory.remember(task, before, after, verify(task).diagnostics[0], "agent", verify(task, after))
+    target = _task(STRING_OTHER, name="target")
+    diag = verify(target).diagnostics[0]
+    best = memory.adapt(target, STRING_OTHER, diag, patterns=1)
+    assert best and best[0].support == 1 and verify(target, best[0].candidate).passed
+    assert '"red".to_string()' in best[0].candidate

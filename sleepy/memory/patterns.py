@@ -71,6 +71,8 @@ class FixPattern:
     lang: str
     hunks: list[HunkPattern]
     names: dict[int, int] = field(default_factory=dict)  # hole -> index in the verifier's names
+    shape: str = ""  # the error's details without program names (see :func:`shape`): ranks this pattern first
+    # for errors that share them ("expected `String`, found `&str`" is not "expected `u64`, found `u32`")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -79,7 +81,7 @@ class FixPattern:
     def from_json(cls, text: str) -> FixPattern:
         raw = json.loads(text)
         return cls(raw["signature"], raw["lang"], [HunkPattern(**h) for h in raw["hunks"]],
-                   {int(k): v for k, v in raw["names"].items()})
+                   {int(k): v for k, v in raw["names"].items()}, raw.get("shape", ""))
 
 
 def diagnostic_names(diag: Diagnostic) -> list[str]:
@@ -92,6 +94,24 @@ def diagnostic_names(diag: Diagnostic) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def shape(diag: Diagnostic, lang: str) -> str:
+    """The verifier's span labels and notes with program names blanked and language words kept.
+
+    One signature covers fixes that differ ("mismatched types" wants ``.to_string()`` for
+    "expected `String`, found `&str`" and ``as u64`` for "expected `u64`, found `u32`"); the shape
+    tells them apart without the names that differ between programs.
+    """
+    literal = _LITERAL.get(lang, frozenset())
+
+    def blank(m: re.Match) -> str:
+        inner = m.group(1) if m.group(1) is not None else m.group(2)
+        words = _IDENT.findall(inner)
+        return f"`{inner}`" if words and all(w in literal for w in words) else "_"
+
+    texts = [s.label or "" for s in diag.spans] + list(diag.notes)
+    return "|".join(re.sub(r"`([^`]*)`|'([^']*)'", blank, t) for t in texts)
 
 
 def _indent(line: str) -> int:
@@ -281,7 +301,7 @@ def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern |
     anchors = [[ab.anchor(t) for t in c.anchor] for c in changes]  # every anchor first: their names are holes
     hunks = [HunkPattern(c.kind, anchor, [ab.span(t, c.span_text) if c.kind == "span" else ab.new(t) for t in c.new],
                          c.offset, c.indent, c.after, c.label) for c, anchor in zip(changes, anchors, strict=True)]
-    return FixPattern(diag.key, lang, hunks, ab.name_bindings())
+    return FixPattern(diag.key, lang, hunks, ab.name_bindings(), shape(diag, lang))
 
 
 # --------------------------------------------------------------------------- applying a pattern

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sleepy.context.prompt import Memory
-from sleepy.memory.patterns import FixPattern, derive, instantiate
+from sleepy.memory.patterns import FixPattern, derive, instantiate, shape
 from sleepy.memory.repository import FixRecord, Repository, UnverifiedFixError, sha
 from sleepy.tasks.edit import diff_to_edit
 from sleepy.tasks.leakage import normalise
@@ -82,6 +82,10 @@ class Recalled:
 
     def as_memory(self) -> Memory:
         return Memory(self.fix.signature, self.fix.message, self.fix.code_line, self.fix.edit, self.fix.task_id)
+
+
+def _details(shape_text: str) -> set[str]:
+    return {part for part in shape_text.split("|") if part}
 
 
 @dataclass
@@ -163,7 +167,8 @@ class ExperienceMemory:
         """Programs that recalled fixes, generalised, make of ``source`` (unverified; no model call).
 
         The patterns of this signature's newest fixes are grouped (one pattern often comes from many
-        fixes), the most frequent first, as Getafix ranks them, and the ``patterns`` best are tried.
+        fixes) and ranked: those from errors whose shape shares the most details with this one first,
+        then the most frequent, as Getafix ranks them; the ``patterns`` best are tried.
         """
         if diag is None:
             return []
@@ -171,13 +176,16 @@ class ExperienceMemory:
         for fix in self.store.recall_exact(exact_key(diag.key), limit=ADAPT_FROM_FIXES):
             if fix.pattern and fix.pack == task.pack:
                 support.setdefault(fix.pattern, []).append(fix.id)
-        ranked = sorted(support.items(), key=lambda kv: -len(kv[1]))[:patterns]  # stable: newest first on ties
-        out: list[Adapted] = []
-        for text, ids in ranked:
+        parsed: list[tuple[FixPattern, list[int]]] = []
+        for text, ids in support.items():
             try:
-                pattern = FixPattern.from_json(text)
+                parsed.append((FixPattern.from_json(text), ids))
             except (ValueError, KeyError, TypeError):  # a row written by another version: skip, never fail a day
                 continue
+        here = _details(shape(diag, task.pack))
+        ranked = sorted(parsed, key=lambda p: (-len(_details(p[0].shape) & here), -len(p[1])))[:patterns]
+        out: list[Adapted] = []
+        for pattern, ids in ranked:
             try:
                 made = instantiate(pattern, source, diag)
             except Exception:  # noqa: BLE001 - memory's own attempt is optional; it must never stop a day
