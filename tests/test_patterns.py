@@ -248,3 +248,14 @@ def test_a_pattern_from_an_error_of_the_same_shape_is_tried_before_a_more_freque
     best = memory.adapt(target, STRING_OTHER, diag, patterns=1)
     assert best and best[0].support == 1 and verify(target, best[0].candidate).passed
     assert '"red".to_string()' in best[0].candidate
+
+
+@needs_rustc
+def test_a_typo_fix_writes_the_name_rustc_suggests_not_the_old_programs_name():
+    before = "fn main() {\n    let earned = 3;\n    println!(\"{}\", earnd);\n}\n"
+    target = "fn total(xs: &[u32]) -> u32 {\n    let mut running = 0;\n    for x in xs {\n        running += x;\n    }\n" \
+             "    runing\n}\n\nfn main() {\n    println!(\"{}\", total(&[1, 2]));\n}\n"
+    pattern, candidates, task = _adapt(before, before.replace("earnd)", "earned)"), target)
+    assert verify(_task(before)).diagnostics[0].suggestions == ["earned"]
+    assert candidates and verify(task, candidates[0]).passed and "    running\n}" in candidates[0]
+    assert all("earned" not in c for c in candidates)

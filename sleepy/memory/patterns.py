@@ -85,15 +85,12 @@ class FixPattern:
 
 
 def diagnostic_names(diag: Diagnostic) -> list[str]:
-    """Names the verifier quotes (message, then span labels, then notes), first occurrence first."""
+    """Names the verifier quotes (message, then span labels, then notes), then the names it suggests as
+    replacements (rustc: "a local variable with a similar name exists: `earned`"), first occurrence first."""
     texts = [diag.message] + [s.label or "" for s in diag.spans] + list(diag.notes)
-    names: list[str] = []
-    for text in texts:
-        for m in _QUOTED_NAME.finditer(text):
-            name = m.group(1) or m.group(2)
-            if name not in names:
-                names.append(name)
-    return names
+    found = [m.group(1) or m.group(2) for text in texts for m in _QUOTED_NAME.finditer(text)]
+    found += [s for s in diag.suggestions if _IDENT.fullmatch(s)]
+    return list(dict.fromkeys(found))
 
 
 def shape(diag: Diagnostic, lang: str) -> str:

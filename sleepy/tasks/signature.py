@@ -38,6 +38,7 @@ class Diagnostic:
     spans: list[Span] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rendered: str = ""
+    suggestions: list[str] = field(default_factory=list)  # the verifier's suggested replacement texts
 
     @property
     def primary(self) -> Span | None:
@@ -99,8 +100,11 @@ def parse_rustc_json(stderr: str, main_file: str | None = None) -> list[Diagnost
             spans.append(Span(file=s["file_name"], line_start=s["line_start"], line_end=s["line_end"],
                               col_start=s["column_start"], col_end=s["column_end"], label=s.get("label")))
         notes = [c.get("message", "") for c in record.get("children", []) if c.get("message")]
+        suggestions = [s["suggested_replacement"] for c in record.get("children", []) for s in c.get("spans", [])
+                       if s.get("suggested_replacement")]
         diagnostics.append(Diagnostic(key=rust_key(code, message), code=code or "nocode", message=message,
-                                      spans=spans, notes=notes, rendered=record.get("rendered") or ""))
+                                      spans=spans, notes=notes, rendered=record.get("rendered") or "",
+                                      suggestions=suggestions))
     return diagnostics
 
 
