@@ -208,8 +208,10 @@ def test_an_inserted_line_takes_the_tab_indentation_of_its_new_home():
 
 
 def test_windows_line_endings_survive_adaptation():
-    before = "class Box:\r\n    def __init__(self):\r\n        self.items = []\r\n\r\nb = Box()\r\nprint(len(b.item))\r\n"
-    target = "class Bag:\r\n    def __init__(self):\r\n        self.coins = [1]\r\n\r\ng = Bag()\r\nassert len(g.coin) == 1\r\n"
+    before = "\r\n".join(["class Box:", "    def __init__(self):", "        self.items = []", "", "b = Box()",
+                          "print(len(b.item))", ""])
+    target = "\r\n".join(["class Bag:", "    def __init__(self):", "        self.coins = [1]", "", "g = Bag()",
+                          "assert len(g.coin) == 1", ""])
     _, candidates, task = _adapt(before, before.replace("b.item)", "b.items)"), target, "python")
     assert candidates[0] == target.replace("g.coin)", "g.coins)") and verify(task, candidates[0]).passed
 
@@ -253,9 +255,28 @@ def test_a_pattern_from_an_error_of_the_same_shape_is_tried_before_a_more_freque
 @needs_rustc
 def test_a_typo_fix_writes_the_name_rustc_suggests_not_the_old_programs_name():
     before = "fn main() {\n    let earned = 3;\n    println!(\"{}\", earnd);\n}\n"
-    target = "fn total(xs: &[u32]) -> u32 {\n    let mut running = 0;\n    for x in xs {\n        running += x;\n    }\n" \
-             "    runing\n}\n\nfn main() {\n    println!(\"{}\", total(&[1, 2]));\n}\n"
+    target = ("fn total(xs: &[u32]) -> u32 {\n    let mut running = 0;\n    for x in xs {\n        running += x;\n"
+              "    }\n    runing\n}\n\nfn main() {\n    println!(\"{}\", total(&[1, 2]));\n}\n")
     pattern, candidates, task = _adapt(before, before.replace("earnd)", "earned)"), target)
     assert verify(_task(before)).diagnostics[0].suggestions == ["earned"]
     assert candidates and verify(task, candidates[0]).passed and "    running\n}" in candidates[0]
     assert all("earned" not in c for c in candidates)
+
+
+def test_a_fix_that_met_the_same_name_is_tried_first(tmp_path):
+    memory = ExperienceMemory(SQLiteStore(tmp_path / "m.db"))
+    sqrt_a = "print(sqrt(16.0))\n"
+    sqrt_b = "x = 9.0\nprint(sqrt(x) + 1)\n"
+    words = "print(capwords('a b'))\n"
+    for name, before in [("sqrt-a", sqrt_a), ("sqrt-b", sqrt_b)]:
+        task = _task(before, "python", name)
+        after = "from math import sqrt\n" + before
+        memory.remember(task, before, after, verify(task).diagnostics[0], "agent", verify(task, after))
+    task = _task(words, "python", "words")
+    after = "from string import capwords\n" + words
+    memory.remember(task, words, after, verify(task).diagnostics[0], "agent", verify(task, after))
+    target_source = "title = capwords('hello there')\nassert title == 'Hello There'\n"
+    target = _task(target_source, "python", "target")
+    best = memory.adapt(target, target_source, verify(target).diagnostics[0], patterns=1)
+    assert best and best[0].candidate.startswith("from string import capwords\n")
+    assert verify(target, best[0].candidate).passed

@@ -63,6 +63,7 @@ class HunkPattern:
     indent: list[int] = field(default_factory=list)  # each new line's indentation minus the anchor's
     after: bool = False  # insert after the anchor line (the fix appended to the program's end)
     label: str | None = None  # span: which span, by its label without names ("value moved here"); None: primary
+    top: bool = False  # insert made at the top of the file (an import): goes there when the anchor is not found
 
 
 @dataclass
@@ -84,11 +85,16 @@ class FixPattern:
                    {int(k): v for k, v in raw["names"].items()}, raw.get("shape", ""))
 
 
+def quoted_names(text: str) -> list[str]:
+    """The names quoted in ``text`` (`rust` or 'python' style), in order."""
+    return [m.group(1) or m.group(2) for m in _QUOTED_NAME.finditer(text)]
+
+
 def diagnostic_names(diag: Diagnostic) -> list[str]:
     """Names the verifier quotes (message, then span labels, then notes), then the names it suggests as
     replacements (rustc: "a local variable with a similar name exists: `earned`"), first occurrence first."""
     texts = [diag.message] + [s.label or "" for s in diag.spans] + list(diag.notes)
-    found = [m.group(1) or m.group(2) for text in texts for m in _QUOTED_NAME.finditer(text)]
+    found = [name for text in texts for name in quoted_names(text)]
     found += [s for s in diag.suggestions if _IDENT.fullmatch(s)]
     return list(dict.fromkeys(found))
 
@@ -202,6 +208,7 @@ class _Change:
     after: bool = False
     label: str | None = None
     span_text: str = ""
+    top: bool = False
 
 
 def _span_change(diag: Diagnostic, a: list[str], n: int, fixed: str, primary: int) -> _Change | None:
@@ -277,7 +284,7 @@ def _changes(a: list[str], b: list[str], diag: Diagnostic, ab: _Abstractor) -> l
                 return None
             base = _indent(a[at])
             out.append(_Change("insert", [a[at].strip()], [t.strip() for t in b[j1:j2]], at - primary,
-                               [_indent(t) - base for t in b[j1:j2]], after_anchor))
+                               [_indent(t) - base for t in b[j1:j2]], after_anchor, top=i1 == 0))
         else:
             base = _indent(a[i1])
             out.append(_Change("lines", [t.strip() for t in a[i1:i2]], [t.strip() for t in b[j1:j2]], i1 - primary,
@@ -297,7 +304,8 @@ def derive(before: str, after: str, diag: Diagnostic, lang: str) -> FixPattern |
         return None  # an anchor of blank lines would match anywhere
     anchors = [[ab.anchor(t) for t in c.anchor] for c in changes]  # every anchor first: their names are holes
     hunks = [HunkPattern(c.kind, anchor, [ab.span(t, c.span_text) if c.kind == "span" else ab.new(t) for t in c.new],
-                         c.offset, c.indent, c.after, c.label) for c, anchor in zip(changes, anchors, strict=True)]
+                         c.offset, c.indent, c.after, c.label, c.top)
+             for c, anchor in zip(changes, anchors, strict=True)]
     return FixPattern(diag.key, lang, hunks, ab.name_bindings(), shape(diag, lang))
 
 
@@ -364,6 +372,8 @@ def _placements(lines: list[str], h: HunkPattern, bound: dict[int, str], target:
                 binds |= {int(g[1:]): v for g, v in m.groupdict().items()}
             else:
                 found.append(_Placement(n, 0, 0, binds, abs(n - target) * 1000))
+        if not found and h.top:  # the line it went above is not here; an import still goes at the top
+            found.append(_Placement(0, 0, 0, {}, 0))
     found.sort(key=lambda p: p.distance)
     return found[:MAX_PLACEMENTS]
 

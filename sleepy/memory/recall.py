@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sleepy.context.prompt import Memory
-from sleepy.memory.patterns import FixPattern, derive, instantiate, shape
+from sleepy.memory.patterns import FixPattern, derive, diagnostic_names, instantiate, quoted_names, shape
 from sleepy.memory.repository import FixRecord, Repository, UnverifiedFixError, sha
 from sleepy.tasks.edit import diff_to_edit
 from sleepy.tasks.leakage import normalise
@@ -167,25 +167,31 @@ class ExperienceMemory:
         """Programs that recalled fixes, generalised, make of ``source`` (unverified; no model call).
 
         The patterns of this signature's newest fixes are grouped (one pattern often comes from many
-        fixes) and ranked: those from errors whose shape shares the most details with this one first,
-        then the most frequent, as Getafix ranks them; the ``patterns`` best are tried.
+        fixes) and ranked: first those whose fixes met the very names this error quotes (a missing
+        ``capwords`` is imported from where it was imported before), then those from errors whose shape
+        shares the most details with this one, then the most frequent, as Getafix ranks them; the
+        ``patterns`` best are tried.
         """
         if diag is None:
             return []
         support: dict[str, list[int]] = {}
+        same_names: dict[str, int] = {}
+        names = set(diagnostic_names(diag))
         for fix in self.store.recall_exact(exact_key(diag.key), limit=ADAPT_FROM_FIXES):
             if fix.pattern and fix.pack == task.pack:
                 support.setdefault(fix.pattern, []).append(fix.id)
-        parsed: list[tuple[FixPattern, list[int]]] = []
+                met = len(names & set(quoted_names(fix.message)))
+                same_names[fix.pattern] = max(same_names.get(fix.pattern, 0), met)
+        parsed: list[tuple[FixPattern, list[int], int]] = []
         for text, ids in support.items():
             try:
-                parsed.append((FixPattern.from_json(text), ids))
+                parsed.append((FixPattern.from_json(text), ids, same_names[text]))
             except (ValueError, KeyError, TypeError):  # a row written by another version: skip, never fail a day
                 continue
         here = _details(shape(diag, task.pack))
-        ranked = sorted(parsed, key=lambda p: (-len(_details(p[0].shape) & here), -len(p[1])))[:patterns]
+        ranked = sorted(parsed, key=lambda p: (-p[2], -len(_details(p[0].shape) & here), -len(p[1])))[:patterns]
         out: list[Adapted] = []
-        for pattern, ids in ranked:
+        for pattern, ids, _ in ranked:
             try:
                 made = instantiate(pattern, source, diag)
             except Exception:  # noqa: BLE001 - memory's own attempt is optional; it must never stop a day
