@@ -47,8 +47,8 @@ class Settings(BaseModel):
     memory_from_attempt: int = 2  # recalled fixes enter prompts from this attempt on: the tiny model blends a
     # recalled fix's names into its first edit (benchmarks/results/day_reuse_rust*.json: from attempt 1 memory
     # loses 28 tasks and wins 4 of 400; from attempt 2 it loses 0 and wins 2)
-    memory_patterns: int = 4  # before the model's first try, apply this many recalled fixes generalised to
-    # patterns (sleepy.memory.patterns) and verify them; 0: off
+    memory_patterns: int = 4  # before the model's first try, apply this many patterns of recalled fixes
+    # (sleepy.memory.patterns; each fix is generalised when it is stored) and verify the programs; 0: off
     min_failures: int = 3  # a signature needs this many failed episodes to get a skill
     gate_seeds: int = 3
     holdout_per_family: int = 10

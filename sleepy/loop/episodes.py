@@ -3,7 +3,9 @@
 Shared by the day (which records every attempt and remembers every verified fix at once) and by
 eval (which records results but never writes to memory). Tasks move in batches so generation is
 batched; a solved task leaves the batch, the rest retry with the last failed edit and what became
-of it, sampled rather than greedy so a retry can differ.
+of it, sampled rather than greedy so a retry can differ. Before the model's first call, memory
+makes its own attempt (recalled fixes' patterns, applied and verified): a task it solves never
+reaches the model, and its failed tries are logged with the model's samples of that attempt.
 """
 
 from __future__ import annotations
