@@ -20,21 +20,21 @@ import re
 from dataclasses import asdict, dataclass, field
 from itertools import product
 
+from sleepy.tasks.edit import CODE_TOKENS
 from sleepy.tasks.signature import Diagnostic, Span
 
-_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _QUOTED_NAME = re.compile(r"`([A-Za-z_]\w*)`|'([A-Za-z_]\w*)'")
 MAX_PLACEMENTS = 6  # per hunk, nearest first
 MAX_CANDIDATES = 3  # programs one pattern may hand to the verifier
 MAX_HUNKS = 4  # a fix of more changes is too particular to generalise (and placements multiply per hunk)
 
-# Words a fix means literally: keywords, primitive and std types, std traits. Every other
-# identifier is taken to be the program's own name and becomes a hole.
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Words a fix means literally: keywords, primitive and std types, std traits. Every other
+# identifier is taken to be the program's own name and becomes a hole.
 _LITERAL = {
     "rust": _words("""as break const continue crate else enum extern false fn for if impl in let loop match mod move
         mut pub ref return self Self static struct super trait true type unsafe use where while dyn async await
@@ -131,7 +131,7 @@ class _Abstractor:
 
     def anchor(self, text: str) -> Template:
         out: Template = []
-        for tok in _TOKENS.findall(text):
+        for tok in CODE_TOKENS.findall(text):
             if _IDENT.fullmatch(tok) and (tok not in self.literal or tok in self.names):
                 out.append(self.holes.setdefault(tok, len(self.holes)))
             else:
@@ -141,7 +141,7 @@ class _Abstractor:
     def new(self, text: str) -> Template:
         """New text: a name the anchor holds, or one the verifier quoted, is a hole; others stay literal."""
         out: Template = []
-        for tok in _TOKENS.findall(text):
+        for tok in CODE_TOKENS.findall(text):
             if tok in self.holes or (tok in self.names and _IDENT.fullmatch(tok)):
                 out.append(self.holes.setdefault(tok, len(self.holes)))
             else:
@@ -150,7 +150,7 @@ class _Abstractor:
 
     def span(self, text: str, span_text: str) -> Template:
         """New text for a span: the span's own tokens are hole :data:`SPAN`, the rest as :meth:`new`."""
-        toks, want = _TOKENS.findall(text), _TOKENS.findall(span_text)
+        toks, want = CODE_TOKENS.findall(text), CODE_TOKENS.findall(span_text)
         at = next((i for i in range(len(toks) - len(want) + 1) if want and toks[i:i + len(want)] == want), None)
         if at is None:
             return self.new(text)
@@ -230,7 +230,7 @@ def _span_change(diag: Diagnostic, a: list[str], n: int, fixed: str, primary: in
 
 def _fragment(old: str, new: str, widen: bool = True) -> tuple[str, str]:
     """The changed tokens of one line, widened (``widen``) by one visible token each side: (old, new)."""
-    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    a, b = CODE_TOKENS.findall(old), CODE_TOKENS.findall(new)
     p = 0
     while p < min(len(a), len(b)) and a[p] == b[p]:
         p += 1
@@ -255,7 +255,7 @@ def _fragment(old: str, new: str, widen: bool = True) -> tuple[str, str]:
 
 def _named_only(text: str, ab: _Abstractor) -> bool:
     """Whether ``text`` holds names and every one of them is a name the verifier quoted."""
-    names = [t for t in _TOKENS.findall(text) if _IDENT.fullmatch(t) and t not in ab.literal]
+    names = [t for t in CODE_TOKENS.findall(text) if _IDENT.fullmatch(t) and t not in ab.literal]
     return bool(names) and all(t in ab.names for t in names)
 
 
@@ -429,6 +429,7 @@ def instantiate(pattern: FixPattern, source: str, diag: Diagnostic) -> list[str]
     lines = source.split("\n")
     target, col = diag.primary.line_start - 1, diag.primary.col_start - 1
     # the verifier's names first; then anchors may bind any names (the quotes still bind what no anchor holds)
+    written = _holes([t for h in pattern.hunks for t in h.new]) - {SPAN}
     for bound in ([named, unanchored] if named != unanchored else [named]):
         options = [_placements(lines, h, bound, target + h.offset, col, diag) for h in pattern.hunks]
         if not all(options):
@@ -438,8 +439,7 @@ def instantiate(pattern: FixPattern, source: str, diag: Diagnostic) -> list[str]
             binds = dict(bound)
             if any(binds.setdefault(k, v) != v for p in places for k, v in p.bindings.items()):
                 continue
-            if _holes([t for h in pattern.hunks for t in h.new]) - binds.keys() - {SPAN} or _overlap(list(places),
-                                                                                               pattern.hunks):
+            if written - binds.keys() or _overlap(list(places), pattern.hunks):
                 continue
             combos.append((sum(p.distance for p in places), places, binds))
         combos.sort(key=lambda c: c[0])

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 WINDOW = 3
 END = "### end"
-_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")
+CODE_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")  # words, runs of space, single symbols
 
 
 class EditError(ValueError):
@@ -153,7 +153,7 @@ def _fragment_pair(old: str, new: str, neighbours: list[str]) -> tuple[str, str]
     The old fragment is widened by whole tokens until it is non-empty, unique in its line and,
     where possible, absent from the neighbouring lines (so a wrong line number cannot misplace it).
     """
-    toks_old, toks_new = _TOKENS.findall(old), _TOKENS.findall(new)
+    toks_old, toks_new = CODE_TOKENS.findall(old), CODE_TOKENS.findall(new)
     p = 0
     while p < min(len(toks_old), len(toks_new)) and toks_old[p] == toks_new[p]:
         p += 1
