@@ -43,6 +43,8 @@ class Settings(BaseModel):
     store: str = ""  # "" = SQLite in the workspace; or sqlite:///PATH or postgresql://USER@HOST/DB
     attempts: int = 3  # per task in a day
     samples: int = 1  # per attempt
+    copy_anchors: bool = True  # constrained decoding: an edit's '-' lines can only be text of the program
+    # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit
     memory: bool = True
     memory_from_attempt: int = 2  # recalled fixes enter prompts from this attempt on: the tiny model blends a
     # recalled fix's names into its first edit (benchmarks/results/day_reuse_rust*.json: from attempt 1 memory

@@ -120,7 +120,8 @@ def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None =
     for skill in dict.fromkeys(skills):
         idx = [i for i, s in enumerate(skills) if s == skill]
         with model.using(skill):
-            for i, comps in zip(idx, generate(model.lm, [prompts[i].text for i in idx], gen), strict=True):
+            for i, comps in zip(idx, generate(model.lm, [prompts[i].text for i in idx], gen,
+                                                      sources=[work[i].source for i in idx]), strict=True):
                 completions[i] = comps
     gen_seconds = (time.perf_counter() - began) / max(1, len(work))
     samples: list[list[Sample]] = []

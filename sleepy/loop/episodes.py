@@ -35,13 +35,14 @@ class EpisodeConfig:
     max_new_tokens: int = 96
     seed: int = 0
     budget: int = 900
+    copy_anchors: bool = True  # '-' lines decoded as program text only (sleepy.model.constrain)
 
 
 def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
     """How a day runs its episodes, from the workspace settings (:class:`sleepy.config.Settings`)."""
     return EpisodeConfig(attempts=settings.attempts, samples=settings.samples, memory=settings.memory, jobs=jobs,
                          memory_from_attempt=settings.memory_from_attempt, adapt_patterns=settings.memory_patterns,
-                         max_new_tokens=settings.max_new_tokens,
+                         max_new_tokens=settings.max_new_tokens, copy_anchors=settings.copy_anchors,
                          seed=seed, budget=settings.prompt_budget)
 
 
@@ -99,7 +100,8 @@ def run_episodes(model: RoutedModel, tasks: list[Task], cfg: EpisodeConfig, memo
                 live[i][1].memories = [r.as_memory() for r in recalled[i]]
             gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,
                                    temperature=cfg.temperature if k == 1 else cfg.retry_temperature,
-                                   seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples))
+                                   seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples),
+                                   copy_anchors=cfg.copy_anchors)
             steps: list[StepResult] = [StepResult(w, "", [], row, 0.0) for (_, w), row in zip(live, adapted,
                                                                                               strict=True)]
             if to_model:

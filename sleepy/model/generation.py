@@ -27,6 +27,7 @@ class GenerationConfig:
     stop: tuple[str, ...] = (END,)
     batch_size: int = 16
     seed: int = 0
+    copy_anchors: bool = True  # '-' lines may only be program text (sleepy.model.constrain); needs sources
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:
@@ -39,8 +40,11 @@ def _cut(text: str, stops: tuple[str, ...]) -> str:
 
 
 def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None = None,
-             streamer=None) -> list[list[Completion]]:
+             streamer=None, sources: list[str] | None = None) -> list[list[Completion]]:
     """``cfg.n`` completions for each prompt, in prompt order; stop sequences are cut off.
+
+    ``sources`` (the program each prompt is about) lets ``cfg.copy_anchors`` keep every ``-`` line
+    of an edit to text that is in the program.
 
     ``streamer`` (a transformers streamer: ``put(ids)``/``end()``) sees the tokens as they are made;
     it only makes sense for one prompt and ``n == 1``."""
@@ -49,6 +53,7 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
     cfg = cfg or GenerationConfig()
     tok, model = lm.tokenizer, lm.model
     flat = [lm.format_prompt(p) for p in prompts for _ in range(cfg.n)]
+    flat_sources = [s for s in sources for _ in range(cfg.n)] if sources and cfg.copy_anchors else None
     # Batches of similar length waste less on padding (prefill is compute-bound on a CPU); answers
     # go back in prompt order.
     order = sorted(range(len(flat)), key=lambda i: len(flat[i])) if cfg.batch_size > 1 else list(range(len(flat)))
@@ -58,15 +63,23 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
         rows = order[start:start + cfg.batch_size]
         batch = [flat[i] for i in rows]
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=not lm.chat).to(lm.device)
+        width = enc["input_ids"].shape[1]
+        processors = None
+        if flat_sources is not None:
+            from transformers import LogitsProcessorList
+
+            from sleepy.model.constrain import AnchorCopy
+
+            processors = LogitsProcessorList([AnchorCopy(tok, [flat_sources[i] for i in rows], width)])
         began = time.perf_counter()
         with torch.inference_mode():
             ids = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,
                                  temperature=cfg.temperature if cfg.temperature > 0 else None,
                                  top_p=cfg.top_p if cfg.temperature > 0 else None,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                                 stop_strings=list(cfg.stop) or None, tokenizer=tok, streamer=streamer)
+                                 stop_strings=list(cfg.stop) or None, tokenizer=tok, streamer=streamer,
+                                 logits_processor=processors)
         seconds = time.perf_counter() - began
-        width = enc["input_ids"].shape[1]
         for row in range(len(batch)):
             new = ids[row, width:].tolist()
             new = [t for t in new if t not in (tok.pad_token_id, tok.eos_token_id)]

@@ -1,0 +1,169 @@
+"""Constrained decoding of edit anchors: a ``-`` line can only be text that is in the program.
+
+Why: the tiny model's edits mostly fail because their anchor (the ``-`` text) is not in the program:
+it rewrites a line from template habit (``(parts`` where the program says ``(stock``) instead of
+copying it from 500 tokens back. The anchor carries no decision of its own beyond *where*, so the
+decoder lets the model choose only among continuations that keep the ``-`` line a substring of a
+program line near the hunk's line number (the window ``apply_edit`` searches). The model still picks
+the place, the kind of fix and every ``+`` line; short-range copying from its own ``-`` line into
+the ``+`` line is what a small model does well. The same processor works for any HF tokenizer whose
+single-token decodes are exact (byte-level BPE: the bundled model, Qwen, Llama 3).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from sleepy.tasks.edit import WINDOW
+
+_HUNK = re.compile(r"^@@\s*(-?\d+)\s*$", re.M)
+MAX_TOKEN_CHARS = 32
+
+
+class TokenTable:
+    """Each vocabulary id's decoded text, indexed for prefix lookups (built once per tokenizer)."""
+
+    def __init__(self, tokenizer) -> None:
+        size = len(tokenizer)
+        self.by_text: dict[str, list[int]] = {}
+        self.with_newline: list[tuple[str, int]] = []  # (text before the first newline, id)
+        self.longest = 1
+        for i in range(size):
+            text = tokenizer.decode([i])
+            if not text or "\ufffd" in text or i in tokenizer.all_special_ids:
+                continue
+            if "\n" in text:
+                after = text[text.index("\n") + 1:]
+                if after and not after.startswith(("-", "+", "@", "#", "\n")):
+                    continue  # would start the next line with text no edit line can begin with
+                self.with_newline.append((text[:text.index("\n")], i))
+            else:
+                self.by_text.setdefault(text, []).append(i)
+                self.longest = max(self.longest, min(len(text), MAX_TOKEN_CHARS))
+
+
+@cache
+def _table(tokenizer) -> TokenTable:
+    return TokenTable(tokenizer)
+
+
+def token_table(tokenizer) -> TokenTable:
+    return _table(tokenizer)
+
+
+def window_text(source: str, answer: str) -> str | None:
+    """The program lines the current ``-`` line may copy from, joined by newlines (None: no hunk yet)."""
+    heads = list(_HUNK.finditer(answer))
+    if not heads:
+        return None
+    lines = source.splitlines()
+    hint = int(heads[-1].group(1))
+    done_old = sum(1 for ln in answer[heads[-1].end():].split("\n")[1:-1] if ln.startswith("-"))
+    if not 1 <= hint <= len(lines):
+        return "\n".join(lines)
+    lo, hi = max(0, hint - 1 - WINDOW), min(len(lines), hint + WINDOW + done_old)
+    return "\n".join(lines[lo:hi])
+
+
+def _occurrences(window: str, prefix: str):
+    if not prefix:
+        yield from range(len(window) + 1)
+        return
+    pos = window.find(prefix)
+    while pos != -1:
+        yield pos
+        pos = window.find(prefix, pos + 1)
+
+
+def allowed_ids(table: TokenTable, window: str, prefix: str) -> set[int]:
+    """Tokens that keep ``prefix`` + token a substring of one line of ``window``; a token that ends
+    the line is allowed once the anchor holds more than blanks."""
+    out: set[int] = set()
+    for pos in _occurrences(window, prefix):
+        start = pos + len(prefix)
+        end = window.find("\n", start)
+        rest = window[start:end if end != -1 else len(window)]
+        for n in range(1, min(table.longest, len(rest)) + 1):
+            out.update(table.by_text.get(rest[:n], ()))
+        for before, i in table.with_newline:
+            if rest.startswith(before) and (prefix + before).strip():
+                out.add(i)
+    return out
+
+
+def _body_fits(body: str, window: str) -> bool:
+    """A token that opens an anchor: the anchor text it carries must be in one program line."""
+    if "\n" in body:
+        body = body[:body.index("\n")]
+        return bool(body.strip()) and body in window
+    return body in window
+
+
+def anchor_state(answer: str) -> tuple[str, str] | None:
+    """(how the current line began, the anchor text so far) when the next token may write anchor
+    text: ``("-", text)`` inside a ``-`` line, ``("-bare", "")`` right after a lone ``-``,
+    ``("start", "")`` at the start of a line; None elsewhere."""
+    line = answer[answer.rfind("\n") + 1:]
+    if line.startswith("- "):
+        return "-", line[2:]
+    if line == "-":
+        return "-bare", ""
+    if line == "":
+        return "start", ""
+    return None
+
+
+def allowed_for(table: TokenTable, source: str, answer: str) -> set[int] | None:
+    """The token ids allowed next, or None when the next token is free."""
+    state = anchor_state(answer)
+    window = window_text(source, answer) if state else None
+    if state is None or window is None:
+        return None
+    how, prefix = state
+    if how == "-":
+        return allowed_ids(table, window, prefix)
+    out: set[int] = set()
+    entries = [(t, ids) for t, ids in table.by_text.items()] + [(t + "\n", [i]) for t, i in table.with_newline]
+    for text, ids in entries:
+        if how == "start":
+            if not text.startswith("-"):
+                out.update(ids)  # a line that is not an anchor is free
+                continue
+            text = text[1:]
+        if not text.startswith(" ") and text:
+            continue  # an anchor is written "- text"
+        body = text[1:]
+        if _body_fits(body, window):
+            out.update(ids)
+    return out
+
+
+class AnchorCopy:
+    """A transformers logits processor: rows whose answer is inside a ``-`` line may only continue it
+    with program text. A row whose constraint would leave nothing finite is left free (the edit then
+    fails on its own, with a reason, as without the constraint)."""
+
+    def __init__(self, tokenizer, sources: list[str], prompt_width: int) -> None:
+        self.tokenizer = tokenizer
+        self.table = token_table(tokenizer)
+        self.sources = sources
+        self.width = prompt_width
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        for row, source in enumerate(self.sources):
+            if not source:
+                continue
+            answer = self.tokenizer.decode(input_ids[row, self.width:].tolist(), skip_special_tokens=True)
+            allowed = allowed_for(self.table, source, answer)
+            if allowed is None:
+                continue
+            keep = torch.tensor(sorted(i for i in allowed if i < scores.shape[1]), dtype=torch.long)
+            if keep.numel() == 0 or not torch.isfinite(scores[row, keep]).any():
+                continue
+            masked = torch.full_like(scores[row], float("-inf"))
+            masked[keep] = scores[row, keep]
+            scores[row] = masked
+        return scores

@@ -1,0 +1,64 @@
+"""Constrained anchors with the real bundled tokenizer and model: '-' lines can only be program text."""
+
+from sleepy.model.constrain import allowed_for, token_table
+from sleepy.model.generation import GenerationConfig, generate
+from sleepy.model.loader import load_model
+from sleepy.tasks.edit import parse_edit
+
+SOURCE = """fn inventory_value(items: Vec<u32>) -> u32 {
+    items.iter().sum()
+}
+
+fn main() {
+    let stock = vec![1, 2, 3];
+    let total = inventory_value(stock);
+    println!("{} {}", total, stock.len());
+}
+"""
+
+
+def _texts(lm, ids):
+    return {lm.tokenizer.decode([i]) for i in ids}
+
+
+def test_anchor_continues_only_with_program_text():
+    lm = load_model()
+    table = token_table(lm.tokenizer)
+    allowed = _texts(lm, allowed_for(table, SOURCE, "@@ 7\n- inventory_value(st"))
+    assert allowed and all("ock);".startswith(t.split("\n")[0]) for t in allowed)
+    assert "\n" not in "".join(t for t in allowed if not t.startswith("\n"))
+    # a complete line can only end
+    assert _texts(lm, allowed_for(table, SOURCE, "@@ 7\n-     let total = inventory_value(stock);")) <= {"\n"} | {
+        t for t in _texts(lm, table.by_text.get("\n", [])) if t}
+    # an anchor from another line far outside the window is impossible
+    assert not allowed_for(table, SOURCE, "@@ 1\n- println!(")
+    # outside an anchor the next token is free
+    assert allowed_for(table, SOURCE, "@@ 7\n- stock\n+ &sto") is None
+    assert allowed_for(table, SOURCE, "") is None
+
+
+def test_blank_anchor_cannot_end_and_line_starts_are_checked():
+    lm = load_model()
+    table = token_table(lm.tokenizer)
+    after_dash = _texts(lm, allowed_for(table, SOURCE, "@@ 7\n- "))
+    assert "\n" not in after_dash  # an empty fragment would fail to parse
+    at_start = _texts(lm, allowed_for(table, SOURCE, "@@ 7\n"))
+    assert "+" in at_start or any(t.startswith("+") for t in at_start)  # '+' lines stay free
+    assert all(t[2:] in SOURCE for t in at_start if t.startswith("- ") and "\n" not in t)
+
+
+def test_generated_anchors_are_program_text_and_switch_works():
+    lm = load_model()
+    prompt = ("### task rust\nFix the program so it passes. Answer with an edit: '@@ LINE', then '- old text' lines "
+              "and '+ new text' lines.\n### error\nerror[E0382]: borrow of moved value: `stock`\n 8:39 value borrowed"
+              " here after move\n 7:33 value moved here\n### code\n"
+              + "".join(f"{i}| {ln}\n" for i, ln in enumerate(SOURCE.splitlines(), 1)) + "### edit\n")
+    on = generate(lm, [prompt], GenerationConfig(max_new_tokens=40), sources=[SOURCE])[0][0]
+    lines = SOURCE.splitlines()
+    for hunk in parse_edit(on.text).hunks:
+        for k, old in enumerate(hunk.old):
+            near = lines[max(0, hunk.line - 4):hunk.line + 3 + k] if 1 <= hunk.line <= len(lines) else lines
+            assert any(old in ln for ln in near), (old, on.text)
+    off = generate(lm, [prompt], GenerationConfig(max_new_tokens=40, copy_anchors=False), sources=[SOURCE])[0][0]
+    unconstrained = generate(lm, [prompt], GenerationConfig(max_new_tokens=40))[0][0]
+    assert off.text == unconstrained.text  # the switch (and no sources) decode exactly as before
