@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import time
 from collections import defaultdict
@@ -78,6 +79,9 @@ class Preset:
     init_from: str | None = None  # a model folder or "bundled": continue from it (weights and tokenizer)
     made_up_rate: float | None = None  # share of vocabulary names made up while generating (None: default)
     seed_base: int = PRETRAIN_SEED_BASE  # generator seeds used: seed_base .. seed_base + examples_per_family - 1
+    real_rust_per_program: int = 0  # mutants per rust-doc example program (sleepy.tasks.real_code); 0: none
+    real_cap_per_operator: int = 1200  # at most this many verified repairs per mutation operator
+    real_repeat: int = 1  # each real-code repair appears this many times per epoch
 
 
 PRESETS = {
@@ -88,6 +92,11 @@ PRESETS = {
     "small": Preset("small", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
                                           intermediate=704, max_positions=1024),
                     examples_per_family=2000, epochs=2.5, batch_tokens=12288, lr=2e-3, warmup_steps=100),
+    # the small model's data plus repairs of real programs (Rust's documentation examples broken on purpose)
+    "small-real": Preset("small-real", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
+                                                    intermediate=704, max_positions=1024),
+                         examples_per_family=2000, epochs=2.0, batch_tokens=12288, lr=2e-3, warmup_steps=100,
+                         real_rust_per_program=6, real_cap_per_operator=700),
     # continues the shipped small model on tasks whose vocabulary names are all made up, with new seeds
     "small-copy": Preset("small-copy", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8, kv_heads=4,
                                                     intermediate=704, max_positions=1024),
@@ -138,12 +147,8 @@ def memory_of(task: Task, diag) -> Memory:
                   edit=diff_to_edit(task.source, task.fix).render(), source_id=task.id)
 
 
-def build_examples(preset: Preset, seed_base: int, per_family: int, jobs: int = 2,
-                   on_progress=None) -> list[Example]:
-    """Generated repairs of the known families, verified with the real toolchain."""
-    tasks = [get_pack(p).generate(fam, seed_base + i) for p in preset.packs for fam in KNOWN_FAMILIES[p]
-             for i in range(per_family)]
-    # Only verified repairs become training data: the program must fail and its fix must pass.
+def _verified(tasks: list[Task], jobs: int, on_progress=None) -> list[tuple[Task, object]]:
+    """Only verified repairs become training data: the program must fail and its fix must pass."""
     results, fixes = [], []
     for start in range(0, len(tasks), 100):
         chunk = tasks[start:start + 100]
@@ -151,8 +156,47 @@ def build_examples(preset: Preset, seed_base: int, per_family: int, jobs: int = 
         fixes += verify_many([(t, t.fix) for t in chunk], jobs=jobs)
         if on_progress:
             on_progress(min(start + 100, len(tasks)), len(tasks))
-    usable = [(t, r.primary) for t, r, f in zip(tasks, results, fixes, strict=True)
-              if not r.passed and r.primary is not None and f.passed]
+    return [(t, r.primary) for t, r, f in zip(tasks, results, fixes, strict=True)
+            if not r.passed and r.primary is not None and f.passed]
+
+
+def build_examples(preset: Preset, seed_base: int, per_family: int, jobs: int = 2,
+                   on_progress=None) -> list[Example]:
+    """Generated repairs of the known families, verified with the real toolchain."""
+    tasks = [get_pack(p).generate(fam, seed_base + i) for p in preset.packs for fam in KNOWN_FAMILIES[p]
+             for i in range(per_family)]
+    return _as_examples(preset, seed_base, _verified(tasks, jobs, on_progress))
+
+
+def new_family_signatures(pack: str, per_family: int = 40, jobs: int = 2) -> set[str]:
+    """The error signatures the left-out families start from (sampled from their generator)."""
+    tasks = [get_pack(pack).generate(fam, VALIDATION_SEED_BASE + i) for fam in new_families(pack)
+             for i in range(per_family)]
+    return {r.primary.key for r in verify_many([(t, None) for t in tasks], jobs=jobs) if r.primary}
+
+
+def build_real_examples(preset: Preset, jobs: int = 2, on_progress=None) -> list[Example]:
+    """Verified repairs of Rust's documentation examples broken on purpose (sleepy.tasks.real_code).
+
+    A mutant is kept only when rustc names an error code (no parse errors, no lints) that none of
+    the new families starts from, so the left-out families stay unseen."""
+    from sleepy.tasks.real_code import broken_tasks, doc_programs
+
+    tasks = list(broken_tasks(doc_programs(), preset.seed, preset.real_rust_per_program))
+    excluded = new_family_signatures("rust", jobs=jobs)
+    usable = [(t, d) for t, d in _verified(tasks, jobs, on_progress)
+              if re.fullmatch(r"rust:E\d{4}:.*", d.key) and d.key not in excluded]
+    per_operator: dict[str, int] = defaultdict(int)
+    capped = []
+    for t, d in usable:
+        operator = t.description.rsplit(" ", 1)[-1]
+        if per_operator[operator] < preset.real_cap_per_operator:
+            per_operator[operator] += 1
+            capped.append((t, d))
+    return _as_examples(preset, preset.seed_base + 1, capped) * preset.real_repeat
+
+
+def _as_examples(preset: Preset, seed_base: int, usable: list[tuple[Task, object]]) -> list[Example]:
     by_sig: dict[str, list[tuple[Task, object]]] = defaultdict(list)
     for t, d in usable:
         by_sig[d.key].append((t, d))
@@ -201,13 +245,21 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
             examples = [Example(**json.loads(line)) for line in data_path.open()]
         else:
             bar = progress.add_task("verifying data", total=None, info="")
-            with made_up_names(preset.made_up_rate if preset.made_up_rate is not None else DEFAULT_MADE_UP_RATE):
-                examples = build_examples(preset, preset.seed_base, preset.examples_per_family, jobs,
-                                          lambda d, t: progress.update(bar, completed=d, total=t, info=f"{d}/{t}"))
+            def report(d: int, t: int) -> None:
+                progress.update(bar, completed=d, total=t, info=f"{d}/{t}")
+
+            generated_path = work_dir / "generated.jsonl"  # the generated part, kept apart so a rerun reuses it
+            if generated_path.is_file():
+                examples = [Example(**json.loads(line)) for line in generated_path.open()]
+            else:
+                with made_up_names(preset.made_up_rate if preset.made_up_rate is not None else DEFAULT_MADE_UP_RATE):
+                    examples = build_examples(preset, preset.seed_base, preset.examples_per_family, jobs, report)
+                _write_jsonl(generated_path, examples)
+            if preset.real_rust_per_program:
+                progress.update(bar, description="verifying real-code repairs", completed=0, total=None)
+                examples += build_real_examples(preset, jobs, report)
             check_leakage(examples)
-            tmp = data_path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(asdict(e)) + "\n" for e in examples))
-            os.replace(tmp, data_path)
+            _write_jsonl(data_path, examples)
             progress.remove_task(bar)
         val_path = work_dir / "validation.jsonl"
         if val_path.is_file():
@@ -305,6 +357,22 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     return result
 
 
+def _real_sources(preset: Preset) -> list[dict]:
+    if not preset.real_rust_per_program:
+        return []
+    from sleepy.tasks.real_code import RUST_DOC_LICENCE, RUST_DOC_SOURCE
+
+    return [{"source": f"{RUST_DOC_SOURCE}: example programs broken on purpose, "
+                       f"{preset.real_rust_per_program} mutants per program at most, seed {preset.seed}",
+             "licence": RUST_DOC_LICENCE}]
+
+
+def _write_jsonl(path: Path, examples: list[Example]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(asdict(e)) + "\n" for e in examples))
+    os.replace(tmp, path)
+
+
 def _init_folder(preset: Preset) -> str | None:
     """The local model folder a continuation starts from; it must carry its own tokenizer."""
     if not preset.init_from:
@@ -345,7 +413,7 @@ def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: Pretrain
         "data": [{"source": f"sleepy {p} pack generator (templates written for this project), seeds "
                             f"{preset.seed_base}..{preset.seed_base + preset.examples_per_family - 1}"
                             + (f", made-up name rate {preset.made_up_rate}" if preset.made_up_rate is not None else ""),
-                  "licence": "MIT (this project)"} for p in preset.packs],
+                  "licence": "MIT (this project)"} for p in preset.packs] + _real_sources(preset),
         "hardware": f"{os.cpu_count()} CPU threads, torch {torch.__version__}",
         "leakage_check": "every example checked against all frozen eval koans (sleepy.tasks.leakage)",
         "initialised_from": _init_record(init, init_hash),
