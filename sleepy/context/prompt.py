@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sleepy.tasks.edit import diff_to_edit
 from sleepy.tasks.signature import Diagnostic
 
 INSTRUCTION = ("Fix the program so it passes. Answer with an edit: '@@ LINE', then '- old text' lines "
@@ -20,6 +21,8 @@ INSTRUCTION = ("Fix the program so it passes. Answer with an edit: '@@ LINE', th
 EDIT_HEADER = "### edit\n"
 FULL_CODE_LINES = 80
 MAX_NOTES = 3
+MAX_SUGGESTIONS = 2
+MAX_SUGGESTION_LINES = 8
 
 
 @dataclass
@@ -64,6 +67,26 @@ def render_error(diag: Diagnostic, lang: str) -> str:
         lines.append(f" {span.line_start}:{span.col_start}{label}")
     lines += [f" {note}" for note in diag.notes[:MAX_NOTES]]
     return "\n".join(lines)
+
+
+def render_suggestions(diag: Diagnostic, source: str) -> str:
+    """The verifier's own suggested changes, written in the edit format the model answers in.
+
+    rustc often says exactly what to change ("consider borrowing here: `&scores`"); shown as an
+    edit, right before the model writes its own, taking it is a short copy, while the model still
+    decides whether it fits (a suggestion can be wrong: a clone where a borrow is meant)."""
+    out = []
+    for fixit in diag.fixits:
+        fixed = fixit.apply(source)
+        if fixed is None or fixed == source:
+            continue
+        edit = diff_to_edit(source, fixed).render()
+        if edit.count("\n") > MAX_SUGGESTION_LINES or edit in out:
+            continue
+        out.append(f"### suggested ({fixit.message.splitlines()[0][:80]})\n{edit}")
+        if len(out) == MAX_SUGGESTIONS:
+            break
+    return "".join(out)
 
 
 def signature_from_prompt(prompt: str) -> str | None:
@@ -122,6 +145,9 @@ class ContextBuilder:
         fixed = [("instruction", 0, f"### task {lang}\n{INSTRUCTION}\n")]
         if diag is not None:
             fixed.append(("error", 1, f"### error\n{render_error(diag, lang)}\n"))
+            suggested = render_suggestions(diag, source)
+            if suggested:
+                fixed.append(("suggested", 1, suggested))
         optional: list[tuple[str, int, str]] = []
         if previous_edit:
             why = f" (failed: {previous_error})" if previous_error else ""
@@ -153,9 +179,11 @@ class ContextBuilder:
         included = {name: i < choice[1] for i, (name, _, _) in enumerate(optional)}
         order = [*fixed, code, *[o for o in optional if included[o[0]]], tail]
         memory_first = [p for p in order if p[0].startswith("memory")]
-        body = [p for p in order if not p[0].startswith("memory") and p[0] != "edit"]
-        # Memories sit just before the edit header, closest to where the model starts writing.
-        text = "".join(t for _, _, t in body + memory_first) + EDIT_HEADER
+        last = [p for p in order if p[0] == "suggested"]
+        body = [p for p in order if not p[0].startswith("memory") and p[0] not in ("edit", "suggested")]
+        # Memories and then the verifier's suggestions sit just before the edit header, closest to
+        # where the model starts writing.
+        text = "".join(t for _, _, t in body + memory_first + last) + EDIT_HEADER
         parts = [PartInfo(n, self.count_tokens(t), True, p) for n, p, t in [*fixed, code]]
         parts += [PartInfo(n, self.count_tokens(t), included[n], p) for n, p, t in optional]
         parts.append(PartInfo("edit", self.count_tokens(EDIT_HEADER), True, 0))

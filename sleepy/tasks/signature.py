@@ -29,6 +29,26 @@ class Span:
 
 
 @dataclass
+class Fixit:
+    """A change the verifier itself suggests (rustc's help with replacement text), all parts at once."""
+
+    message: str
+    parts: list[tuple[int, int, str]]  # (byte start, byte end, replacement) in the checked file
+
+    def apply(self, source: str) -> str | None:
+        """The program with this suggestion applied, or None when its ranges do not fit the program."""
+        data = source.encode()
+        for start, end, text in sorted(self.parts, key=lambda p: p[0], reverse=True):
+            if not 0 <= start <= end <= len(data):
+                return None
+            data = data[:start] + text.encode() + data[end:]
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return None
+
+
+@dataclass
 class Diagnostic:
     """One error as the verifier saw it: normalised key plus what a prompt needs to explain it."""
 
@@ -39,6 +59,7 @@ class Diagnostic:
     notes: list[str] = field(default_factory=list)
     rendered: str = ""
     suggestions: list[str] = field(default_factory=list)  # the verifier's suggested replacement texts
+    fixits: list[Fixit] = field(default_factory=list)  # the same, placed: each one a whole suggested change
 
     @property
     def primary(self) -> Span | None:
@@ -104,8 +125,25 @@ def parse_rustc_json(stderr: str, main_file: str | None = None) -> list[Diagnost
                        if s.get("suggested_replacement")]
         diagnostics.append(Diagnostic(key=rust_key(code, message), code=code or "nocode", message=message,
                                       spans=spans, notes=notes, rendered=record.get("rendered") or "",
-                                      suggestions=suggestions))
+                                      suggestions=suggestions, fixits=_fixits(record, main_file)))
     return diagnostics
+
+
+def _fixits(record: dict, main_file: str | None) -> list[Fixit]:
+    """rustc's suggestions of one error: a help whose spans all cover the same range offers
+    alternatives (one import or another); otherwise its spans are the parts of one change."""
+    out = []
+    for child in record.get("children", []):
+        spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None
+                 and (not main_file or s.get("file_name") == main_file)]
+        if not spans:
+            continue
+        parts = [(s["byte_start"], s["byte_end"], s["suggested_replacement"]) for s in spans]
+        if len(parts) > 1 and len({(a, b) for a, b, _ in parts}) == 1:
+            out += [Fixit(child.get("message", ""), [p]) for p in parts]
+        else:
+            out.append(Fixit(child.get("message", ""), parts))
+    return out
 
 
 def normalise_python_message(message: str) -> str:
