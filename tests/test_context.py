@@ -55,3 +55,19 @@ def test_signature_from_prompt_reads_back_what_render_error_wrote():
         == "rust:nocode:expected-one-of-found"  # the key the verifier gives a syntax error
     assert signature_from_prompt("### error\nKeyError: 'north'\n") == "py:KeyError"
     assert signature_from_prompt("### task rust\n### code\n1| fn main() {}\n") is None
+
+
+def test_verifier_suggestions_are_shown_as_edits_right_before_the_edit_header():
+    from sleepy.tasks.signature import Fixit
+
+    src = "fn main() {\n    let v = vec![1];\n    show(v);\n}\n"
+    start = src.index("show(v") + len("show(")
+    diag = Diagnostic(key="rust:E0308:mismatched-types", code="E0308", message="mismatched types",
+                      spans=[Span("main.rs", 3, 3, 10, 11, "expected `&Vec<i32>`, found `Vec<i32>`")],
+                      fixits=[Fixit("consider borrowing here", [(start, start, "&")]),
+                              Fixit("out of range", [(900, 901, "x")])])
+    mem = Memory("rust:E0308:mismatched-types", "E0308: mismatched types", "f(x);", "@@ 1\n- x\n+ &x\n")
+    text = ContextBuilder(budget=2000).build("rust", src, diag, [mem]).text
+    assert text.endswith("### suggested (consider borrowing here)\n@@ 3\n- (v\n+ (&v\n### edit\n") or \
+        text.endswith("### suggested (consider borrowing here)\n@@ 3\n- v)\n+ &v)\n### edit\n"), text[-200:]
+    assert text.index("### memory") < text.index("### suggested") and "out of range" not in text

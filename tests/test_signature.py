@@ -85,3 +85,30 @@ def test_python_keys_drop_user_names_keep_builtin_types():
 def test_python_syntax_error_has_span():
     result = verify(Task(id="s", pack="python", family="x", source="def f(:\n    pass\n"))
     assert result.signature.startswith("py:SyntaxError") and result.primary.primary.line_start == 1
+
+
+@needs_rustc
+def test_rustc_suggestions_become_placed_fixits_that_fix_the_program():
+    src = ("fn total(xs: &Vec<u32>) -> u32 {\n    xs.iter().sum()\n}\n\n"
+           "fn main() {\n    let scores = vec![1, 2, 3];\n    let t = total(scores);\n    assert_eq!(t, 6);\n}\n")
+    task = Task(id="t", pack="rust", family="type-mismatch", source=src)
+    diag = verify(task).primary
+    assert diag.code == "E0308" and diag.fixits
+    fixed = diag.fixits[0].apply(src)
+    assert "total(&scores)" in fixed and verify(task, fixed).passed
+
+
+@needs_rustc
+def test_alternative_suggestions_are_separate_fixits():
+    src = "fn main() {\n    let o = Ordering::Less;\n    let _ = o;\n}\n"
+    diag = verify(Task(id="t", pack="rust", family="missing-items", source=src)).primary
+    imports = [f.apply(src) for f in diag.fixits]
+    assert len(imports) >= 2 and all(i.count("use ") == 1 for i in imports)  # one import each, not all at once
+    assert any("use std::cmp::Ordering;" in i for i in imports)
+
+
+def test_fixit_out_of_range_is_refused_not_crashing():
+    from sleepy.tasks.signature import Fixit
+
+    assert Fixit("x", [(5, 99, "y")]).apply("short") is None
+    assert Fixit("x", [(0, 1, "S")]).apply("short") == "Short"
