@@ -168,8 +168,10 @@ def _settings(workspace: Path | None, **overrides) -> Settings:
 
 
 @app.command()
-def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests), small (from scratch) or "
-                                                     "small-copy (continues the bundled model on made-up names).")]
+def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests), small (from scratch), "
+                                                     "small-real (small plus Rust doc examples broken on purpose; "
+                                                     "needs Debian's rust-doc) or small-copy (continues the bundled "
+                                                     "model on made-up names).")]
              = "small",
              out: Annotated[Path | None, typer.Option(help="Where to write the model (default: "
                                                           "<workspace>/pretrain/<preset>/model).")] = None,
@@ -183,6 +185,7 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
     from sleepy.model.pretrain import PRESETS
     from sleepy.model.pretrain import pretrain as run_pretrain
     from sleepy.tasks.leakage import LeakageError
+    from sleepy.tasks.real_code import CorpusMissing
 
     if preset not in PRESETS:
         fail(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
@@ -192,7 +195,7 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
     try:
         result = run_pretrain(preset, target, work, jobs=jobs, show_progress=sys.stderr.isatty(),
                               max_steps=max_steps)
-    except (ToolchainMissing, LeakageError, ModelLoadError) as exc:
+    except (ToolchainMissing, LeakageError, ModelLoadError, CorpusMissing) as exc:
         fail(str(exc))
     console.print(f"model written to [bold]{result.output_dir}[/]: {result.parameters:,} parameters, "
                   f"{result.steps} steps, {result.tokens_seen:,} tokens, {result.seconds:.0f} s, "
