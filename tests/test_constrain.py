@@ -28,10 +28,10 @@ def test_anchor_continues_only_with_program_text():
     assert allowed and all("ock);".startswith(t.split("\n")[0]) for t in allowed)
     assert "\n" not in "".join(t for t in allowed if not t.startswith("\n"))
     # a complete line can only end
-    assert _texts(lm, allowed_for(table, SOURCE, "@@ 7\n-     let total = inventory_value(stock);")) <= {"\n"} | {
-        t for t in _texts(lm, table.by_text.get("\n", [])) if t}
+    ended = _texts(lm, allowed_for(table, SOURCE, "@@ 7\n-     let total = inventory_value(stock);"))
+    assert ended and all(t.startswith("\n") for t in ended)
     # an anchor from another line far outside the window is impossible
-    assert not allowed_for(table, SOURCE, "@@ 1\n- println!(")
+    assert allowed_for(table, SOURCE, "@@ 1\n- println!(") == set()
     # outside an anchor the next token is free
     assert allowed_for(table, SOURCE, "@@ 7\n- stock\n+ &sto") is None
     assert allowed_for(table, SOURCE, "") is None
@@ -44,7 +44,12 @@ def test_blank_anchor_cannot_end_and_line_starts_are_checked():
     assert "\n" not in after_dash  # an empty fragment would fail to parse
     at_start = _texts(lm, allowed_for(table, SOURCE, "@@ 7\n"))
     assert "+" in at_start or any(t.startswith("+") for t in at_start)  # '+' lines stay free
-    assert all(t[2:] in SOURCE for t in at_start if t.startswith("- ") and "\n" not in t)
+    assert "-" in at_start  # a '-' line may open
+    opening = [t for t in at_start if t.startswith("-") and t != "-"]
+    assert all(t.startswith("- ") and t[2:].split("\n")[0] in SOURCE for t in opening)
+    after_bare = _texts(lm, allowed_for(table, SOURCE, "@@ 7\n-"))
+    assert after_bare and all(t.startswith(" ") and t[1:].split("\n")[0] in SOURCE for t in after_bare)
+    assert " (" in after_bare and " sled" not in after_bare
 
 
 def test_generated_anchors_are_program_text_and_switch_works():

@@ -107,8 +107,28 @@ def test_alternative_suggestions_are_separate_fixits():
     assert any("use std::cmp::Ordering;" in i for i in imports)
 
 
-def test_fixit_out_of_range_is_refused_not_crashing():
+@needs_rustc
+def test_multipart_alternatives_are_split_not_merged():
+    src = "fn parse(s: &str) -> Result<u32, u32> {\n    let n: u32 = s.len() as u32;\n    n\n}\n\nfn main() {\n    let _ = parse(\"ab\");\n}\n"
+    diag = verify(Task(id="t", pack="rust", family="result-option", source=src)).primary
+    fixed = [f.apply(src) for f in diag.fixits]
+    assert "    Ok(n)\n" in "".join(f for f in fixed if f) and not any("Err(Ok(" in (f or "") for f in fixed)
+
+
+def test_fixit_out_of_range_or_overlapping_is_refused_not_crashing():
     from sleepy.tasks.signature import Fixit
 
     assert Fixit("x", [(5, 99, "y")]).apply("short") is None
     assert Fixit("x", [(0, 1, "S")]).apply("short") == "Short"
+    assert Fixit("x", [(0, 0, "a"), (0, 0, "b")]).apply("short") is None
+    assert Fixit("x", [(0, 3, "a"), (2, 4, "b")]).apply("short") is None
+    assert Fixit("x", [(0, 1, "É"), (8, 8, "!")]).apply("short é") == "Éhort é!"  # byte offsets, UTF-8
+
+
+def test_empty_or_duplicate_suggestions_render_once_with_a_name():
+    from sleepy.context.prompt import render_suggestions
+    from sleepy.tasks.signature import Diagnostic, Fixit
+
+    diag = Diagnostic("k", "E0308", "m", fixits=[Fixit("", [(0, 0, "// a\n")]), Fixit("", [(0, 0, "// a\n")])])
+    text = render_suggestions(diag, "fn main() {}\n")
+    assert text.count("### suggested (suggestion)") == 1

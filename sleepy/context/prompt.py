@@ -75,15 +75,17 @@ def render_suggestions(diag: Diagnostic, source: str) -> str:
     rustc often says exactly what to change ("consider borrowing here: `&scores`"); shown as an
     edit, right before the model writes its own, taking it is a short copy, while the model still
     decides whether it fits (a suggestion can be wrong: a clone where a borrow is meant)."""
-    out = []
+    out, seen = [], set()
     for fixit in diag.fixits:
         fixed = fixit.apply(source)
         if fixed is None or fixed == source:
             continue
         edit = diff_to_edit(source, fixed).render()
-        if edit.count("\n") > MAX_SUGGESTION_LINES or edit in out:
+        if edit.count("\n") > MAX_SUGGESTION_LINES or edit in seen:
             continue
-        out.append(f"### suggested ({fixit.message.splitlines()[0][:80]})\n{edit}")
+        seen.add(edit)
+        message = (fixit.message.strip() or "suggestion").splitlines()[0][:80]
+        out.append(f"### suggested ({message})\n{edit}")
         if len(out) == MAX_SUGGESTIONS:
             break
     return "".join(out)

@@ -25,22 +25,31 @@ class TokenTable:
     """Each vocabulary id's decoded text, indexed for prefix lookups (built once per tokenizer)."""
 
     def __init__(self, tokenizer) -> None:
-        size = len(tokenizer)
+        special = set(tokenizer.all_special_ids)
         self.by_text: dict[str, list[int]] = {}
         self.with_newline: list[tuple[str, int]] = []  # (text before the first newline, id)
+        self.unusable: set[int] = set()  # would open the next line with text the constraint cannot check
         self.longest = 1
-        for i in range(size):
+        for i in range(len(tokenizer)):
+            if i in special:
+                continue
             text = tokenizer.decode([i])
-            if not text or "\ufffd" in text or i in tokenizer.all_special_ids:
+            if not text or "\ufffd" in text:
                 continue
             if "\n" in text:
                 after = text[text.index("\n") + 1:]
-                if after and not after.startswith(("-", "+", "@", "#", "\n")):
-                    continue  # would start the next line with text no edit line can begin with
+                if after and after not in ("-", "- ") and not after.startswith(("+", "@", "#", "\n")):
+                    self.unusable.add(i)
+                    continue
                 self.with_newline.append((text[:text.index("\n")], i))
             else:
                 self.by_text.setdefault(text, []).append(i)
                 self.longest = max(self.longest, min(len(text), MAX_TOKEN_CHARS))
+        # tokens that open a line with "-": the only ones checked at a line start
+        self.dash = [(t, ids) for t, ids in self.by_text.items() if t.startswith("-")]
+        self.dash += [(t + "\n", [i]) for t, i in self.with_newline if t.startswith("-")]
+        self.space = [(t, ids) for t, ids in self.by_text.items() if t.startswith(" ")]
+        self.space += [(t + "\n", [i]) for t, i in self.with_newline if t.startswith(" ")]
 
 
 @cache
@@ -114,29 +123,37 @@ def anchor_state(answer: str) -> tuple[str, str] | None:
     return None
 
 
-def allowed_for(table: TokenTable, source: str, answer: str) -> set[int] | None:
-    """The token ids allowed next, or None when the next token is free."""
+def constraint_for(table: TokenTable, source: str, answer: str) -> tuple[bool, set[int]] | None:
+    """What may come next: ``(True, ids)`` only these, ``(False, ids)`` anything but these, or None
+    (free). Inside a ``-`` line only program text; at a line start (or after a lone ``-``) a token that
+    opens an anchor must carry program text, any other line is free."""
     state = anchor_state(answer)
     window = window_text(source, answer) if state else None
     if state is None or window is None:
         return None
     how, prefix = state
     if how == "-":
-        return allowed_ids(table, window, prefix)
-    out: set[int] = set()
-    entries = [(t, ids) for t, ids in table.by_text.items()] + [(t + "\n", [i]) for t, i in table.with_newline]
-    for text, ids in entries:
-        if how == "start":
-            if not text.startswith("-"):
-                out.update(ids)  # a line that is not an anchor is free
-                continue
-            text = text[1:]
-        if not text.startswith(" ") and text:
-            continue  # an anchor is written "- text"
-        body = text[1:]
-        if _body_fits(body, window):
-            out.update(ids)
-    return out
+        return True, allowed_ids(table, window, prefix)
+    bad = set(table.unusable)
+    for text, ids in table.dash if how == "start" else table.space:
+        rest = text[1:] if how == "start" else text  # what follows the "-"
+        if rest and not (rest.startswith(" ") and _body_fits(rest[1:], window)):
+            bad.update(ids)  # "-x" with no space, or an anchor that is not in the program
+    if how == "-bare":
+        return True, {i for t, ids in table.space for i in ids if i not in bad}
+    return False, bad
+
+
+def allowed_for(table: TokenTable, source: str, answer: str) -> set[int] | None:
+    """The token ids allowed next (for tests and tools), or None when the next token is free."""
+    rule = constraint_for(table, source, answer)
+    if rule is None:
+        return None
+    only, ids = rule
+    if only:
+        return ids
+    every = {i for v in table.by_text.values() for i in v} | {i for _, i in table.with_newline}
+    return every - ids
 
 
 class AnchorCopy:
@@ -157,13 +174,18 @@ class AnchorCopy:
             if not source:
                 continue
             answer = self.tokenizer.decode(input_ids[row, self.width:].tolist(), skip_special_tokens=True)
-            allowed = allowed_for(self.table, source, answer)
-            if allowed is None:
+            rule = constraint_for(self.table, source, answer)
+            if rule is None:
                 continue
-            keep = torch.tensor(sorted(i for i in allowed if i < scores.shape[1]), dtype=torch.long)
-            if keep.numel() == 0 or not torch.isfinite(scores[row, keep]).any():
-                continue
-            masked = torch.full_like(scores[row], float("-inf"))
-            masked[keep] = scores[row, keep]
-            scores[row] = masked
+            only, ids = rule
+            index = torch.tensor([i for i in ids if i < scores.shape[1]], dtype=torch.long, device=scores.device)
+            if only:
+                allowed = torch.zeros(scores.shape[1], dtype=torch.bool, device=scores.device)
+                allowed[index] = True
+            else:
+                allowed = torch.ones(scores.shape[1], dtype=torch.bool, device=scores.device)
+                allowed[index] = False
+            row_scores = scores[row].masked_fill(~allowed, float("-inf"))
+            if torch.isfinite(row_scores).any():  # else leave the row free rather than sample from nothing
+                scores[row] = row_scores
         return scores

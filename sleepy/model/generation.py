@@ -53,6 +53,8 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
     cfg = cfg or GenerationConfig()
     tok, model = lm.tokenizer, lm.model
     flat = [lm.format_prompt(p) for p in prompts for _ in range(cfg.n)]
+    if sources is not None and len(sources) != len(prompts):
+        raise ValueError(f"generate: {len(sources)} sources for {len(prompts)} prompts")
     flat_sources = [s for s in sources for _ in range(cfg.n)] if sources and cfg.copy_anchors else None
     # Batches of similar length waste less on padding (prefill is compute-bound on a CPU); answers
     # go back in prompt order.

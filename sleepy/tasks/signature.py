@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 # Python builtin type names kept in signatures: "'NoneType' object has no attribute" needs a
 # different fix from "'Config' object has no attribute".
@@ -38,7 +39,10 @@ class Fixit:
     def apply(self, source: str) -> str | None:
         """The program with this suggestion applied, or None when its ranges do not fit the program."""
         data = source.encode()
-        for start, end, text in sorted(self.parts, key=lambda p: p[0], reverse=True):
+        parts = sorted(self.parts, key=lambda p: (p[0], p[1]))
+        if any(a[1] > b[0] or (a[0], a[1]) == (b[0], b[1]) for a, b in pairwise(parts)):
+            return None  # overlapping parts are not one change
+        for start, end, text in reversed(parts):
             if not 0 <= start <= end <= len(data):
                 return None
             data = data[:start] + text.encode() + data[end:]
@@ -130,19 +134,21 @@ def parse_rustc_json(stderr: str, main_file: str | None = None) -> list[Diagnost
 
 
 def _fixits(record: dict, main_file: str | None) -> list[Fixit]:
-    """rustc's suggestions of one error: a help whose spans all cover the same range offers
-    alternatives (one import or another); otherwise its spans are the parts of one change."""
+    """rustc's suggestions of one error. A help lists its alternatives one after another in one span
+    list ("wrap in `Ok(`..`)`" then "wrap in `Err(`..`)`"; "import this" or "import that"): a part whose
+    range the current change already holds starts the next alternative."""
     out = []
     for child in record.get("children", []):
         spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None
                  and (not main_file or s.get("file_name") == main_file)]
-        if not spans:
-            continue
-        parts = [(s["byte_start"], s["byte_end"], s["suggested_replacement"]) for s in spans]
-        if len(parts) > 1 and len({(a, b) for a, b, _ in parts}) == 1:
-            out += [Fixit(child.get("message", ""), [p]) for p in parts]
-        else:
-            out.append(Fixit(child.get("message", ""), parts))
+        message = child.get("message") or "suggestion"
+        groups: list[list[tuple[int, int, str]]] = []
+        for s in spans:
+            part = (s["byte_start"], s["byte_end"], s["suggested_replacement"])
+            if not groups or any((a, b) == part[:2] for a, b, _ in groups[-1]):
+                groups.append([])
+            groups[-1].append(part)
+        out += [Fixit(message, parts) for parts in groups]
     return out
 
 
