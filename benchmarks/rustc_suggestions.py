@@ -3,13 +3,20 @@
 This is the ceiling of what copying the prompt's ``### suggested`` edits can reach, so a model's koan
 score can be read against it: which koans it solved by taking rustc's suggestion, and which without.
 
-    python benchmarks/rustc_suggestions.py [--pack rust] [--out FILE]
+    python benchmarks/rustc_suggestions.py [--pack rust] [--eval EVAL.json] [--out FILE]
+
+With ``--eval`` (a ``sleepy eval --json`` file) it also counts, per set of koans, how many the model
+solved with exactly one of rustc's suggested edits and how many with an edit of its own.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from common import OneLineParser, write_result
 
+from sleepy.context.prompt import render_suggestions
 from sleepy.loop.agent import diagnose
 from sleepy.model.pretrain import KNOWN_FAMILIES
 from sleepy.tasks.packs import get_pack
@@ -19,6 +26,7 @@ from sleepy.tasks.verify import verify_many
 def main() -> None:
     parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pack", default="rust", choices=["rust", "python"])
+    parser.add_argument("--eval", default=None, help="a sleepy eval --json file to read against the suggestions")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     tasks = get_pack(args.pack).frozen()
@@ -40,7 +48,20 @@ def main() -> None:
         summary["known" if known else "new"] = {
             "koans": len(sel), "with_suggestion": sum(r["suggestions"] > 0 for r in sel),
             "first_passes": sum(r["first_passes"] for r in sel), "any_passes": sum(r["any_passes"] for r in sel)}
-    write_result(f"rustc_suggestions_{args.pack}", {"pack": args.pack, "summary": summary, "koans": rows}, args.out)
+    if args.eval:
+        shown = {t.id: render_suggestions(d, t.source) if d else "" for t, d in zip(tasks, diags, strict=True)}
+        solved = [r for r in json.loads(Path(args.eval).read_text())["tasks"] if r["set"] == "frozen" and r["passed"]]
+        for known in (True, False):
+            sel = [r for r in solved if rows[r["task_id"]]["known"] == known]
+            copied = [r["task_id"] for r in sel if r["edit"].strip() and f"\n{r['edit'].strip()}\n" in
+                      "\n" + shown[r["task_id"]].replace("### ", "\n### ") + "\n"]
+            summary["known" if known else "new"]["model_solved"] = len(sel)
+            summary["known" if known else "new"]["model_solved_with_a_suggestion"] = len(copied)
+            summary["known" if known else "new"]["model_solved_with_own_edit"] = sorted(
+                r["task_id"] for r in sel if r["task_id"] not in copied)
+    name = f"rustc_suggestions_{args.pack}" + (f"_vs_{args.eval.rsplit('/', 1)[-1].removesuffix('.json')}"
+                                               if args.eval else "")
+    write_result(name, {"pack": args.pack, "eval": args.eval, "summary": summary, "koans": rows}, args.out)
 
 
 if __name__ == "__main__":
