@@ -53,12 +53,9 @@ class TokenTable:
 
 
 @cache
-def _table(tokenizer) -> TokenTable:
-    return TokenTable(tokenizer)
-
-
 def token_table(tokenizer) -> TokenTable:
-    return _table(tokenizer)
+    """One table per tokenizer: building it decodes the whole vocabulary."""
+    return TokenTable(tokenizer)
 
 
 def window_text(source: str, answer: str) -> str | None:
