@@ -568,6 +568,10 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
           max_batch: Annotated[int, typer.Option(help="Most requests that share one generate call.")] = 16,
           memory: Annotated[bool, typer.Option("--memory/--no-memory", help="Keep a store and memory for "
                                                                            "feedback and the dashboard.")] = True,
+          follow: Annotated[bool, typer.Option("--follow/--no-follow", help="When the release is an alias "
+                                                                           "(production), serve whatever it names "
+                                                                           "now: a promotion or rollback takes "
+                                                                           "effect within seconds.")] = True,
           ) -> None:
     """Serve a release over an OpenAI-compatible API with the dashboard at / (also a teacher for another workspace).
 
@@ -576,7 +580,7 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
     import uvicorn
 
     from sleepy.adapters.lora import load_release_model
-    from sleepy.adapters.registry import RegistryError
+    from sleepy.adapters.registry import ALIASES, RegistryError
     from sleepy.model.loader import ModelLoadError
     from sleepy.serve import ServeContext, create_app
 
@@ -587,8 +591,11 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
     except (ModelLoadError, RegistryError) as exc:
         fail(str(exc))
     store, mem = _open_memory(cfg) if memory else (None, None)
-    ctx = ServeContext(routed, cfg.workspace, store, mem, registry, max_batch=max_batch)
-    err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port} (dashboard at /)", highlight=False)
+    follows = release in ALIASES and follow  # an alias is followed as it moves (promotion, rollback)
+    ctx = ServeContext(routed, cfg.workspace, store, mem, registry, max_batch=max_batch,
+                       follow=release if follows else None, device=cfg.device)
+    err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port} (dashboard at /)"
+              + (f", following {release}" if follows else ""), highlight=False)
     uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning")
 
 

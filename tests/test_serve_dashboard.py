@@ -247,6 +247,54 @@ def test_dashboard_in_headless_chromium(server, workspace):
     seen = json.loads(cli.stdout)
     assert seen["aliases"]["production"] == BASE
     assert seen["history"][-1]["who"] == "dashboard" and seen["history"][-1]["from"] == release.id
+    # the server follows production: the rolled-back release answers at once, without a restart
+    assert _serving(server) == (BASE, ["sleepy"])
+    status, answer = post(f"{server}/v1/completions", {"prompt": "fix", "max_tokens": 2, "model": "sleepy:s1"})
+    assert status == 404
+    # a promotion from another process (the CLI) reaches the server within a few polls
+    subprocess.run([sys.executable, "-m", "sleepy.cli", "promote", release.id, "-w", str(ws)], check=True,
+                   capture_output=True)
+    deadline = time.time() + 30
+    while _serving(server)[0] != release.id and time.time() < deadline:
+        time.sleep(0.3)
+    assert _serving(server) == (release.id, ["sleepy", "sleepy:s1"])
+
+
+def _serving(url: str) -> tuple[str, list[str]]:
+    stats = json.loads(urllib.request.urlopen(f"{url}/v1/sleepy/stats").read())
+    ids = [m["id"] for m in json.loads(urllib.request.urlopen(f"{url}/v1/models").read())["data"]]
+    return stats["release"], ids
+
+
+def test_follower_skips_a_release_that_does_not_load_and_batches_never_mix_weights(workspace, tmp_path):
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.model.generation import GenerationConfig
+    from sleepy.serve.batcher import Batcher, Job, SkillGone
+    from sleepy.serve.follow import ReleaseFollower
+
+    ws, base, release = workspace
+    shutil.copytree(ws / "registry", tmp_path / "registry")
+    reg = Registry(tmp_path / "registry")
+    reg.promote(release.id, "test")
+    served = []
+    base_model = load_release_model(None, base, "cpu")
+    batcher = Batcher(base_model, max_batch=2)
+    follower = ReleaseFollower(reg, "production", "cpu", base_model, lambda m: (served.append(m),
+                                                                                setattr(batcher, "model", m)))
+    assert follower.check() and follower.serving == release.id and served[-1].name == release.id
+    assert not follower.check()  # nothing moved
+    # a request routed to s1 while a release without it is swapped in fails with a reason, not a crash
+    reg.rollback(BASE, "test")
+    assert follower.check() and batcher.model.name == BASE
+    with pytest.raises(SkillGone, match="s1"):
+        batcher.submit(Job("### task python\n", GenerationConfig(max_new_tokens=2), "s1")).result(timeout=60)
+    # a corrupted release is refused: the server keeps the weights it has, and tries it only once
+    reg.move("production", release.id, "test: a release corrupted after it was promoted")
+    (reg.releases_dir / release.id / "skills" / "s1" / "adapter_model.safetensors").write_bytes(b"tampered")
+    assert not follower.check() and follower.failed == release.id and batcher.model.name == BASE
+    assert not follower.check() and len(served) == 2
+    done = batcher.submit(Job("### task python\n", GenerationConfig(max_new_tokens=2), None)).result(timeout=60)
+    assert done[0].release == BASE
 
 
 def test_export_writes_peft_adapters_that_reproduce_sleepys_outputs(workspace, tmp_path):

@@ -31,7 +31,8 @@ from sleepy.context.prompt import signature_from_prompt
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository, sha
 from sleepy.model.generation import GenerationConfig
-from sleepy.serve.batcher import Batcher, Job, Served
+from sleepy.serve.batcher import Batcher, Job, Served, SkillGone
+from sleepy.serve.follow import ReleaseFollower
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import ToolchainMissing, verify
@@ -49,10 +50,14 @@ class ServeContext:
     store: Repository | None = None
     memory: ExperienceMemory | None = None
     registry: object | None = None  # sleepy.adapters.registry.Registry
+    follow: str | None = None  # an alias to keep serving as it moves (sleepy.serve.follow); None: fixed weights
+    device: str = "auto"
+    follow_interval_s: float = 2.0
     max_prompt_tokens: int = 2048
     max_batch: int = 16
     responses: OrderedDict = field(default_factory=OrderedDict)  # response id -> what feedback needs
     run_id: int | None = None
+    follower: ReleaseFollower | None = None
 
     @property
     def log(self) -> EventLog:
@@ -99,11 +104,17 @@ def message_text(content) -> str:
 
 
 def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
-    model = ctx.model
-    batcher = Batcher(model, ctx.max_batch)
+    batcher = Batcher(ctx.model, ctx.max_batch)
     log = ctx.log
+    if ctx.follow and ctx.registry is not None:
+        def swap(routed) -> None:
+            batcher.model = ctx.model = routed
+
+        ctx.follower = ReleaseFollower(ctx.registry, ctx.follow, ctx.device, ctx.model, swap,
+                                       ctx.follow_interval_s).start()
 
     def model_ids() -> list[str]:
+        model = ctx.model
         return ["sleepy", *(f"sleepy:{s.name}" for s in (model.release.skills if model.release else []))]
 
     @app.get("/v1/models")
@@ -134,6 +145,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         """(skill, how it was chosen, signature)."""
         extra = body.get("sleepy") or {}
         name = body.get("model", "sleepy")
+        model = ctx.model
         if name.startswith("sleepy:"):
             return name.split(":", 1)[1], "model-name", None
         if extra.get("skill"):
@@ -174,7 +186,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         before = verify(task) if task else None
         diag = before.primary if before and not before.passed else None
         skill, how, signature = route(body, prompt, diag.key if diag else None)
-        n_prompt = model.lm.count_tokens(model.lm.format_prompt(prompt))
+        lm = ctx.model.lm
+        n_prompt = lm.count_tokens(lm.format_prompt(prompt))
         if n_prompt > ctx.max_prompt_tokens:
             raise RequestError(400, f"prompt is {n_prompt} tokens; the limit is {ctx.max_prompt_tokens}",
                                "context_length_exceeded")
@@ -194,12 +207,12 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                 fixed, proof, passed, why = None, None, False, f"edit: {exc}"
             if ctx.store is not None:
                 if ctx.run_id is None:
-                    ctx.run_id = ctx.store.start_run("serve", {"release": model.name}).id
+                    ctx.run_id = ctx.store.start_run("serve", {"release": served.release}).id
                 ctx.store.upsert_task(task.id, task.pack, task.family, task.origin, diag.key if diag else None,
                                       task.source)
-                episode_id = ctx.store.start_episode(ctx.run_id, task.id, model.name)
-        event = request_event(operation=operation, model=model.lm.name, release=model.name, skill=skill, route=how,
-                              request=body, served=served, response_id=response_id, stream=stream,
+                episode_id = ctx.store.start_episode(ctx.run_id, task.id, served.release)
+        event = request_event(operation=operation, model=ctx.model.lm.name, release=served.release, skill=skill,
+                              route=how, request=body, served=served, response_id=response_id, stream=stream,
                               episode_id=episode_id, signature=signature or (diag.key if diag else None),
                               passed=passed)
         event |= {"sleepy.task.id": task.id if task else None, "sleepy.task.pack": task.pack if task else None,
@@ -208,7 +221,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
             ctx.store.record_attempt(episode_id, event)
             fix = None
             if passed and diag is not None and ctx.memory is not None:
-                fix = ctx.memory.make_fix(task, task.source, fixed, diag, "agent", proof, episode_id, model.name)
+                fix = ctx.memory.make_fix(task, task.source, fixed, diag, "agent", proof, episode_id, served.release)
             fix_id = ctx.store.finish_episode(episode_id, bool(passed), 1, fix)
         log.append(event)
         ctx.responses[response_id] = {"episode_id": episode_id, "task": task, "passed": passed, "fix_id": fix_id,
@@ -253,6 +266,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                 served = (await asyncio.wrap_future(batcher.submit(Job(prompt, cfg, skill))))[0]
             except queue.Full:
                 return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
+            except SkillGone as exc:
+                return error(409, str(exc), code="release_changed")
             except Exception as exc:  # the model failed: an OpenAI-style body, never a traceback
                 return error(500, f"generation failed: {exc}", "server_error")
             extra = await asyncio.to_thread(finish, served)
@@ -320,7 +335,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         sizes = batcher.batch_sizes
         return {"batches": len(sizes), "requests": sum(sizes), "max_batch": max(sizes, default=0),
                 "mean_batch": round(sum(sizes) / len(sizes), 3) if sizes else 0.0, "cancelled": batcher.cancelled,
-                "queued": batcher.queue.qsize(), "release": model.name}
+                "queued": batcher.queue.qsize(), "release": ctx.model.name}
 
     @app.post("/v1/sleepy/feedback")
     async def feedback(request: Request):

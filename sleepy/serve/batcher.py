@@ -42,6 +42,12 @@ class Served:
     completion: Completion
     batch_size: int
     queued_s: float
+    release: str = "base"  # the release whose weights made it (the served one can change between batches)
+
+
+class SkillGone(RuntimeError):
+    """A request routed to a skill of the release served when it arrived, run after another release
+    (without that skill) was swapped in (``sleepy.serve.follow``)."""
 
 
 class Cancelled(RuntimeError):
@@ -156,13 +162,17 @@ class Batcher:
         jobs = [j for _, j in group]
         started = time.perf_counter()
         cfg = replace(jobs[0].cfg, batch_size=len(jobs) * jobs[0].cfg.n)
+        model = self.model  # one batch, one set of weights, even if a new release is swapped in meanwhile
         try:
-            with self.model.using(jobs[0].skill):
+            skill = jobs[0].skill
+            if skill is not None and skill not in {s.name for s in (model.release.skills if model.release else [])}:
+                raise SkillGone(f"skill {skill!r} is not in release {model.name}, which is served now; retry")
+            with model.using(skill):
                 if jobs[0].on_delta is not None:
-                    streamer = DeltaStreamer(self.model.lm.tokenizer, cfg.stop, jobs[0].on_delta, jobs[0].cancelled)
-                    outs = generate(self.model.lm, [jobs[0].prompt], cfg, streamer=streamer)
+                    streamer = DeltaStreamer(model.lm.tokenizer, cfg.stop, jobs[0].on_delta, jobs[0].cancelled)
+                    outs = generate(model.lm, [jobs[0].prompt], cfg, streamer=streamer)
                 else:
-                    outs = generate(self.model.lm, [j.prompt for j in jobs], cfg)
+                    outs = generate(model.lm, [j.prompt for j in jobs], cfg)
         except Exception as exc:  # every waiting request hears about it; the worker lives on
             self.cancelled += isinstance(exc, Cancelled)
             for j in jobs:
@@ -174,4 +184,4 @@ class Batcher:
         self.batch_sizes.append(len(jobs))
         for (queued_at, j), out in zip(group, outs, strict=True):
             if not j.future.done():
-                j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4)) for c in out])
+                j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4), model.name) for c in out])

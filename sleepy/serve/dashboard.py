@@ -74,6 +74,9 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
             entry = await asyncio.to_thread(ctx.registry.rollback, to or None, why, "dashboard")
         except RegistryError as exc:
             return error(409, str(exc), code="rollback_refused")
+        if ctx.follower is not None and ctx.follower.alias == "production":
+            await asyncio.to_thread(ctx.follower.check)  # serve the rolled-back release from the next batch on
+            return entry | {"note": f"this server now serves {ctx.model.name}"}
         return entry | {"note": f"this server keeps serving {ctx.model.name} until it is restarted"}
 
     @app.get("/api/live")
