@@ -182,7 +182,7 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
     Example: sleepy pretrain --preset micro --out /tmp/micro-model
     """
     from sleepy.model.loader import ModelLoadError
-    from sleepy.model.pretrain import PRESETS
+    from sleepy.model.pretrain import PRESETS, StaleWorkFolder
     from sleepy.model.pretrain import pretrain as run_pretrain
     from sleepy.tasks.leakage import LeakageError
     from sleepy.tasks.real_code import CorpusMissing
@@ -195,7 +195,7 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
     try:
         result = run_pretrain(preset, target, work, jobs=jobs, show_progress=sys.stderr.isatty(),
                               max_steps=max_steps)
-    except (ToolchainMissing, LeakageError, ModelLoadError, CorpusMissing) as exc:
+    except (ToolchainMissing, LeakageError, ModelLoadError, CorpusMissing, StaleWorkFolder) as exc:
         fail(str(exc))
     console.print(f"model written to [bold]{result.output_dir}[/]: {result.parameters:,} parameters, "
                   f"{result.steps} steps, {result.tokens_seen:,} tokens, {result.seconds:.0f} s, "

@@ -45,6 +45,34 @@ def test_pretrain_resumes_from_its_checkpoint(micro, tmp_path):
 
 
 @needs_rustc
+def test_a_work_folder_built_by_other_data_code_is_refused_and_kept(micro, tmp_path, monkeypatch):
+    """Cached data made by other settings (or another prompt format) would silently train on stale
+    data: the run stops with one line naming the folder, and the folder is left as it was."""
+    from dataclasses import replace
+
+    from sleepy.model import pretrain as pretrain_module
+    from sleepy.model.pretrain import PRESETS, StaleWorkFolder
+
+    root, _ = micro
+    work = tmp_path / "work"
+    import shutil
+    shutil.copytree(root / "work", work)
+    before = {p.name: p.read_bytes() for p in work.iterdir() if p.is_file()}
+    original = PRESETS["micro"]
+    monkeypatch.setitem(PRESETS, "micro", replace(original, memory_rate=0.9))
+    with pytest.raises(StaleWorkFolder, match="fingerprint"):
+        pretrain("micro", tmp_path / "model", work, show_progress=False)
+    monkeypatch.setitem(PRESETS, "micro", original)
+    monkeypatch.setattr(pretrain_module, "END", "### stop")  # the rendered completion changes
+    with pytest.raises(StaleWorkFolder):
+        pretrain("micro", tmp_path / "model", work, show_progress=False)
+    assert {p.name: p.read_bytes() for p in work.iterdir() if p.is_file()} == before
+    (work / "data.json").unlink()  # a folder from before stamps is not trusted either
+    with pytest.raises(StaleWorkFolder, match="before stamps"):
+        pretrain("micro", tmp_path / "model", work, show_progress=False)
+
+
+@needs_rustc
 def test_a_continuation_stage_starts_from_a_model_and_makes_names_up(micro, tmp_path, monkeypatch):
     """A stage with ``init_from`` keeps the model's tokenizer and weights shape, generates new-seed tasks
     whose vocabulary names are made up, and records which model it continued from."""

@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.context.prompt import ContextBuilder, Memory
+from sleepy.files import atomic_write_text
+from sleepy.memory.repository import sha
 from sleepy.model.loader import ModelLoadError, model_hash, resolve
 from sleepy.model.tiny import Architecture, build_model, build_tokenizer
 from sleepy.model.training import (
@@ -213,6 +215,49 @@ def _as_examples(preset: Preset, seed_base: int, usable: list[tuple[Task, object
     return examples
 
 
+class StaleWorkFolder(RuntimeError):
+    """A work folder whose cached data was built by other code or another preset: resuming from it would
+    train on data the current code no longer makes (and mix checkpoints of two data sets)."""
+
+
+DATA_STAMP = "data.json"
+_DATA_FIELDS = ("examples_per_family", "memory_rate", "seed", "packs", "validation_per_family", "made_up_rate",
+                "seed_base", "real_rust_per_program", "real_cap_per_operator", "real_repeat")
+
+
+def data_fingerprint(preset: Preset) -> str:
+    """What the cached data depends on: the preset's data fields, plus one probe task per pack rendered
+    exactly as training renders it (prompt template, edit format, generator, diagnostics), so a code
+    change that would build other data is noticed without anybody bumping a version number."""
+    probes = []
+    for pack in preset.packs:
+        with made_up_names(preset.made_up_rate if preset.made_up_rate is not None else DEFAULT_MADE_UP_RATE):
+            task = get_pack(pack).generate(KNOWN_FAMILIES[pack][0], VALIDATION_SEED_BASE)
+        verified = _verified([task], jobs=1)
+        if verified:
+            t, d = verified[0]
+            e = example_for(t, d, ContextBuilder(budget=PROMPT_BUDGET), memory_of(t, d))
+            probes.append(e.prompt + e.completion)
+    fields = {k: getattr(preset, k) for k in _DATA_FIELDS}
+    return sha(json.dumps({"fields": fields, "probes": probes}, sort_keys=True, default=list))[:16]
+
+
+def check_work_folder(work_dir: Path, fingerprint: str) -> None:
+    """Refuse (never delete) a work folder whose cached data another version of the data code built."""
+    stamp = work_dir / DATA_STAMP
+    cached = [n for n in ("generated.jsonl", "data.jsonl", "validation.jsonl") if (work_dir / n).is_file()]
+    if not cached:
+        return
+    found = json.loads(stamp.read_text()).get("fingerprint") if stamp.is_file() else "none (made before stamps)"
+    if found != fingerprint:
+        raise StaleWorkFolder(f"{work_dir} holds training data built by other code or settings (fingerprint "
+                              f"{found}, now {fingerprint}): move it away or pass another --workspace")
+
+
+def stamp_work_folder(work_dir: Path, fingerprint: str) -> None:
+    atomic_write_text(work_dir / DATA_STAMP, json.dumps({"fingerprint": fingerprint}))
+
+
 def check_leakage(examples: list[Example]) -> None:
     guard = LeakageGuard([t for p in PACKS for t in get_pack(p).frozen()])
     guard.assert_clean(((e.task_id, e.prompt + e.completion) for e in examples), "pretraining data")
@@ -233,6 +278,9 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     preset = PRESETS[preset_name]
     init = _init_folder(preset)  # before the long data build: a missing model fails at once
     work_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint = data_fingerprint(preset)
+    check_work_folder(work_dir, fingerprint)
+    stamp_work_folder(work_dir, fingerprint)
     torch.manual_seed(preset.seed)
     random.seed(preset.seed)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
