@@ -234,7 +234,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
         routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
         mem = _open_memory(cfg)[1] if memory else None
         report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem,
-                          cfg.max_new_tokens, cfg.memory_from_attempt, cfg.memory_patterns, cfg.copy_anchors)
+                          cfg.max_new_tokens, cfg.memory_from_attempt, cfg.memory_patterns, cfg.copy_anchors,
+                          cfg.copy_names)
     except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
     lm = routed.lm

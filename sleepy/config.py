@@ -44,6 +44,8 @@ class Settings(BaseModel):
     attempts: int = 3  # per task in a day
     samples: int = 1  # per attempt
     copy_anchors: bool = True  # constrained decoding: an edit's '-' lines can only be text of the program
+    copy_names: bool = True  # constrained decoding: a name in a '+' line must be in the prompt or in the model's
+    # names.json (names its training edits introduced); the tiny model otherwise misspells names it copies
     # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit
     memory: bool = True
     memory_from_attempt: int = 2  # recalled fixes enter prompts from this attempt on: the tiny model blends a

@@ -1,6 +1,9 @@
-"""Constrained anchors with the real bundled tokenizer and model: '-' lines can only be program text."""
+"""Constrained decoding with the real bundled tokenizer and model: '-' lines can only be program text, names in
+'+' lines only the prompt's or those the model's training introduced."""
 
-from sleepy.model.constrain import allowed_for, token_table
+import re
+
+from sleepy.model.constrain import NameCopy, allowed_for, introduced_names, plus_line_word, token_table
 from sleepy.model.generation import GenerationConfig, generate
 from sleepy.model.loader import load_model
 from sleepy.tasks.edit import parse_edit
@@ -15,6 +18,11 @@ fn main() {
     println!("{} {}", total, stock.len());
 }
 """
+
+PROMPT = ("### task rust\nFix the program so it passes. Answer with an edit: '@@ LINE', then '- old text' lines "
+          "and '+ new text' lines.\n### error\nerror[E0382]: borrow of moved value: `stock`\n 8:39 value borrowed"
+          " here after move\n 7:33 value moved here\n### code\n"
+          + "".join(f"{i}| {ln}\n" for i, ln in enumerate(SOURCE.splitlines(), 1)) + "### edit\n")
 
 
 def _texts(lm, ids):
@@ -54,16 +62,45 @@ def test_blank_anchor_cannot_end_and_line_starts_are_checked():
 
 def test_generated_anchors_are_program_text_and_switch_works():
     lm = load_model()
-    prompt = ("### task rust\nFix the program so it passes. Answer with an edit: '@@ LINE', then '- old text' lines "
-              "and '+ new text' lines.\n### error\nerror[E0382]: borrow of moved value: `stock`\n 8:39 value borrowed"
-              " here after move\n 7:33 value moved here\n### code\n"
-              + "".join(f"{i}| {ln}\n" for i, ln in enumerate(SOURCE.splitlines(), 1)) + "### edit\n")
-    on = generate(lm, [prompt], GenerationConfig(max_new_tokens=40), sources=[SOURCE])[0][0]
+    on = generate(lm, [PROMPT], GenerationConfig(max_new_tokens=40), sources=[SOURCE])[0][0]
     lines = SOURCE.splitlines()
     for hunk in parse_edit(on.text).hunks:
         for k, old in enumerate(hunk.old):
             near = lines[max(0, hunk.line - 4):hunk.line + 3 + k] if 1 <= hunk.line <= len(lines) else lines
             assert any(old in ln for ln in near), (old, on.text)
-    off = generate(lm, [prompt], GenerationConfig(max_new_tokens=40, copy_anchors=False), sources=[SOURCE])[0][0]
-    unconstrained = generate(lm, [prompt], GenerationConfig(max_new_tokens=40))[0][0]
-    assert off.text == unconstrained.text  # the switch (and no sources) decode exactly as before
+    off = generate(lm, [PROMPT], GenerationConfig(max_new_tokens=40, copy_anchors=False, copy_names=False),
+                   sources=[SOURCE])[0][0]
+    unconstrained = generate(lm, [PROMPT], GenerationConfig(max_new_tokens=40))[0][0]
+    assert off.text == unconstrained.text  # the switches (and no sources) decode exactly as before
+
+
+def test_names_introduced_are_those_no_prompt_held():
+    triples = [("rust", "let stock = 1;", "@@ 1\n- stock\n+ stock.clone()\n### end"),
+               ("rust", "x", "@@ 1\n+ use std::collections::HashMap;\n### end"),
+               ("python", "import re", "@@ 1\n- re.match\n+ re.search\n### end")]
+    assert introduced_names(triples) == {"python": ["search"],
+                                         "rust": ["HashMap", "clone", "collections", "std", "use"]}
+
+
+def test_plus_line_names_come_from_the_prompt_or_what_training_introduced():
+    lm = load_model()
+    assert lm.introduced is not None and "clone" in lm.introduced["rust"]  # the bundled names.json
+    rule = NameCopy(lm.tokenizer, [PROMPT], lm.introduced, 0)
+    decode = lm.tokenizer.decode
+    ok = {decode([i]) for i in range(len(lm.tokenizer))} - {decode([i]) for i in rule.banned(0, "")}
+    assert "stock" in ok or "st" in ok  # the program's names can be written
+    after_sto = {decode([i]) for i in range(len(lm.tokenizer))} - {decode([i]) for i in rule.banned(0, "sto")}
+    words = {re.match(r"\w*", t).group(0) for t in after_sto}
+    assert words and all("stock"[3:].startswith(w) or not w for w in words)  # 'sto' can only become 'stock'
+    assert all(decode([i]) != "pelay" for i in range(len(lm.tokenizer)) if i not in rule.banned(0, ""))
+    banned_words = {decode([i]).strip() for i in rule.banned(0, "")}
+    assert "12" not in banned_words and "(" not in banned_words  # numbers and symbols are free
+    # names are free inside strings, chars or lifetimes, and comments, and outside '+' lines
+    assert plus_line_word('@@ 3\n+ println!("a ') is None and plus_line_word("@@ 3\n+ x // a") is None
+    assert plus_line_word("@@ 3\n- sto") is None and plus_line_word("@@ 3\n+ (&sto") == "sto"
+    # every name the model writes in a '+' line is allowed
+    out = generate(lm, [PROMPT], GenerationConfig(max_new_tokens=40), sources=[SOURCE])[0][0].text
+    allowed = set(re.findall(r"[A-Za-z_]\w*", PROMPT)) | lm.introduced["rust"]
+    for line in out.splitlines():
+        if line.startswith("+"):
+            assert set(re.findall(r"[A-Za-z_]\w*", line[1:].split('"')[0])) <= allowed, out

@@ -30,6 +30,10 @@ def test_micro_pretrain_writes_a_standard_hf_folder(micro):
     assert set(card["known_families"]["rust"]).isdisjoint(card["new_families"]["rust"])
     data = [json.loads(line) for line in (root / "work" / "data.jsonl").open()]
     assert {d["family"] for d in data if d["pack"] == "rust"} == set(card["known_families"]["rust"])
+    from sleepy.model.constrain import introduced_names
+    names = json.loads((model_dir / "names.json").read_text())  # what constrained decoding lets it introduce
+    assert names == introduced_names((d["pack"], d["prompt"], d["completion"]) for d in data) and names["rust"]
+    assert load_model(str(model_dir)).introduced["rust"] == frozenset(names["rust"])
     assert result.steps > 0 and result.final_loss > 0
 
 

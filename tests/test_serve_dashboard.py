@@ -282,6 +282,11 @@ def test_follower_skips_a_release_that_does_not_load_and_batches_never_mix_weigh
     follower = ReleaseFollower(reg, "production", "cpu", base_model, lambda m: (served.append(m),
                                                                                 setattr(batcher, "model", m)))
     assert follower.check() and follower.serving == release.id and served[-1].name == release.id
+    # a release's skills may write the names their training edits introduced (constrained decoding)
+    from sleepy.adapters.lora import load_examples
+    from sleepy.model.constrain import introduced_names
+    taught = introduced_names(("python", e.prompt, e.completion) for e in load_examples(release.folder / "skills/s1"))
+    assert taught["python"] and set(taught["python"]) <= served[-1].lm.introduced["python"]
     assert not follower.check()  # nothing moved
     # a request routed to s1 while a release without it is swapped in fails with a reason, not a crash
     reg.rollback(BASE, "test")

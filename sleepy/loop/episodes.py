@@ -36,6 +36,7 @@ class EpisodeConfig:
     seed: int = 0
     budget: int = 900
     copy_anchors: bool = True  # '-' lines decoded as program text only (sleepy.model.constrain)
+    copy_names: bool = True  # names in '+' lines from the prompt or the model's names.json only
 
 
 def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
@@ -43,6 +44,7 @@ def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
     return EpisodeConfig(attempts=settings.attempts, samples=settings.samples, memory=settings.memory, jobs=jobs,
                          memory_from_attempt=settings.memory_from_attempt, adapt_patterns=settings.memory_patterns,
                          max_new_tokens=settings.max_new_tokens, copy_anchors=settings.copy_anchors,
+                         copy_names=settings.copy_names,
                          seed=seed, budget=settings.prompt_budget)
 
 
@@ -101,7 +103,7 @@ def run_episodes(model: RoutedModel, tasks: list[Task], cfg: EpisodeConfig, memo
             gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,
                                    temperature=cfg.temperature if k == 1 else cfg.retry_temperature,
                                    seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples),
-                                   copy_anchors=cfg.copy_anchors)
+                                   copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names)
             steps: list[StepResult] = [StepResult(w, "", [], row, 0.0) for (_, w), row in zip(live, adapted,
                                                                                               strict=True)]
             if to_model:

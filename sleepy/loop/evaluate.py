@@ -85,7 +85,7 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
              seed: int = 0, samples: int = 1, temperature: float = 0.0, jobs: int = 2,
              batch_size: int = 16, attempts: int = 1, memory: ExperienceMemory | None = None,
              max_new_tokens: int = 96, memory_from_attempt: int = 1, memory_patterns: int = 4,
-             copy_anchors: bool = True) -> EvalReport:
+             copy_anchors: bool = True, copy_names: bool = True) -> EvalReport:
     """The agent on the frozen set (and holdout): one row per task for this (release, seed).
 
     With ``memory`` it may recall verified fixes (into prompts from attempt ``memory_from_attempt``)
@@ -99,7 +99,7 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
     cfg = EpisodeConfig(attempts=attempts, samples=samples, temperature=temperature, memory=memory is not None,
                         batch_size=batch_size, jobs=jobs, seed=seed, max_new_tokens=max_new_tokens,
                         memory_from_attempt=memory_from_attempt, adapt_patterns=memory_patterns,
-                        copy_anchors=copy_anchors)
+                        copy_anchors=copy_anchors, copy_names=copy_names)
     episodes = run_episodes(model, tasks, cfg, memory)
     rows = []
     for ep in episodes:

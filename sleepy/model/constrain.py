@@ -1,4 +1,5 @@
-"""Constrained decoding of edit anchors: a ``-`` line can only be text that is in the program.
+"""Constrained decoding of edits: a ``-`` line can only be text that is in the program, and a name in a
+``+`` line only one the prompt holds or the model learned to introduce.
 
 Why: the tiny model's edits mostly fail because their anchor (the ``-`` text) is not in the program:
 it rewrites a line from template habit (``(parts`` where the program says ``(stock``) instead of
@@ -184,5 +185,134 @@ class AnchorCopy:
                 allowed[index] = False
             row_scores = scores[row].masked_fill(~allowed, float("-inf"))
             if torch.isfinite(row_scores).any():  # else leave the row free rather than sample from nothing
+                scores[row] = row_scores
+        return scores
+
+
+# --------------------------------------------------------------------------- names in '+' lines
+
+NAMES_FILE = "names.json"  # in a model folder: per pack, the names its training edits introduced
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_TASK = re.compile(r"^### task (\w+)", re.M)
+
+
+def introduced_names(examples) -> dict[str, list[str]]:
+    """Per pack, every name a training edit writes in a ``+`` line that its own prompt does not hold:
+    the names a model learned to bring in (``clone``, ``HashMap``, ``defaultdict``), as opposed to names
+    it must copy. ``examples``: (pack, prompt, completion) triples."""
+    out: dict[str, set[str]] = {}
+    for pack, prompt, completion in examples:
+        plus = "\n".join(ln[1:] for ln in completion.splitlines() if ln.startswith("+"))
+        out.setdefault(pack, set()).update(set(_NAME.findall(plus)) - set(_NAME.findall(prompt)))
+    return {pack: sorted(names) for pack, names in sorted(out.items())}
+
+
+def pack_of_prompt(prompt: str) -> str | None:
+    m = _TASK.search(prompt)
+    return m.group(1) if m else None
+
+
+class NameTable:
+    """Each vocabulary id split for name checks: the word characters it starts with (which continue the
+    name being written), whether it then leaves that name, the names it holds whole, and the name it
+    ends inside (built once per tokenizer)."""
+
+    def __init__(self, tokenizer) -> None:
+        self.rows: list[tuple[int, str, bool, tuple[str, ...], str]] = []
+        special = set(tokenizer.all_special_ids)
+        for i in range(len(tokenizer)):
+            if i in special:
+                continue
+            text = tokenizer.decode([i])
+            if not text or "\ufffd" in text:
+                continue
+            lead = re.match(r"\w*", text).group(0)
+            rest = text[len(lead):]
+            if not rest:
+                self.rows.append((i, lead, False, (), ""))
+                continue
+            inner = re.findall(r"\w+", rest)
+            tail = inner.pop() if inner and re.search(r"\w$", rest) else ""
+            self.rows.append((i, lead, True, tuple(inner), tail))
+
+
+@cache
+def name_table(tokenizer) -> NameTable:
+    return NameTable(tokenizer)
+
+
+def plus_line_word(answer: str) -> str | None:
+    """The name being written at the end of a ``+`` line ('' between names); None where names are free:
+    outside ``+`` lines, in a string, char or lifetime, or a comment."""
+    line = answer[answer.rfind("\n") + 1:]
+    if not line.startswith("+"):
+        return None
+    body = line[1:]
+    if body.count('"') % 2 or body.count("'") % 2 or "//" in body or "#" in body:
+        return None
+    return re.search(r"\w*$", body).group(0)
+
+
+def _is_number(word: str) -> bool:
+    return bool(word) and word[0].isdigit()
+
+
+class NameCopy:
+    """A transformers logits processor: a name in a ``+`` line must be in the prompt (the program, the
+    errors and rustc's suggestions, recalled fixes) or among the names the model's training edits
+    introduced (``names.json``). Why: a small model that copies ``port`` writes ``pelay``; it picks the
+    right kind of fix far more often than it spells an unfamiliar name. Numbers, strings and comments
+    are free; a row the rule would leave with nothing finite is left free."""
+
+    def __init__(self, tokenizer, prompts: list[str], introduced: dict[str, frozenset[str]], prompt_width: int):
+        self.tokenizer = tokenizer
+        self.table = name_table(tokenizer)
+        self.width = prompt_width
+        self.names: list[frozenset[str] | None] = []
+        for prompt in prompts:
+            pack = pack_of_prompt(prompt)
+            self.names.append(None if pack not in introduced else
+                              frozenset(_NAME.findall(prompt)) | introduced[pack])
+        self._prefixes: dict[int, frozenset[str]] = {}
+        self._masks: dict[tuple[int, str], object] = {}
+
+    def banned(self, row: int, word: str) -> list[int]:
+        """Token ids that would write a name outside the allowed ones, given the name written so far."""
+        names = self.names[row]
+        if id(names) not in self._prefixes:
+            self._prefixes[id(names)] = frozenset(n[:k] for n in names for k in range(1, len(n) + 1))
+        prefixes = self._prefixes[id(names)]
+        bad = []
+        for i, lead, leaves, inner, tail in self.table.rows:
+            name = word + lead
+            if _is_number(name):
+                continue
+            if not leaves:
+                ok = not name or name in prefixes
+            else:
+                ok = (not name or name in names) and all(w in names or _is_number(w) for w in inner) and \
+                    (not tail or _is_number(tail) or tail in prefixes)
+            if not ok:
+                bad.append(i)
+        return bad
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        for row in range(input_ids.shape[0]):
+            if self.names[row] is None:
+                continue
+            answer = self.tokenizer.decode(input_ids[row, self.width:].tolist(), skip_special_tokens=True)
+            word = plus_line_word(answer)
+            if word is None or _is_number(word):
+                continue
+            key = (id(self.names[row]), word)
+            if key not in self._masks:
+                mask = torch.zeros(scores.shape[1], dtype=torch.bool)
+                bad = [i for i in self.banned(row, word) if i < scores.shape[1]]
+                mask[torch.tensor(bad, dtype=torch.long)] = True
+                self._masks[key] = mask.to(scores.device)
+            row_scores = scores[row].masked_fill(self._masks[key], float("-inf"))
+            if torch.isfinite(row_scores).any():
                 scores[row] = row_scores
         return scores

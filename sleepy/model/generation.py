@@ -28,6 +28,7 @@ class GenerationConfig:
     batch_size: int = 16
     seed: int = 0
     copy_anchors: bool = True  # '-' lines may only be program text (sleepy.model.constrain); needs sources
+    copy_names: bool = True  # names in '+' lines only from the prompt or the model's names.json; needs sources
 
 
 def _cut(text: str, stops: tuple[str, ...]) -> str:
@@ -44,7 +45,8 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
     """``cfg.n`` completions for each prompt, in prompt order; stop sequences are cut off.
 
     ``sources`` (the program each prompt is about) lets ``cfg.copy_anchors`` keep every ``-`` line
-    of an edit to text that is in the program.
+    of an edit to text that is in the program, and ``cfg.copy_names`` every name in a ``+`` line to
+    the prompt's names and those the model's training introduced (models with ``names.json`` only).
 
     ``streamer`` (a transformers streamer: ``put(ids)``/``end()``) sees the tokens as they are made;
     it only makes sense for one prompt and ``n == 1``."""
@@ -55,7 +57,8 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
     flat = [lm.format_prompt(p) for p in prompts for _ in range(cfg.n)]
     if sources is not None and len(sources) != len(prompts):
         raise ValueError(f"generate: {len(sources)} sources for {len(prompts)} prompts")
-    flat_sources = [s for s in sources for _ in range(cfg.n)] if sources and cfg.copy_anchors else None
+    flat_sources = [s for s in sources for _ in range(cfg.n)] if sources else None
+    names = cfg.copy_names and flat_sources is not None and lm.introduced is not None
     # Batches of similar length waste less on padding (prefill is compute-bound on a CPU); answers
     # go back in prompt order.
     order = sorted(range(len(flat)), key=lambda i: len(flat[i])) if cfg.batch_size > 1 else list(range(len(flat)))
@@ -67,12 +70,16 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=not lm.chat).to(lm.device)
         width = enc["input_ids"].shape[1]
         processors = None
-        if flat_sources is not None:
+        if flat_sources is not None and (cfg.copy_anchors or names):
             from transformers import LogitsProcessorList
 
-            from sleepy.model.constrain import AnchorCopy
+            from sleepy.model.constrain import AnchorCopy, NameCopy
 
-            processors = LogitsProcessorList([AnchorCopy(tok, [flat_sources[i] for i in rows], width)])
+            processors = LogitsProcessorList()
+            if cfg.copy_anchors:
+                processors.append(AnchorCopy(tok, [flat_sources[i] for i in rows], width))
+            if names:
+                processors.append(NameCopy(tok, [prompts[i // cfg.n] for i in rows], lm.introduced, width))
         began = time.perf_counter()
         with torch.inference_mode():
             ids = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,

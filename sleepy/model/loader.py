@@ -8,6 +8,7 @@ in the local cache fails with a message that says so instead of a traceback.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,14 @@ class LoadedModel:
     tokenizer: object  # transformers PreTrainedTokenizerBase
     device: str
     dtype: str
+    introduced: dict[str, frozenset[str]] | None = None  # per pack, names its training edits brought in
+    # (names.json, written by ``sleepy pretrain``); None: a model that spells names on its own
+
+    def introduce(self, more: dict[str, list[str]]) -> None:
+        """Allow the names a skill's training edits introduced too (a night can teach new ones)."""
+        if self.introduced is not None:
+            self.introduced = {p: self.introduced.get(p, frozenset()) | frozenset(more.get(p, ()))
+                               for p in {*self.introduced, *more}}
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -112,7 +121,16 @@ def _load_uncached(path: str, device: str) -> LoadedModel:
     tokenizer.padding_side = "left"
     model.to(dev).eval()
     return LoadedModel(name=Path(path).name if local else path, path=path, model=model,
-                       tokenizer=tokenizer, device=dev, dtype=dtype)
+                       tokenizer=tokenizer, device=dev, dtype=dtype, introduced=_introduced(path))
+
+
+def _introduced(path: str) -> dict[str, frozenset[str]] | None:
+    from sleepy.model.constrain import NAMES_FILE
+
+    file = Path(path) / NAMES_FILE
+    if not file.is_file():
+        return None
+    return {pack: frozenset(names) for pack, names in json.loads(file.read_text()).items()}
 
 
 def _offline() -> bool:

@@ -32,6 +32,7 @@ from pathlib import Path
 from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.files import atomic_write_text
 from sleepy.memory.repository import sha
+from sleepy.model.constrain import NAMES_FILE, introduced_names
 from sleepy.model.loader import ModelLoadError, model_hash, resolve
 from sleepy.model.tiny import Architecture, build_model, build_tokenizer
 from sleepy.model.training import (
@@ -401,7 +402,11 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     val = evaluate_loss(model, val_rows, tokenizer.pad_token_id)
     result = PretrainResult(str(out_dir), params, step, tokens_seen, round(seconds, 1), round(loss_ema or 0.0, 4),
                             round(val, 4), len(rows), history)
-    save_model(model, tokenizer, out_dir, preset, result, init, init_hash)
+    names = introduced_names((e.pack, e.prompt, e.completion) for e in examples)
+    if init and (Path(init) / NAMES_FILE).is_file():  # a continuation keeps what its start had learned
+        for pack, more in json.loads((Path(init) / NAMES_FILE).read_text()).items():
+            names[pack] = sorted({*names.get(pack, ()), *more})
+    save_model(model, tokenizer, out_dir, preset, result, init, init_hash, names)
     return result
 
 
@@ -443,7 +448,8 @@ def _init_record(init: str | None, init_hash: str | None) -> dict | None:
 
 
 def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: PretrainResult,
-               init: str | None = None, init_hash: str | None = None) -> None:
+               init: str | None = None, init_hash: str | None = None,
+               names: dict[str, list[str]] | None = None) -> None:
     """Write the model folder atomically: a half-written bundled model never replaces a good one."""
     import torch
 
@@ -467,6 +473,8 @@ def save_model(model, tokenizer, out_dir: Path, preset: Preset, result: Pretrain
         "initialised_from": _init_record(init, init_hash),
     }
     (tmp / "training.json").write_text(json.dumps(card, indent=2))
+    if names is not None:  # what constrained decoding lets it write in '+' lines (sleepy.model.constrain)
+        (tmp / NAMES_FILE).write_text(json.dumps(names, indent=1))
     if out_dir.exists():
         old = out_dir.with_name(out_dir.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
