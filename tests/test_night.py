@@ -11,7 +11,7 @@ import pytest
 from conftest import needs_rustc
 
 from sleepy.adapters.lora import LoraParams, RoutedModel, load_release_model
-from sleepy.adapters.registry import BASE, Registry
+from sleepy.adapters.registry import BASE, Registry, RegistryError
 from sleepy.loop.agent import Work, attempt, diagnose
 from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
@@ -135,6 +135,21 @@ def test_kill_9_during_a_night_leaves_production_unchanged(failed_day, tmp_path)
     assert (work / "registry" / "aliases.json").read_text() == aliases_before
     assert reg.resolve("production") == first.candidate
     reg.get("production")  # still intact: hashes verify
+    # the killed night left its staging folder and its lock file; neither blocks the next night
+    assert list((work / "registry").glob("staging-*"))
+    (work / "config.toml").write_text("min_failures = 1\nlora_steps = 2\ngate_seeds = 1\nholdout_per_family = 1\n")
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not list((work / "registry").glob("staging-*"))  # swept at the start, the new one sealed
+
+
+@needs_rustc
+def test_one_night_at_a_time(failed_day, tmp_path):
+    root, ws, store = failed_day
+    reg = Registry(tmp_path / "registry")
+    with reg.night_lock(), pytest.raises(RegistryError, match="another night is running .*pid"):
+        run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+    assert run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model")).candidate
 
 
 @needs_rustc

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,35 @@ class Registry:
         self.root = root
         self.releases_dir = root / "releases"
         self.releases_dir.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ one night at a time
+    @contextmanager
+    def night_lock(self):
+        """Hold the registry for one night: two nights at once would both build candidates from the same
+        failures and race to promote. An OS lock (``flock``), so a crashed night never leaves it held. On
+        entry, staging folders a crashed night left behind are removed (no other night can be using them)."""
+        import fcntl
+
+        path = self.root / "night.lock"
+        with path.open("a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise RegistryError(f"another night is running on {self.root} ({holder}); wait for it to end") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+            fh.flush()
+            try:
+                for stale in self.root.glob("staging-*"):
+                    shutil.rmtree(stale, ignore_errors=True)
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     # ------------------------------------------------------------------ creating releases
     def create(self, staging: Path, base_model: str, base_hash: str, router: dict[str, str],

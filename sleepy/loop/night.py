@@ -221,6 +221,13 @@ def _stored_task(store: Repository, task_id: str) -> Task | None:
 def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,
               model_ref: str | None = None, evals_dir: Path | None = None,
               log: Callable[[str], None] = lambda _m: None) -> NightReport:
+    """Mine, train, gate: one night, holding the registry's night lock throughout."""
+    with registry.night_lock():
+        return _night(store, memory, registry, pack, cfg, model_ref, evals_dir, log)
+
+
+def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,
+           model_ref: str | None, evals_dir: Path | None, log: Callable[[str], None]) -> NightReport:
     began = time.time()
     phases: dict[str, float] = {}
     since = store.last_finished("night")
