@@ -44,9 +44,9 @@ class Settings(BaseModel):
     attempts: int = 3  # per task in a day
     samples: int = 1  # per attempt
     copy_anchors: bool = True  # constrained decoding: an edit's '-' lines can only be text of the program
+    # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit
     copy_names: bool = True  # constrained decoding: a name in a '+' line must be in the prompt or in the model's
     # names.json (names its training edits introduced); the tiny model otherwise misspells names it copies
-    # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit
     memory: bool = True
     memory_from_attempt: int = 2  # recalled fixes enter prompts from this attempt on: the tiny model blends a
     # recalled fix's names into its first edit (benchmarks/results/day_reuse_rust*.json: from attempt 1 memory

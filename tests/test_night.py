@@ -143,6 +143,16 @@ def test_kill_9_during_a_night_leaves_production_unchanged(failed_day, tmp_path)
     assert not list((work / "registry").glob("staging-*"))  # swept at the start, the new one sealed
 
 
+def test_saved_gate_results_are_kept_apart_by_how_edits_were_decoded(tmp_path):
+    from dataclasses import replace
+
+    from sleepy.loop.night import eval_path
+
+    paths = {eval_path(tmp_path, "rust", "r1", replace(QUICK, copy_anchors=a, copy_names=n), 0)
+             for a in (True, False) for n in (True, False)}
+    assert len(paths) == 4
+
+
 @needs_rustc
 def test_one_night_at_a_time(failed_day, tmp_path):
     root, ws, store = failed_day

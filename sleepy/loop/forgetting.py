@@ -91,7 +91,8 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
                                 temperature=0.0 if s == 0 else night_cfg.gate_temperature, jobs=night_cfg.jobs,
                                 memory=memory, max_new_tokens=night_cfg.max_new_tokens,
                                 memory_from_attempt=settings.memory_from_attempt,
-                                memory_patterns=settings.memory_patterns)
+                                memory_patterns=settings.memory_patterns, copy_anchors=night_cfg.copy_anchors,
+                                copy_names=night_cfg.copy_names)
                        for s in range(night_cfg.gate_seeds)]
         results, families = matrix_row(reports)
         return NightRow(n, "base", results=results, families=families, night_seconds=round(time.time() - started, 1))

@@ -85,6 +85,8 @@ class NightConfig:
     teacher_url: str | None = None  # an OpenAI-compatible endpoint asked for fixes (verified before use)
     jobs: int = 2
     budget: int = 900
+    copy_anchors: bool = True  # the gate decodes as the day does (sleepy.model.constrain)
+    copy_names: bool = True
 
 
 def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
@@ -97,6 +99,7 @@ def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
                                          steps=settings.lora_steps, seed=seed),
                        max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
                        holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,
+                       copy_anchors=settings.copy_anchors, copy_names=settings.copy_names,
                        lora=LoraParams(rank=settings.lora_rank, alpha=2 * settings.lora_rank,
                                        steps=settings.lora_steps, seed=seed))
 
@@ -381,7 +384,9 @@ def _skill_kind(cfg: NightConfig, has_basis: bool) -> str:
 
 def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: int) -> Path:
     temperature = 0.0 if seed == 0 else cfg.gate_temperature
-    return evals_dir / f"{pack}-{release}-h{cfg.holdout_per_family}-t{temperature}-seed{seed}.json"
+    # how edits are decoded is part of the result: a saved eval of other decoding is never reused
+    decoding = f"a{int(cfg.copy_anchors)}n{int(cfg.copy_names)}"
+    return evals_dir / f"{pack}-{release}-h{cfg.holdout_per_family}-t{temperature}-{decoding}-seed{seed}.json"
 
 
 def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path | None) -> list[EvalReport]:
@@ -394,7 +399,7 @@ def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path |
             continue
         temperature = 0.0 if seed == 0 else cfg.gate_temperature
         rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs,
-                       max_new_tokens=cfg.max_new_tokens)
+                       max_new_tokens=cfg.max_new_tokens, copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             rep.save(path)

@@ -262,7 +262,8 @@ class NameCopy:
     errors and rustc's suggestions, recalled fixes) or among the names the model's training edits
     introduced (``names.json``). Why: a small model that copies ``port`` writes ``pelay``; it picks the
     right kind of fix far more often than it spells an unfamiliar name. Numbers, strings and comments
-    are free; a row the rule would leave with nothing finite is left free."""
+    are free; a row the rule would leave with no word token to write, or whose name is already off the
+    list, is left free."""
 
     def __init__(self, tokenizer, prompts: list[str], introduced: dict[str, frozenset[str]], prompt_width: int):
         self.tokenizer = tokenizer
@@ -276,12 +277,15 @@ class NameCopy:
         self._prefixes: dict[int, frozenset[str]] = {}
         self._masks: dict[tuple[int, str], object] = {}
 
-    def banned(self, row: int, word: str) -> list[int]:
-        """Token ids that would write a name outside the allowed ones, given the name written so far."""
+    def prefixes(self, row: int) -> frozenset[str]:
         names = self.names[row]
         if id(names) not in self._prefixes:
             self._prefixes[id(names)] = frozenset(n[:k] for n in names for k in range(1, len(n) + 1))
-        prefixes = self._prefixes[id(names)]
+        return self._prefixes[id(names)]
+
+    def banned(self, row: int, word: str) -> list[int]:
+        """Token ids that would write a name outside the allowed ones, given the name written so far."""
+        names, prefixes = self.names[row], self.prefixes(row)
         bad = []
         for i, lead, leaves, inner, tail in self.table.rows:
             name = word + lead
@@ -304,15 +308,17 @@ class NameCopy:
                 continue
             answer = self.tokenizer.decode(input_ids[row, self.width:].tolist(), skip_special_tokens=True)
             word = plus_line_word(answer)
-            if word is None or _is_number(word):
-                continue
+            if word is None or _is_number(word) or (word and word not in self.prefixes(row)):
+                continue  # free, or a name already off the list (bytes of a non-ASCII letter): leave it
             key = (id(self.names[row]), word)
             if key not in self._masks:
-                mask = torch.zeros(scores.shape[1], dtype=torch.bool)
-                bad = [i for i in self.banned(row, word) if i < scores.shape[1]]
-                mask[torch.tensor(bad, dtype=torch.long)] = True
-                self._masks[key] = mask.to(scores.device)
-            row_scores = scores[row].masked_fill(self._masks[key], float("-inf"))
-            if torch.isfinite(row_scores).any():
-                scores[row] = row_scores
+                bad = self.banned(row, word)
+                if len(bad) == len(self.table.rows):  # nothing a name could continue with: leave the row free
+                    self._masks[key] = None
+                else:
+                    mask = torch.zeros(scores.shape[1], dtype=torch.bool)
+                    mask[torch.tensor([i for i in bad if i < scores.shape[1]], dtype=torch.long)] = True
+                    self._masks[key] = mask.to(scores.device)
+            if self._masks[key] is not None:
+                scores[row] = scores[row].masked_fill(self._masks[key], float("-inf"))
         return scores

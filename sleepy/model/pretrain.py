@@ -227,7 +227,8 @@ _DATA_FIELDS = ("examples_per_family", "memory_rate", "seed", "packs", "validati
 
 
 def data_fingerprint(preset: Preset) -> str:
-    """What the cached data depends on: the preset's data fields, plus one probe task per pack rendered
+    """What the work folder's caches depend on: the preset's data fields and architecture (tokenizer and
+    checkpoints), plus one probe task per pack rendered
     exactly as training renders it (prompt template, edit format, generator, diagnostics), so a code
     change that would build other data is noticed without anybody bumping a version number."""
     probes = []
@@ -235,11 +236,12 @@ def data_fingerprint(preset: Preset) -> str:
         with made_up_names(preset.made_up_rate if preset.made_up_rate is not None else DEFAULT_MADE_UP_RATE):
             task = get_pack(pack).generate(KNOWN_FAMILIES[pack][0], VALIDATION_SEED_BASE)
         verified = _verified([task], jobs=1)
-        if verified:
-            t, d = verified[0]
-            e = example_for(t, d, ContextBuilder(budget=PROMPT_BUDGET), memory_of(t, d))
-            probes.append(e.prompt + e.completion)
-    fields = {k: getattr(preset, k) for k in _DATA_FIELDS}
+        if not verified:  # a fingerprint without its probe could not tell two data formats apart
+            raise StaleWorkFolder(f"the {pack} probe task {task.id} did not verify; cannot fingerprint the data")
+        t, d = verified[0]
+        e = example_for(t, d, ContextBuilder(budget=PROMPT_BUDGET), memory_of(t, d))
+        probes.append(e.prompt + e.completion)
+    fields = {k: getattr(preset, k) for k in _DATA_FIELDS} | {"arch": asdict(preset.arch)}  # tokenizer, checkpoints
     return sha(json.dumps({"fields": fields, "probes": probes}, sort_keys=True, default=list))[:16]
 
 
@@ -249,7 +251,10 @@ def check_work_folder(work_dir: Path, fingerprint: str) -> None:
     cached = [n for n in ("generated.jsonl", "data.jsonl", "validation.jsonl") if (work_dir / n).is_file()]
     if not cached:
         return
-    found = json.loads(stamp.read_text()).get("fingerprint") if stamp.is_file() else "none (made before stamps)"
+    try:
+        found = json.loads(stamp.read_text()).get("fingerprint") if stamp.is_file() else "none (made before stamps)"
+    except (json.JSONDecodeError, AttributeError):
+        found = f"unreadable {DATA_STAMP}"
     if found != fingerprint:
         raise StaleWorkFolder(f"{work_dir} holds training data built by other code or settings (fingerprint "
                               f"{found}, now {fingerprint}): move it away or pass another --workspace")

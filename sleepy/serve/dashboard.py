@@ -76,6 +76,9 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
             return error(409, str(exc), code="rollback_refused")
         if ctx.follower is not None and ctx.follower.alias == "production":
             await asyncio.to_thread(ctx.follower.check)  # serve the rolled-back release from the next batch on
+            if ctx.follower.failed is not None:
+                return entry | {"note": f"release {ctx.follower.failed} does not load (see the server log); "
+                                        f"this server still serves {ctx.model.name}"}
             return entry | {"note": f"this server now serves {ctx.model.name}"}
         return entry | {"note": f"this server keeps serving {ctx.model.name} until it is restarted"}
 
