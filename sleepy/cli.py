@@ -170,8 +170,9 @@ def _settings(workspace: Path | None, **overrides) -> Settings:
 @app.command()
 def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests), small (from scratch), "
                                                      "small-real (small plus Rust doc examples broken on purpose; "
-                                                     "needs Debian's rust-doc) or small-copy (continues the bundled "
-                                                     "model on made-up names).")]
+                                                     "needs Debian's rust-doc), small-real-more (continues "
+                                                     "small-real's model for 3 epochs) or small-copy (continues the "
+                                                     "bundled model on made-up names).")]
              = "small",
              out: Annotated[Path | None, typer.Option(help="Where to write the model (default: "
                                                           "<workspace>/pretrain/<preset>/model).")] = None,

@@ -109,6 +109,21 @@ def test_a_continuation_stage_starts_from_a_model_and_makes_names_up(micro, tmp_
     assert noun_share(d["prompt"] for d in data) < 0.5 * noun_share(before)  # names no list holds
 
 
+def test_a_stage_can_continue_another_presets_model_in_the_same_workspace(micro, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from sleepy.model.loader import ModelLoadError
+    from sleepy.model.pretrain import PRESETS, _init_folder
+
+    stage = replace(PRESETS["micro"], name="micro-more", init_from="preset:micro")
+    with pytest.raises(ModelLoadError, match="run `sleepy pretrain --preset micro` first"):
+        _init_folder(stage, tmp_path / "pretrain" / "micro-more")
+    root, _ = micro
+    import shutil
+    shutil.copytree(root / "model", tmp_path / "pretrain" / "micro" / "model")
+    assert _init_folder(stage, tmp_path / "pretrain" / "micro-more") == str(tmp_path / "pretrain" / "micro" / "model")
+
+
 def test_leakage_guard_aborts_pretraining_data():
     koan = get_pack("rust").frozen()[0]
     clean = Example("### task rust\n", "@@ 1\n+ x\n", "gen-1", "rust", "borrow", "rust:E0382:x")
