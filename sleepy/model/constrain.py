@@ -22,21 +22,27 @@ _HUNK = re.compile(r"^@@\s*(-?\d+)\s*$", re.M)
 MAX_TOKEN_CHARS = 32
 
 
+def vocabulary(tokenizer):
+    """(id, text) of every token a constraint can reason about: not special, and decoding to whole
+    characters on its own (a byte of a multi-byte character decodes to U+FFFD and is left unchecked)."""
+    special = set(tokenizer.all_special_ids)
+    for i in range(len(tokenizer)):
+        if i in special:
+            continue
+        text = tokenizer.decode([i])
+        if text and "\ufffd" not in text:
+            yield i, text
+
+
 class TokenTable:
     """Each vocabulary id's decoded text, indexed for prefix lookups (built once per tokenizer)."""
 
     def __init__(self, tokenizer) -> None:
-        special = set(tokenizer.all_special_ids)
         self.by_text: dict[str, list[int]] = {}
         self.with_newline: list[tuple[str, int]] = []  # (text before the first newline, id)
         self.unusable: set[int] = set()  # would open the next line with text the constraint cannot check
         self.longest = 1
-        for i in range(len(tokenizer)):
-            if i in special:
-                continue
-            text = tokenizer.decode([i])
-            if not text or "\ufffd" in text:
-                continue
+        for i, text in vocabulary(tokenizer):
             if "\n" in text:
                 after = text[text.index("\n") + 1:]
                 if after and after not in ("-", "- ") and not after.startswith(("+", "@", "#", "\n")):
@@ -219,13 +225,7 @@ class NameTable:
 
     def __init__(self, tokenizer) -> None:
         self.rows: list[tuple[int, str, bool, tuple[str, ...], str]] = []
-        special = set(tokenizer.all_special_ids)
-        for i in range(len(tokenizer)):
-            if i in special:
-                continue
-            text = tokenizer.decode([i])
-            if not text or "\ufffd" in text:
-                continue
+        for i, text in vocabulary(tokenizer):
             lead = re.match(r"\w*", text).group(0)
             rest = text[len(lead):]
             if not rest:
