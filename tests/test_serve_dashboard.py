@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from conftest import needs_rustc
 from test_serve_teacher import post, running_server
 
 from sleepy.adapters.lora import LoraParams, TrainExample, train_lora
@@ -184,6 +185,31 @@ def test_feedback_verifies_corrections_before_memory(server, workspace):
     assert status == 409 and "no sleepy.program" in no_task["error"]["message"]
     status, bad = post(f"{server}/v1/sleepy/feedback", {"response_id": rid, "signal": "meh"})
     assert status == 400
+
+
+@needs_rustc
+def test_task_requests_decode_edits_as_the_day_does(tmp_path):
+    """A request with a program is decoded as the day decodes that task (anchors from the program, names from
+    the prompt or names.json): with the bundled model the API's answer is the constrained generation, which
+    differs from free decoding of the same prompt."""
+    from fastapi.testclient import TestClient
+    from test_constrain import PROMPT, SOURCE
+
+    from sleepy.adapters.lora import RoutedModel
+    from sleepy.model.generation import GenerationConfig, generate
+    from sleepy.model.loader import load_model
+    from sleepy.serve import ServeContext, create_app
+
+    lm = load_model()
+    client = TestClient(create_app(ServeContext(RoutedModel(lm, None), tmp_path)))
+    cfg = GenerationConfig(max_new_tokens=40, batch_size=1)
+    day = generate(lm, [PROMPT], cfg, sources=[SOURCE])[0][0].text
+    free = generate(lm, [PROMPT], cfg)[0][0].text
+    assert day != free
+    task = client.post("/v1/completions", json={"prompt": PROMPT, "max_tokens": 40,
+                                                "sleepy": {"program": SOURCE, "pack": "rust"}}).json()
+    plain = client.post("/v1/completions", json={"prompt": PROMPT, "max_tokens": 40}).json()
+    assert task["choices"][0]["text"] == day and plain["choices"][0]["text"] == free
 
 
 def test_every_request_is_a_wide_event(server, workspace):

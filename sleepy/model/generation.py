@@ -79,7 +79,8 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
             if cfg.copy_anchors:
                 processors.append(AnchorCopy(tok, [flat_sources[i] for i in rows], width))
             if names:
-                processors.append(NameCopy(tok, [prompts[i // cfg.n] for i in rows], lm.introduced, width))
+                processors.append(NameCopy(tok, [prompts[i // cfg.n] if flat_sources[i] else "" for i in rows],
+                                           lm.introduced, width))
         began = time.perf_counter()
         with torch.inference_mode():
             ids = model.generate(**enc, max_new_tokens=cfg.max_new_tokens, do_sample=cfg.temperature > 0,

@@ -6,7 +6,8 @@ body (``extra_body`` in the ``openai`` package); ``sleepy.signature``; the signa
 by the prompt's ``### error`` part; otherwise the base weights. Errors come back as OpenAI-style error
 bodies, never a traceback.
 
-A request that carries ``sleepy.program`` and ``sleepy.pack`` is a task: the reply's edit is applied
+A request that carries ``sleepy.program`` and ``sleepy.pack`` is a task: its edit is decoded as the
+day decodes (anchors from the program, names from the prompt or the model's ``names.json``), applied
 and verified, the attempt is stored as an episode (a passing fix goes to memory at once, like any
 day attempt), and ``POST /v1/sleepy/feedback`` can later accept, reject or correct it; a correction is
 verified before it reaches memory.
@@ -263,7 +264,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
 
         if not body.get("stream"):
             try:
-                served = (await asyncio.wrap_future(batcher.submit(Job(prompt, cfg, skill))))[0]
+                job = Job(prompt, cfg, skill, source=task.source if task else None)
+                served = (await asyncio.wrap_future(batcher.submit(job)))[0]
             except queue.Full:
                 return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
             except SkillGone as exc:
@@ -279,7 +281,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
 
         loop = asyncio.get_running_loop()
         deltas: asyncio.Queue[str | None] = asyncio.Queue()
-        job = Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(deltas.put_nowait, d))
+        job = Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(deltas.put_nowait, d),
+                  source=task.source if task else None)
         try:
             future = batcher.submit(job)
         except queue.Full:

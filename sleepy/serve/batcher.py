@@ -30,6 +30,7 @@ class Job:
     on_delta: Callable[[str | None], None] | None = None  # streamed: text deltas, then None
     future: Future = field(default_factory=Future)
     cancelled: threading.Event = field(default_factory=threading.Event)  # the client went away
+    source: str | None = None  # a task's program: its edit is decoded as the day decodes (sleepy.model.constrain)
 
     @property
     def key(self) -> tuple:
@@ -167,12 +168,13 @@ class Batcher:
             skill = jobs[0].skill
             if skill is not None and skill not in {s.name for s in (model.release.skills if model.release else [])}:
                 raise SkillGone(f"skill {skill!r} is not in release {model.name}, which is served now; retry")
+            sources = [j.source or "" for j in jobs] if any(j.source for j in jobs) else None
             with model.using(skill):
                 if jobs[0].on_delta is not None:
                     streamer = DeltaStreamer(model.lm.tokenizer, cfg.stop, jobs[0].on_delta, jobs[0].cancelled)
-                    outs = generate(model.lm, [jobs[0].prompt], cfg, streamer=streamer)
+                    outs = generate(model.lm, [jobs[0].prompt], cfg, streamer=streamer, sources=sources)
                 else:
-                    outs = generate(model.lm, [j.prompt for j in jobs], cfg)
+                    outs = generate(model.lm, [j.prompt for j in jobs], cfg, sources=sources)
         except Exception as exc:  # every waiting request hears about it; the worker lives on
             self.cancelled += isinstance(exc, Cancelled)
             for j in jobs:
