@@ -158,11 +158,12 @@ class RoutedModel:
                     self._peft.load_adapter(str(folders[s.name]), adapter_name=s.name)
             self._peft.eval()
             lm.model = self._peft
-            from sleepy.model.constrain import introduced_names, pack_of_prompt
+            from sleepy.context.prompt import pack_from_prompt
+            from sleepy.model.constrain import introduced_names
 
             for s in release.skills:
                 examples = load_examples(release.folder / s.path)
-                lm.introduce(introduced_names((pack_of_prompt(e.prompt) or "", e.prompt, e.completion)
+                lm.introduce(introduced_names((pack_from_prompt(e.prompt) or "", e.prompt, e.completion)
                                               for e in examples))
 
     @property

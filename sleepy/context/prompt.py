@@ -91,6 +91,12 @@ def render_suggestions(diag: Diagnostic, source: str) -> str:
     return "".join(out)
 
 
+def pack_from_prompt(prompt: str) -> str | None:
+    """The pack a prompt's ``### task`` header names (the inverse of the instruction part), or None."""
+    m = re.search(r"^### task (\w+)", prompt, re.M)
+    return m.group(1) if m else None
+
+
 def signature_from_prompt(prompt: str) -> str | None:
     """The error signature a prompt's ``### error`` part names (what the router needs), or None.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from sleepy.context.prompt import pack_from_prompt
 from sleepy.tasks.edit import WINDOW
 
 _HUNK = re.compile(r"^@@\s*(-?\d+)\s*$", re.M)
@@ -199,7 +200,6 @@ class AnchorCopy:
 
 NAMES_FILE = "names.json"  # in a model folder: per pack, the names its training edits introduced
 _NAME = re.compile(r"[A-Za-z_]\w*")
-_TASK = re.compile(r"^### task (\w+)", re.M)
 
 
 def introduced_names(examples) -> dict[str, list[str]]:
@@ -211,11 +211,6 @@ def introduced_names(examples) -> dict[str, list[str]]:
         plus = "\n".join(ln[1:] for ln in completion.splitlines() if ln.startswith("+"))
         out.setdefault(pack, set()).update(set(_NAME.findall(plus)) - set(_NAME.findall(prompt)))
     return {pack: sorted(names) for pack, names in sorted(out.items())}
-
-
-def pack_of_prompt(prompt: str) -> str | None:
-    m = _TASK.search(prompt)
-    return m.group(1) if m else None
 
 
 class NameTable:
@@ -269,23 +264,18 @@ class NameCopy:
         self.tokenizer = tokenizer
         self.table = name_table(tokenizer)
         self.width = prompt_width
-        self.names: list[frozenset[str] | None] = []
+        self.names: list[frozenset[str] | None] = []  # per row; None: a row whose names are free
         for prompt in prompts:
-            pack = pack_of_prompt(prompt)
+            pack = pack_from_prompt(prompt)
             self.names.append(None if pack not in introduced else
                               frozenset(_NAME.findall(prompt)) | introduced[pack])
-        self._prefixes: dict[int, frozenset[str]] = {}
+        self.prefixes = [frozenset(n[:k] for n in names for k in range(1, len(n) + 1)) if names else frozenset()
+                         for names in self.names]
         self._masks: dict[tuple[int, str], object] = {}
-
-    def prefixes(self, row: int) -> frozenset[str]:
-        names = self.names[row]
-        if id(names) not in self._prefixes:
-            self._prefixes[id(names)] = frozenset(n[:k] for n in names for k in range(1, len(n) + 1))
-        return self._prefixes[id(names)]
 
     def banned(self, row: int, word: str) -> list[int]:
         """Token ids that would write a name outside the allowed ones, given the name written so far."""
-        names, prefixes = self.names[row], self.prefixes(row)
+        names, prefixes = self.names[row], self.prefixes[row]
         bad = []
         for i, lead, leaves, inner, tail in self.table.rows:
             name = word + lead
@@ -308,9 +298,9 @@ class NameCopy:
                 continue
             answer = self.tokenizer.decode(input_ids[row, self.width:].tolist(), skip_special_tokens=True)
             word = plus_line_word(answer)
-            if word is None or _is_number(word) or (word and word not in self.prefixes(row)):
+            if word is None or _is_number(word) or (word and word not in self.prefixes[row]):
                 continue  # free, or a name already off the list (bytes of a non-ASCII letter): leave it
-            key = (id(self.names[row]), word)
+            key = (row, word)
             if key not in self._masks:
                 bad = self.banned(row, word)
                 if len(bad) == len(self.table.rows):  # nothing a name could continue with: leave the row free

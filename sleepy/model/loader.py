@@ -121,10 +121,11 @@ def _load_uncached(path: str, device: str) -> LoadedModel:
     tokenizer.padding_side = "left"
     model.to(dev).eval()
     return LoadedModel(name=Path(path).name if local else path, path=path, model=model,
-                       tokenizer=tokenizer, device=dev, dtype=dtype, introduced=_introduced(path))
+                       tokenizer=tokenizer, device=dev, dtype=dtype, introduced=read_names(path))
 
 
-def _introduced(path: str) -> dict[str, frozenset[str]] | None:
+def read_names(path: str) -> dict[str, frozenset[str]] | None:
+    """A model folder's ``names.json`` (per pack, the names its training edits introduced), or None."""
     from sleepy.model.constrain import NAMES_FILE
 
     file = Path(path) / NAMES_FILE

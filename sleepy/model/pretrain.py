@@ -33,7 +33,7 @@ from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.files import atomic_write_text
 from sleepy.memory.repository import sha
 from sleepy.model.constrain import NAMES_FILE, introduced_names
-from sleepy.model.loader import ModelLoadError, model_hash, resolve
+from sleepy.model.loader import ModelLoadError, model_hash, read_names, resolve
 from sleepy.model.tiny import Architecture, build_model, build_tokenizer
 from sleepy.model.training import (
     atomic_save,
@@ -236,9 +236,9 @@ _DATA_FIELDS = ("examples_per_family", "memory_rate", "seed", "packs", "validati
 
 def data_fingerprint(preset: Preset) -> str:
     """What the work folder's caches depend on: the preset's data fields and architecture (tokenizer and
-    checkpoints), plus one probe task per pack rendered
-    exactly as training renders it (prompt template, edit format, generator, diagnostics), so a code
-    change that would build other data is noticed without anybody bumping a version number."""
+    checkpoints), plus one probe task per pack rendered exactly as training renders it (prompt template,
+    edit format, generator, diagnostics), so a code change that would build other data is noticed
+    without anybody bumping a version number."""
     probes = []
     for pack in preset.packs:
         with made_up_names(preset.made_up_rate if preset.made_up_rate is not None else DEFAULT_MADE_UP_RATE):
@@ -416,9 +416,8 @@ def pretrain(preset_name: str, out_dir: Path, work_dir: Path, jobs: int = 2, sho
     result = PretrainResult(str(out_dir), params, step, tokens_seen, round(seconds, 1), round(loss_ema or 0.0, 4),
                             round(val, 4), len(rows), history)
     names = introduced_names((e.pack, e.prompt, e.completion) for e in examples)
-    if init and (Path(init) / NAMES_FILE).is_file():  # a continuation keeps what its start had learned
-        for pack, more in json.loads((Path(init) / NAMES_FILE).read_text()).items():
-            names[pack] = sorted({*names.get(pack, ()), *more})
+    for pack, more in ((init and read_names(init)) or {}).items():  # a continuation keeps what its start learned
+        names[pack] = sorted({*names.get(pack, ()), *more})
     save_model(model, tokenizer, out_dir, preset, result, init, init_hash, names)
     return result
 
