@@ -401,3 +401,77 @@ def test_the_openai_client_works_unchanged(server):
     assert streamed == plain.choices[0].message.content
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+
+
+def test_a_stream_routed_to_a_skill_that_a_swap_removed_says_release_changed_and_shutdown_stops_threads(
+        workspace, tmp_path):
+    """The race the follower opens: a streamed request routed to s1 waits behind a running batch while
+    production rolls back to base. It must end with an in-band ``release_changed`` error (the client can
+    retry), not a server error; and leaving the app stops the worker and follower threads."""
+    from fastapi.testclient import TestClient
+
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.model.generation import GenerationConfig
+    from sleepy.serve import ServeContext, create_app
+    from sleepy.serve.batcher import Closed, Job
+
+    ws, base, release = workspace
+    shutil.copytree(ws / "registry", tmp_path / "registry")
+    reg = Registry(tmp_path / "registry")
+    reg.promote(release.id, "test")
+    ctx = ServeContext(load_release_model(reg.get(release.id), base, "cpu"), tmp_path, registry=reg,
+                       follow="production", follow_interval_s=3600)
+    holding, release_worker = threading.Event(), threading.Event()
+
+    def hold(_delta) -> None:  # a streamed job whose client is slow: the worker waits inside its batch
+        holding.set()
+        release_worker.wait(60)
+
+    replies: list = []
+    with TestClient(create_app(ctx)) as client:
+        batcher = client.app.state.batcher
+        blocker = batcher.submit(Job("### task python\n", GenerationConfig(max_new_tokens=2), None, on_delta=hold))
+        assert holding.wait(60)
+        body = {"model": "sleepy:s1", "stream": True, "max_tokens": 4,
+                "messages": [{"role": "user", "content": "### task python\n"}]}
+        asker = threading.Thread(target=lambda: replies.append(client.post("/v1/chat/completions", json=body)))
+        asker.start()
+        deadline = time.time() + 60
+        while batcher.queue.qsize() < 1 and time.time() < deadline:
+            time.sleep(0.01)
+        reg.rollback(BASE, "test: production rolls back while a request for s1 waits")
+        assert ctx.follower.check() and batcher.model.name == BASE
+        release_worker.set()
+        blocker.result(timeout=60)
+        asker.join(60)
+        events = [json.loads(line.removeprefix("data: ")) for line in replies[0].text.splitlines() if line]
+        assert events[-1]["error"]["code"] == "release_changed" and "s1" in events[-1]["error"]["message"]
+        # the batcher still serves after the race
+        assert client.post("/v1/completions", json={"prompt": "### task python\n", "max_tokens": 2}).status_code == 200
+        worker, poller = batcher._thread, ctx.follower._thread
+    assert not worker.is_alive() and not poller.is_alive()
+    with pytest.raises(Closed):
+        batcher.submit(Job("### task python\n", GenerationConfig(max_new_tokens=2), None))
+
+
+def test_requests_still_queued_at_shutdown_fail_with_a_reason(micro):
+    from sleepy.adapters.lora import load_release_model
+    from sleepy.model.generation import GenerationConfig
+    from sleepy.serve.batcher import Batcher, Closed, Job
+
+    root, _ = micro
+    batcher = Batcher(load_release_model(None, str(root / "model"), "cpu"))
+    holding, release_worker = threading.Event(), threading.Event()
+    running = batcher.submit(Job("### task rust\n", GenerationConfig(max_new_tokens=2), None,
+                                 on_delta=lambda _d: (holding.set(), release_worker.wait(60))))
+    assert holding.wait(60)
+    queued = batcher.submit(Job("### task rust\n", GenerationConfig(max_new_tokens=2), None))
+    closer = threading.Thread(target=batcher.close)
+    closer.start()
+    time.sleep(0.05)
+    release_worker.set()
+    closer.join(60)
+    assert running.result(timeout=60)[0].completion.output_tokens >= 0  # the running batch finishes
+    with pytest.raises(Closed, match="shutting down"):
+        queued.result(timeout=60)
+    assert not batcher._thread.is_alive()

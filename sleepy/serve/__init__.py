@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from sleepy.serve.api import ServeContext, add_api_routes
@@ -13,7 +15,15 @@ from sleepy.serve.dashboard import add_dashboard_routes
 
 
 def create_app(ctx: ServeContext) -> FastAPI:
-    app = FastAPI(title="sleepy", version="0.2")
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        """At shutdown, stop the threads the app started: the batcher's worker and the alias follower."""
+        yield
+        if ctx.follower is not None:
+            ctx.follower.stop()
+        app.state.batcher.close()
+
+    app = FastAPI(title="sleepy", version="0.2", lifespan=lifespan)
     app.state.batcher = add_api_routes(app, ctx)
     add_dashboard_routes(app, ctx)
     return app

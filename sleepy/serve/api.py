@@ -32,7 +32,7 @@ from sleepy.context.prompt import signature_from_prompt
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository, sha
 from sleepy.model.generation import GenerationConfig
-from sleepy.serve.batcher import Batcher, Job, Served, SkillGone
+from sleepy.serve.batcher import Batcher, Closed, Job, Served, SkillGone
 from sleepy.serve.follow import ReleaseFollower
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit
 from sleepy.tasks.task import Task
@@ -270,6 +270,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                 return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
             except SkillGone as exc:
                 return error(409, str(exc), code="release_changed")
+            except Closed as exc:
+                return error(503, str(exc), "server_error", "shutting_down")
             except Exception as exc:  # the model failed: an OpenAI-style body, never a traceback
                 return error(500, f"generation failed: {exc}", "server_error")
             extra = await asyncio.to_thread(finish, served)
@@ -309,7 +311,11 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                     first = False
                 try:
                     served = (await asyncio.wrap_future(future))[0]
-                except Exception as exc:  # the stream has begun: report in-band, OpenAI style
+                except SkillGone as exc:  # the stream has begun: report in-band, OpenAI style
+                    yield "data: " + json.dumps({"error": {"message": str(exc), "type": "invalid_request_error",
+                                                           "code": "release_changed"}}) + "\n\n"
+                    return
+                except Exception as exc:
                     yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error"}}) + "\n\n"
                     return
                 extra = await asyncio.to_thread(finish, served)

@@ -10,6 +10,7 @@ request runs alone, with a streamer that hands text deltas back as tokens are ma
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -49,6 +50,10 @@ class Served:
 class SkillGone(RuntimeError):
     """A request routed to a skill of the release served when it arrived, run after another release
     (without that skill) was swapped in (``sleepy.serve.follow``)."""
+
+
+class Closed(RuntimeError):
+    """A request still queued when the server shut down."""
 
 
 class Cancelled(RuntimeError):
@@ -108,18 +113,31 @@ class Batcher:
         self.queue: queue.Queue[tuple[float, Job]] = queue.Queue(maxsize=max_queue)
         self.batch_sizes: list[int] = []
         self.cancelled = 0  # streamed requests stopped because their client went away
+        self._closed = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sleepy-batcher", daemon=True)
         self._thread.start()
 
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Stop the worker once its current batch ends; requests still waiting fail with :class:`Closed`.
+
+        Why: each app made in one process (tests, an embedding host) would otherwise leave a worker
+        thread behind that holds a whole model in memory for the rest of the process."""
+        self._closed.set()
+        with contextlib.suppress(queue.Full):  # a full queue wakes the worker anyway
+            self.queue.put_nowait((time.perf_counter(), None))  # wake a worker blocked on an empty queue
+        self._thread.join(timeout_s)
+
     def submit(self, job: Job) -> Future:
         """Queue a request; :class:`queue.Full` when ``max_queue`` wait already (the API answers 429)."""
+        if self._closed.is_set():
+            raise Closed("the server is shutting down")
         self.queue.put_nowait((time.perf_counter(), job))
         return job.future
 
     @staticmethod
-    def _accept(item: tuple[float, Job], pending: list[tuple[float, Job]]) -> None:
+    def _accept(item: tuple[float, Job | None], pending: list[tuple[float, Job]]) -> None:
         """Take a queued request on, once: a future cancelled by its awaiting request is dropped here."""
-        if item[1].future.set_running_or_notify_cancel():
+        if item[1] is not None and item[1].future.set_running_or_notify_cancel():
             pending.append(item)
 
     def _drain(self, pending: list[tuple[float, Job]]) -> None:
@@ -131,12 +149,17 @@ class Batcher:
 
     def _loop(self) -> None:
         pending: list[tuple[float, Job]] = []
-        while True:
+        while not self._closed.is_set():
             try:
                 pending = self._step(pending)
             except Exception:  # never let the one worker die: every later request would hang
                 logging.getLogger("sleepy.serve").exception("batcher step failed")
                 pending = []
+        self._drain(pending)
+        for _, job in pending:
+            if job.on_delta is not None:
+                job.on_delta(None)
+            job.future.set_exception(Closed("the server is shutting down"))
 
     def _step(self, pending: list[tuple[float, Job]]) -> list[tuple[float, Job]]:
         while True:
@@ -144,6 +167,8 @@ class Batcher:
                 self._accept(self.queue.get(), pending)
                 time.sleep(self.window_s)  # let a burst arrive before the first batch starts
             self._drain(pending)
+            if self._closed.is_set():
+                return pending
             for _, job in [p for p in pending if p[1].cancelled.is_set()]:  # gone before it started
                 job.future.set_exception(Cancelled("the client disconnected before generation"))
             pending = [p for p in pending if not p[1].cancelled.is_set()]

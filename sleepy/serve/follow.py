@@ -61,8 +61,11 @@ class ReleaseFollower:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """End the polling thread (after a load in progress finishes)."""
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):
