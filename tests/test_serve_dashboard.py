@@ -439,6 +439,7 @@ def test_a_stream_routed_to_a_skill_that_a_swap_removed_says_release_changed_and
         deadline = time.time() + 60
         while batcher.queue.qsize() < 1 and time.time() < deadline:
             time.sleep(0.01)
+        assert batcher.queue.qsize() == 1, "the streamed request never reached the batcher"
         reg.rollback(BASE, "test: production rolls back while a request for s1 waits")
         assert ctx.follower.check() and batcher.model.name == BASE
         release_worker.set()
@@ -468,7 +469,8 @@ def test_requests_still_queued_at_shutdown_fail_with_a_reason(micro):
     queued = batcher.submit(Job("### task rust\n", GenerationConfig(max_new_tokens=2), None))
     closer = threading.Thread(target=batcher.close)
     closer.start()
-    time.sleep(0.05)
+    while not batcher._closed.is_set():
+        time.sleep(0.001)
     release_worker.set()
     closer.join(60)
     assert running.result(timeout=60)[0].completion.output_tokens >= 0  # the running batch finishes

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -19,9 +20,11 @@ def create_app(ctx: ServeContext) -> FastAPI:
     async def lifespan(app: FastAPI):
         """At shutdown, stop the threads the app started: the batcher's worker and the alias follower."""
         yield
-        if ctx.follower is not None:
-            ctx.follower.stop()
-        app.state.batcher.close()
+        try:
+            if ctx.follower is not None:
+                await asyncio.to_thread(ctx.follower.stop)
+        finally:
+            await asyncio.to_thread(app.state.batcher.close)
 
     app = FastAPI(title="sleepy", version="0.2", lifespan=lifespan)
     app.state.batcher = add_api_routes(app, ctx)

@@ -289,6 +289,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
             future = batcher.submit(job)
         except queue.Full:
             return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
+        except Closed as exc:
+            return error(503, str(exc), "server_error", "shutting_down")
         chunk_kind = "chat.completion.chunk" if operation == "chat" else "text_completion"
 
         def chunk(text: str | None, finish_reason: str | None = None, **more) -> str:

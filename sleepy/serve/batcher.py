@@ -114,6 +114,7 @@ class Batcher:
         self.batch_sizes: list[int] = []
         self.cancelled = 0  # streamed requests stopped because their client went away
         self._closed = threading.Event()
+        self._submitting = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="sleepy-batcher", daemon=True)
         self._thread.start()
 
@@ -122,16 +123,18 @@ class Batcher:
 
         Why: each app made in one process (tests, an embedding host) would otherwise leave a worker
         thread behind that holds a whole model in memory for the rest of the process."""
-        self._closed.set()
+        with self._submitting:  # a submit either queued before this, or sees the flag and is refused
+            self._closed.set()
         with contextlib.suppress(queue.Full):  # a full queue wakes the worker anyway
             self.queue.put_nowait((time.perf_counter(), None))  # wake a worker blocked on an empty queue
         self._thread.join(timeout_s)
 
     def submit(self, job: Job) -> Future:
         """Queue a request; :class:`queue.Full` when ``max_queue`` wait already (the API answers 429)."""
-        if self._closed.is_set():
-            raise Closed("the server is shutting down")
-        self.queue.put_nowait((time.perf_counter(), job))
+        with self._submitting:
+            if self._closed.is_set():
+                raise Closed("the server is shutting down")
+            self.queue.put_nowait((time.perf_counter(), job))
         return job.future
 
     @staticmethod
@@ -152,14 +155,22 @@ class Batcher:
         while not self._closed.is_set():
             try:
                 pending = self._step(pending)
-            except Exception:  # never let the one worker die: every later request would hang
+            except Exception as exc:  # never let the one worker die: every later request would hang
                 logging.getLogger("sleepy.serve").exception("batcher step failed")
+                self._fail(pending, exc)
                 pending = []
         self._drain(pending)
+        self._fail(pending, Closed("the server is shutting down"))
+
+    @staticmethod
+    def _fail(pending: list[tuple[float, Job]], exc: Exception) -> None:
+        """Resolve every waiting request with ``exc``: no caller may wait forever on a future."""
         for _, job in pending:
+            if not job.future.done():
+                job.future.set_exception(exc)
             if job.on_delta is not None:
-                job.on_delta(None)
-            job.future.set_exception(Closed("the server is shutting down"))
+                with contextlib.suppress(Exception):  # its event loop may be gone already
+                    job.on_delta(None)
 
     def _step(self, pending: list[tuple[float, Job]]) -> list[tuple[float, Job]]:
         while True:
