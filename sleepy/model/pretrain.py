@@ -100,9 +100,8 @@ PRESETS = {
                                                     intermediate=704, max_positions=1024),
                          examples_per_family=2000, epochs=2.0, batch_tokens=12288, lr=2e-3, warmup_steps=100,
                          real_rust_per_program=6, real_cap_per_operator=700),
-    # continues small-real on the same data for 3 more epochs at a lower learning rate (about 2 h on 2 cores, resumable
-    # across sittings); one throwaway epoch of it took small-real from 3/32 to 5/32 known Rust koans and the Rust
-    # holdout from 36/40 to 38/40 (both with constrained names)
+    # continues small-real on the same data for 3 more epochs at a lower learning rate (92 min on 2 cores, resumable
+    # across sittings): Rust koans 6/32 and holdout 39/40, Python 2/24 and 33/40; not shipped (README, model card)
     "small-real-more": Preset("small-real-more", Architecture(vocab_size=3072, hidden=256, layers=6, heads=8,
                                                               kv_heads=4, intermediate=704, max_positions=1024),
                               examples_per_family=2000, epochs=3.0, batch_tokens=12288, lr=5e-4, warmup_steps=20,
