@@ -158,7 +158,8 @@ def main() -> None:
     lm = load_model(args.model)
     tasks = day_tasks(args.pack, args.tasks, args.seed)
     out = {"command": f"python benchmarks/day_reuse.py --pack {args.pack} --tasks {args.tasks} --seed {args.seed} "
-                      f"--memories {args.memories} --memory-from {args.memory_from} --patterns {args.patterns}",
+                      f"--memories {args.memories} --memory-from {args.memory_from} --patterns {args.patterns}"
+                      + (f" --model {args.model}" if args.model else ""),
            "memories_per_prompt": args.memories, "memory_from_attempt": args.memory_from,
            "adapt_patterns": args.patterns,
            "model": lm.name, "pack": args.pack, "tasks": args.tasks, "seed": args.seed}

@@ -469,7 +469,8 @@ def test_requests_still_queued_at_shutdown_fail_with_a_reason(micro):
     queued = batcher.submit(Job("### task rust\n", GenerationConfig(max_new_tokens=2), None))
     closer = threading.Thread(target=batcher.close)
     closer.start()
-    while not batcher._closed.is_set():
+    deadline = time.time() + 60
+    while not batcher._closed.is_set() and time.time() < deadline:
         time.sleep(0.001)
     release_worker.set()
     closer.join(60)

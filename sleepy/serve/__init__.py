@@ -18,7 +18,8 @@ from sleepy.serve.dashboard import add_dashboard_routes
 def create_app(ctx: ServeContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        """At shutdown, stop the threads the app started: the batcher's worker and the alias follower."""
+        """Stop the worker and follower threads at shutdown: each holds a whole model, and a process that
+        makes several apps (tests, an embedding host) would otherwise keep them all."""
         yield
         try:
             if ctx.follower is not None:

@@ -318,7 +318,9 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                                                            "code": "release_changed"}}) + "\n\n"
                     return
                 except Exception as exc:
-                    yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error"}}) + "\n\n"
+                    code = "shutting_down" if isinstance(exc, Closed) else None
+                    yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error",
+                                                           "code": code}}) + "\n\n"
                     return
                 extra = await asyncio.to_thread(finish, served)
                 yield chunk(None, "stop", usage=usage(served.completion), sleepy=extra)

@@ -53,7 +53,8 @@ class SkillGone(RuntimeError):
 
 
 class Closed(RuntimeError):
-    """A request still queued when the server shut down."""
+    """A request still queued when the server shut down: its client gets a reason (503) instead of
+    waiting on a worker that is gone."""
 
 
 class Cancelled(RuntimeError):
@@ -110,7 +111,7 @@ class Batcher:
         self.model = model
         self.max_batch = max_batch
         self.window_s = window_s
-        self.queue: queue.Queue[tuple[float, Job]] = queue.Queue(maxsize=max_queue)
+        self.queue: queue.Queue[tuple[float, Job | None]] = queue.Queue(maxsize=max_queue)  # None: wake up
         self.batch_sizes: list[int] = []
         self.cancelled = 0  # streamed requests stopped because their client went away
         self._closed = threading.Event()
@@ -119,7 +120,8 @@ class Batcher:
         self._thread.start()
 
     def close(self, timeout_s: float = 30.0) -> None:
-        """Stop the worker once its current batch ends; requests still waiting fail with :class:`Closed`.
+        """Stop the worker after the batch it is running (or about to run); requests still waiting fail
+        with :class:`Closed`.
 
         Why: each app made in one process (tests, an embedding host) would otherwise leave a worker
         thread behind that holds a whole model in memory for the rest of the process."""
@@ -151,14 +153,14 @@ class Batcher:
                 return
 
     def _loop(self) -> None:
-        pending: list[tuple[float, Job]] = []
+        pending: list[tuple[float, Job]] = []  # one list for the worker's life: _step edits it in place
         while not self._closed.is_set():
             try:
-                pending = self._step(pending)
+                self._step(pending)
             except Exception as exc:  # never let the one worker die: every later request would hang
                 logging.getLogger("sleepy.serve").exception("batcher step failed")
                 self._fail(pending, exc)
-                pending = []
+                pending.clear()
         self._drain(pending)
         self._fail(pending, Closed("the server is shutting down"))
 
@@ -172,17 +174,18 @@ class Batcher:
                 with contextlib.suppress(Exception):  # its event loop may be gone already
                     job.on_delta(None)
 
-    def _step(self, pending: list[tuple[float, Job]]) -> list[tuple[float, Job]]:
+    def _step(self, pending: list[tuple[float, Job]]) -> None:
+        """Run one batch from ``pending`` (taking queued requests on first), or return when closed."""
         while True:
             if not pending:
                 self._accept(self.queue.get(), pending)
                 time.sleep(self.window_s)  # let a burst arrive before the first batch starts
             self._drain(pending)
             if self._closed.is_set():
-                return pending
+                return
             for _, job in [p for p in pending if p[1].cancelled.is_set()]:  # gone before it started
                 job.future.set_exception(Cancelled("the client disconnected before generation"))
-            pending = [p for p in pending if not p[1].cancelled.is_set()]
+            pending[:] = [p for p in pending if not p[1].cancelled.is_set()]
             if not pending:
                 continue
             head = pending[0][1]
@@ -191,16 +194,16 @@ class Batcher:
             else:
                 group = [p for p in pending if p[1].on_delta is None and p[1].key == head.key][: self.max_batch]
             chosen = {id(p) for p in group}
-            pending = [p for p in pending if id(p) not in chosen]
+            pending[:] = [p for p in pending if id(p) not in chosen]
             self._run(group)
-            return pending
+            return
 
     def _run(self, group: list[tuple[float, Job]]) -> None:
         jobs = [j for _, j in group]
         started = time.perf_counter()
-        cfg = replace(jobs[0].cfg, batch_size=len(jobs) * jobs[0].cfg.n)
         model = self.model  # one batch, one set of weights, even if a new release is swapped in meanwhile
         try:
+            cfg = replace(jobs[0].cfg, batch_size=len(jobs) * jobs[0].cfg.n)
             skill = jobs[0].skill
             if skill is not None and skill not in {s.name for s in (model.release.skills if model.release else [])}:
                 raise SkillGone(f"skill {skill!r} is not in release {model.name}, which is served now; retry")
@@ -211,15 +214,12 @@ class Batcher:
                     outs = generate(model.lm, [jobs[0].prompt], cfg, streamer=streamer, sources=sources)
                 else:
                     outs = generate(model.lm, [j.prompt for j in jobs], cfg, sources=sources)
+            for (queued_at, j), out in zip(group, outs, strict=True):
+                if not j.future.done():
+                    j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4), model.name)
+                                         for c in out])
         except Exception as exc:  # every waiting request hears about it; the worker lives on
             self.cancelled += isinstance(exc, Cancelled)
-            for j in jobs:
-                if j.on_delta is not None:
-                    j.on_delta(None)
-                if not j.future.done():
-                    j.future.set_exception(exc)
+            self._fail(group, exc)
             return
         self.batch_sizes.append(len(jobs))
-        for (queued_at, j), out in zip(group, outs, strict=True):
-            if not j.future.done():
-                j.future.set_result([Served(c, len(jobs), round(started - queued_at, 4), model.name) for c in out])

@@ -62,7 +62,8 @@ class ReleaseFollower:
         return self
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """End the polling thread (after a load in progress finishes)."""
+        """End the polling thread, waiting out a load in progress so a half-loaded release is not left
+        holding memory after the server is gone."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
