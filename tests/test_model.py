@@ -163,7 +163,7 @@ def test_hub_id_offline_is_a_one_line_error(monkeypatch):
 
 
 @needs_rustc
-def test_eval_reports_every_frozen_task(micro):
+def test_eval_reports_every_frozen_task(micro, tmp_path):
     from sleepy.loop.evaluate import evaluate
     root, _ = micro
     report = evaluate(RoutedModel(load_model(str(root / "model")), None), "rust", holdout_per_family=1)
@@ -173,6 +173,12 @@ def test_eval_reports_every_frozen_task(micro):
     assert all(r.known is not None for r in report.rows)
     summary = {(row["set"], row["family"]) for row in report.table()}
     assert ("frozen", "[known]") in summary and ("frozen", "[new]") in summary
+    # the JSON names the model it measured, even one whose folder is just "model"
+    from sleepy.loop.evaluate import EvalReport
+    from sleepy.model.loader import model_hash
+    report.save(tmp_path / "eval.json")
+    saved = EvalReport.load(tmp_path / "eval.json")
+    assert saved.model_path == str(root / "model") and saved.model_hash == model_hash(str(root / "model"))
 
 
 @needs_rustc

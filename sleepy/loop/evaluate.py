@@ -15,6 +15,7 @@ from pathlib import Path
 from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.episodes import EpisodeConfig, run_episodes
 from sleepy.memory.recall import ExperienceMemory
+from sleepy.model.loader import model_hash
 from sleepy.tasks.packs import get_pack
 
 
@@ -42,6 +43,8 @@ class EvalReport:
     rows: list[EvalRow] = field(default_factory=list)
     attempts: int = 1
     memory: bool = False
+    model_path: str | None = None  # the folder or hub id, and its content hash: "model" alone names no model
+    model_hash: str | None = None
 
     def table(self) -> list[dict]:
         """Pass rate per (set, family), plus per-set known/new/all lines."""
@@ -111,4 +114,4 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
                             signature_after=best.signature_after if best else None,
                             edit=best.completion.text if best else "", attempts=ep.attempts))
     return EvalReport(model.name, pack_name, model.lm.name, seed, samples, round(time.perf_counter() - began, 2),
-                      rows, attempts, memory is not None)
+                      rows, attempts, memory is not None, model.lm.path, model_hash(model.lm.path))
