@@ -71,6 +71,16 @@ def error(status: int, message: str, kind: str = "invalid_request_error", code: 
                                                                "code": code}})
 
 
+def generation_failure(exc: Exception) -> tuple[int, str, str, str | None]:
+    """(status, message, type, code) for a request whose generation failed, in one place for the plain
+    answer and for a stream that reports it in-band."""
+    if isinstance(exc, SkillGone):
+        return 409, str(exc), "invalid_request_error", "release_changed"
+    if isinstance(exc, Closed):
+        return 503, str(exc), "server_error", "shutting_down"
+    return 500, f"generation failed: {exc}", "server_error", None  # the model failed: never a traceback
+
+
 class RequestError(ValueError):
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
@@ -268,12 +278,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                 served = (await asyncio.wrap_future(batcher.submit(job)))[0]
             except queue.Full:
                 return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
-            except SkillGone as exc:
-                return error(409, str(exc), code="release_changed")
-            except Closed as exc:
-                return error(503, str(exc), "server_error", "shutting_down")
-            except Exception as exc:  # the model failed: an OpenAI-style body, never a traceback
-                return error(500, f"generation failed: {exc}", "server_error")
+            except Exception as exc:
+                return error(*generation_failure(exc))
             extra = await asyncio.to_thread(finish, served)
             c = served.completion
             choice = ({"index": 0, "message": {"role": "assistant", "content": c.text}, "finish_reason": "stop"}
@@ -290,7 +296,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         except queue.Full:
             return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
         except Closed as exc:
-            return error(503, str(exc), "server_error", "shutting_down")
+            return error(*generation_failure(exc))
         chunk_kind = "chat.completion.chunk" if operation == "chat" else "text_completion"
 
         def chunk(text: str | None, finish_reason: str | None = None, **more) -> str:
@@ -313,14 +319,9 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                     first = False
                 try:
                     served = (await asyncio.wrap_future(future))[0]
-                except SkillGone as exc:  # the stream has begun: report in-band, OpenAI style
-                    yield "data: " + json.dumps({"error": {"message": str(exc), "type": "invalid_request_error",
-                                                           "code": "release_changed"}}) + "\n\n"
-                    return
-                except Exception as exc:
-                    code = "shutting_down" if isinstance(exc, Closed) else None
-                    yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error",
-                                                           "code": code}}) + "\n\n"
+                except Exception as exc:  # the stream has begun: report in-band, OpenAI style
+                    _, message, kind, code = generation_failure(exc)
+                    yield "data: " + json.dumps({"error": {"message": message, "type": kind, "code": code}}) + "\n\n"
                     return
                 extra = await asyncio.to_thread(finish, served)
                 yield chunk(None, "stop", usage=usage(served.completion), sleepy=extra)
