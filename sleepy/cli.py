@@ -211,18 +211,26 @@ EVAL_MEMORY_HELP = ("Recall (never write) verified fixes from the store and appl
 def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="base (the core model alone), "
                                                                                  "production, candidate or an id.")]
              = "production",
-             model: ModelOpt = None, workspace: WorkspaceOpt = None,
+             model: ModelOpt = None, workspace: WorkspaceOpt = None, tasks: TasksOpt = None,
              holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family (0: koans only).")] = 0,
              samples: Annotated[int, typer.Option(help="Samples per task (any passing counts).")] = 1,
              temperature: Annotated[float, typer.Option(help="0 = greedy.")] = 0.0,
-             seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
-             attempts: Annotated[int, typer.Option(help="Attempts per task (retries see the failed edit).")] = 1,
+             seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers.")] = 2,
+             attempts: Annotated[int, typer.Option(help="Model calls per task (retries see the failed edit).")] = 1,
              memory: Annotated[bool, typer.Option("--memory/--no-memory", help=EVAL_MEMORY_HELP)] = False,
+             tools: Annotated[bool, typer.Option("--tools/--no-tools", help="Try the verifier's own hints first "
+                                                 "(rustc's suggestions, Python's 'Did you mean'); --no-tools: "
+                                                 "memory and the model alone.")] = True,
+             candidates: Annotated[str | None, typer.Option(help="Candidate sources in order, comma-separated "
+                                                            "(default from config.toml: tool,memory,model); "
+                                                            "'tool' alone measures the verifier's hints with "
+                                                            "no model.")] = None,
              json_out: Annotated[Path | None, typer.Option("--json", help="Write every task's result here.")]
              = None) -> None:
-    """Run the agent on the frozen set of a release and print pass rates per family (known vs new).
+    """Run the agent on the frozen set (or a folder of tasks) and print pass rates per family and per layer.
 
     Example: sleepy eval --release base --pack rust --holdout 20 --json rust-eval.json
+    Example: sleepy eval --release base --pack python --tasks my-tasks/ --attempts 3
     """
     from sleepy.adapters.lora import load_release_model
     from sleepy.adapters.registry import RegistryError
@@ -230,18 +238,24 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     from sleepy.model.loader import ModelLoadError
 
     cfg = _settings(workspace, model=model)
+    items = _tasks(pack, tasks) if tasks else None
+    if items is not None and not items:
+        fail(f"{tasks}: no task folders in it")
+    order = [x.strip() for x in candidates.split(",") if x.strip()] if candidates else cfg.candidates
+    sources = tuple(s for s in order if tools or s != "tool")
     try:
         get_pack(pack)
         routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
         mem = _open_memory(cfg)[1] if memory else None
         report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem,
                           cfg.max_new_tokens, cfg.memory_from_attempt, cfg.memory_patterns, cfg.copy_anchors,
-                          cfg.copy_names)
+                          cfg.copy_names, tasks=items, sources=sources or ("model",), max_steps=cfg.max_steps,
+                          tasks_dir=str(tasks) if tasks else None)
     except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
     lm = routed.lm
     table = Table(title=f"{pack} eval: release {release} ({report.release}), model {lm.name}, seed {seed}, "
-                        f"{samples} sample(s), "
+                        f"{samples} sample(s), {attempts} model call(s), sources {'+'.join(report.sources)}, "
                         f"{report.seconds:.0f} s")
     for col in ("set", "family", "tasks", "passed", "pass rate"):
         table.add_column(col, justify="left" if col in ("set", "family") else "right")
@@ -249,6 +263,13 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
         table.add_row(row["set"], escape(row["family"]), str(row["tasks"]), str(row["passed"]),
                       f"{row['pass_rate']:.0%}")
     console.print(table)
+    layers = Table(title="who solved what (the layer whose edit passed)")
+    for col in ("set", "tasks", "tool", "memory", "model", "skill", "pass rate"):
+        layers.add_column(col, justify="left" if col == "set" else "right")
+    for row in report.by_origin():
+        layers.add_row(row["set"], *(str(row[k]) for k in ("tasks", "tool", "memory", "model", "skill")),
+                       f"{row['pass_rate']:.0%}")
+    console.print(layers)
     if json_out:
         report.save(json_out)
         console.print(f"per-task results written to {json_out}")

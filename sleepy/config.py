@@ -41,7 +41,12 @@ class Settings(BaseModel):
     max_new_tokens: int = 96
     batch_size: int = 16
     store: str = ""  # "" = SQLite in the workspace; or sqlite:///PATH or postgresql://USER@HOST/DB
-    attempts: int = 3  # per task in a day
+    attempts: int = 3  # model calls per task in a day
+    candidates: list[Literal["tool", "memory", "model"]] = ["tool", "memory", "model"]  # sources tried at each
+    # step, in order: the verifier's own hints (rustc's suggestions, Python's "Did you mean", imports from the
+    # standard library's index), memory's adapted fix patterns, the model with its routed skill
+    max_steps: int = 8  # steps per task: a program with several errors is repaired one diagnostic at a time
+    tool_candidates: int = 8  # hints applied and verified per step (each costs one verification, ~40 ms)
     samples: int = 1  # per attempt
     copy_anchors: bool = True  # constrained decoding: an edit's '-' lines can only be text of the program
     # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit

@@ -69,12 +69,15 @@ def render_error(diag: Diagnostic, lang: str) -> str:
     return "\n".join(lines)
 
 
-def render_suggestions(diag: Diagnostic, source: str) -> str:
+def render_suggestions(diag: Diagnostic, source: str, tried: list[tuple[str, str]] | None = None) -> str:
     """The verifier's own suggested changes, written in the edit format the model answers in.
 
     rustc often says exactly what to change ("consider borrowing here: `&scores`"); shown as an
     edit, right before the model writes its own, taking it is a short copy, while the model still
-    decides whether it fits (a suggestion can be wrong: a clone where a borrow is meant)."""
+    decides whether it fits (a suggestion can be wrong: a clone where a borrow is meant). A suggestion
+    the agent already applied and verified says what became of it (``tried: E0308``), so the model
+    sees it failed rather than copying it again."""
+    outcome = dict(tried or [])
     out, seen = [], set()
     for fixit in diag.fixits:
         fixed = fixit.apply(source)
@@ -85,6 +88,8 @@ def render_suggestions(diag: Diagnostic, source: str) -> str:
             continue
         seen.add(edit)
         message = (fixit.message.strip() or "suggestion").splitlines()[0][:80]
+        if edit in outcome:
+            message += f"; tried: {outcome[edit]}"
         out.append(f"### suggested ({message})\n{edit}")
         if len(out) == MAX_SUGGESTIONS:
             break
@@ -148,12 +153,13 @@ class ContextBuilder:
         self.max_memories = max_memories
 
     def build(self, lang: str, source: str, diag: Diagnostic | None, memories: list[Memory] | None = None,
-              previous_edit: str | None = None, previous_error: str | None = None) -> Prompt:
+              previous_edit: str | None = None, previous_error: str | None = None,
+              tried: list[tuple[str, str]] | None = None) -> Prompt:
         focus = sorted({s.line_start for s in diag.spans}) if diag and diag.spans else []
         fixed = [("instruction", 0, f"### task {lang}\n{INSTRUCTION}\n")]
         if diag is not None:
             fixed.append(("error", 1, f"### error\n{render_error(diag, lang)}\n"))
-            suggested = render_suggestions(diag, source)
+            suggested = render_suggestions(diag, source, tried)
             if suggested:
                 fixed.append(("suggested", 1, suggested))
         optional: list[tuple[str, int, str]] = []

@@ -14,6 +14,7 @@ from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.generation import Completion, GenerationConfig, generate
 from sleepy.tasks.edit import EditError, apply_edit, diff_to_edit, parse_edit
+from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult, verify_many
@@ -31,6 +32,8 @@ class Work:
     memories: list[Memory] = field(default_factory=list)
     previous_edit: str | None = None
     previous_error: str | None = None
+    verdict: VerifyResult | None = None  # the verifier's whole verdict on ``source`` (every error, for tools)
+    tried: list[tuple[str, str]] = field(default_factory=list)  # (edit, what became of it) tools tried this step
 
 
 @dataclass
@@ -42,7 +45,9 @@ class Sample:
     candidate: str | None
     result: VerifyResult | None
     verify_seconds: float = 0.0
-    origin: str = "model"  # or "memory:fix/<id>": a recalled fix's pattern applied without a model call
+    origin: str = "model"  # "memory:fix/<id>" (a recalled fix's pattern) or "tool:rustc" / "tool:python" (a hint)
+    progress: bool = False  # not passing, but fewer errors (or a later one): the episode goes on from it
+    note: str = ""  # where the candidate came from, in words (a tool's hint)
 
     @property
     def passed(self) -> bool:
@@ -63,14 +68,17 @@ class StepResult:
     samples: list[Sample]
     generate_seconds: float
     skill: str | None = None
+    notes: list[str] = field(default_factory=list)  # hints a tool could not apply, with the reason
 
     @property
     def passed(self) -> bool:
         return any(s.passed for s in self.samples)
 
     @property
-    def best(self) -> Sample:
-        return next((s for s in self.samples if s.passed), self.samples[0])
+    def best(self) -> Sample | None:
+        """The passing sample, else the step forward, else the first; None when no candidate was made."""
+        return next((s for s in self.samples if s.passed), next((s for s in self.samples if s.progress),
+                                                                 self.samples[0] if self.samples else None))
 
 
 def diagnose(tasks: list[Task], jobs: int = 2) -> list[VerifyResult]:
@@ -107,13 +115,36 @@ def adapted_samples(memory: ExperienceMemory, work: list[Work], jobs: int = 2, p
     return out
 
 
+def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[list[Sample]], list[list[str]]]:
+    """The verifier's own hints applied and verified (rustc's suggestions, Python's "Did you mean"); no model.
+
+    Returns the samples of each item and the hints that could not be applied (with the reason)."""
+    made, skipped = [], []
+    for w in work:
+        diags = w.verdict.diagnostics if w.verdict else ([w.diagnostic] if w.diagnostic else [])
+        hints = tool_candidates(w.task.pack, w.source, diags, limit)
+        made.append([(c, text) for c in hints.candidates if (text := _shown_edit(w.source, c.program)) is not None])
+        skipped.append(hints.skipped)
+    results = iter(verify_many([(w.task, c.program) for w, row in zip(work, made, strict=True) for c, _ in row],
+                               jobs=jobs))
+    out = []
+    for row in made:
+        samples = []
+        for c, text in row:
+            res = next(results)
+            samples.append(Sample(Completion(text, 0, 0, [], 0.0), None, c.program, res, res.duration_s, c.origin,
+                                  note=c.hint))
+        out.append(samples)
+    return out, skipped
+
+
 def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
             budget: int = PROMPT_BUDGET) -> list[StepResult]:
     """One attempt for every item of ``work``: each task goes to the skill its signature routes to."""
     gen = gen or GenerationConfig()
     builder = ContextBuilder(model.lm.count_tokens, budget=budget)
     prompts = [builder.build(w.task.pack, w.source, w.diagnostic, w.memories, w.previous_edit,
-                             w.previous_error) for w in work]
+                             w.previous_error, w.tried) for w in work]
     skills = [model.skill_for(w.diagnostic.key if w.diagnostic else None) for w in work]
     completions: list = [None] * len(work)
     began = time.perf_counter()

@@ -1,23 +1,32 @@
-"""Episodes: up to k attempts per task, the context rebuilt from scratch before each one.
+"""Episodes: a task repaired one diagnostic at a time, the context rebuilt from scratch at every step.
 
 Shared by the day (which records every attempt and remembers every verified fix at once) and by
 eval (which records results but never writes to memory). Tasks move in batches so generation is
-batched; a solved task leaves the batch, the rest retry with the last failed edit and what became
-of it, sampled rather than greedy so a retry can differ. Before the model's first call, memory
-makes its own attempt (recalled fixes' patterns, applied and verified): a task it solves never
-reaches the model, and its failed tries are logged with the model's samples of that attempt.
+batched. At each step the candidate sources are tried in the configured order (default: the
+verifier's own hints, then memory's adapted fix patterns, then the model with its routed skill);
+every candidate is verified. A passing one ends the episode; one that is a step forward (fewer
+errors, a later phase, execution got further: :func:`sleepy.tasks.verify.progressed`) becomes the
+program the next step starts from, so a program with several errors is repaired step by step.
+Tools and memory cost a verification each; the model is called at most ``attempts`` times per
+task, its retries sampled rather than greedy and shown the failed edit, what the tools tried and
+what became of it. Every step is logged as attempts (one event per candidate, with its origin).
+
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.loop.agent import Sample, StepResult, Work, adapted_samples, attempt, diagnose
+from sleepy.loop.agent import Sample, StepResult, Work, adapted_samples, attempt, diagnose, tool_samples
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.model.generation import GenerationConfig
 from sleepy.tasks.task import Task
+from sleepy.tasks.verify import progressed
+
+SOURCES = ("tool", "memory", "model")
 
 
 @dataclass
@@ -37,6 +46,14 @@ class EpisodeConfig:
     budget: int = 900
     copy_anchors: bool = True  # '-' lines decoded as program text only (sleepy.model.constrain)
     copy_names: bool = True  # names in '+' lines from the prompt or the model's names.json only
+    sources: tuple[str, ...] = SOURCES  # candidate sources, in the order they are tried at each step
+    max_steps: int = 8  # steps per task (a step forward from a tool or memory is one; so is a model call)
+    tool_candidates: int = 8  # hints applied and verified per step
+
+    def __post_init__(self) -> None:
+        unknown = [x for x in self.sources if x not in SOURCES]
+        if unknown or not self.sources:
+            raise ValueError(f"candidate sources must be some of {', '.join(SOURCES)}; got {list(self.sources)}")
 
 
 def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
@@ -44,7 +61,8 @@ def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
     return EpisodeConfig(attempts=settings.attempts, samples=settings.samples, memory=settings.memory, jobs=jobs,
                          memory_from_attempt=settings.memory_from_attempt, adapt_patterns=settings.memory_patterns,
                          max_new_tokens=settings.max_new_tokens, copy_anchors=settings.copy_anchors,
-                         copy_names=settings.copy_names,
+                         copy_names=settings.copy_names, sources=tuple(settings.candidates),
+                         max_steps=settings.max_steps, tool_candidates=settings.tool_candidates,
                          seed=seed, budget=settings.prompt_budget)
 
 
@@ -57,6 +75,22 @@ class Episode:
     start_signature: str | None = None
     winning: Sample | None = None
     steps: list[StepResult] = field(default_factory=list)
+    model_calls: int = 0
+    winning_skill: str | None = None  # the skill routed to when the model's edit won
+
+    @property
+    def solved_by(self) -> str | None:
+        """Which layer made the passing edit: tool, memory, model or skill (the model with a routed skill)."""
+        if self.winning is None:
+            return None
+        origin = self.winning.origin.split(":")[0]
+        return "skill" if origin == "model" and self.winning_skill else origin
+
+    @property
+    def path(self) -> list[str]:
+        """The origin of each accepted step, the passing one last (``tool:rustc``, ``model``, ...)."""
+        return [s.origin for st in self.steps for s in st.samples if s.progress] + (
+            [self.winning.origin] if self.winning else [])
 
 
 class Recorder:
@@ -83,51 +117,130 @@ def run_episodes(model: RoutedModel, tasks: list[Task], cfg: EpisodeConfig, memo
             recorder.on_start(ep)
             if verdict.passed:
                 ep.passed = ep.already_passing = True
-                recorder.on_finish(ep)
-                if on_done:
-                    on_done(ep)
+                _finish(ep, recorder, on_done)
             else:
-                live.append((ep, Work(task, task.source, verdict.primary)))
-        for k in range(1, cfg.attempts + 1):
+                live.append((ep, Work(task, task.source, verdict.primary, verdict=verdict)))
+        seen = {id(ep): {w.source} for ep, w in live}
+        for k in range(1, cfg.max_steps + 1):
             if not live:
                 break
-            use_memory = memory is not None and cfg.memory and k >= cfg.memory_from_attempt
-            recalled = [memory.recall(w.task, w.source, w.diagnostic, cfg.memories_per_prompt)
-                        if use_memory else [] for _, w in live]
-            adapted: list[list[Sample]] = [[] for _ in live]
-            if k == 1 and memory is not None and cfg.memory and cfg.adapt_patterns:
-                adapted = adapted_samples(memory, [w for _, w in live], cfg.jobs, cfg.adapt_patterns)
-            to_model = [i for i, row in enumerate(adapted) if not any(s.passed for s in row)]
-            for i in to_model:
-                live[i][1].memories = [r.as_memory() for r in recalled[i]]
-            gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,
-                                   temperature=cfg.temperature if k == 1 else cfg.retry_temperature,
-                                   seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples),
-                                   copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names)
-            steps: list[StepResult] = [StepResult(w, "", [], row, 0.0) for (_, w), row in zip(live, adapted,
-                                                                                              strict=True)]
-            if to_model:
-                for i, step in zip(to_model, attempt(model, [live[i][1] for i in to_model], gen, cfg.jobs,
-                                                     cfg.budget), strict=True):
-                    step.samples += adapted[i]  # memory's failed tries are logged after the model's samples
-                    steps[i] = step
-            still: list[tuple[Episode, Work]] = []
-            for (ep, w), step, found in zip(live, steps, recalled, strict=True):
-                ep.attempts = k
-                ep.steps.append(step)
-                if step.passed:
-                    ep.passed, ep.winning = True, step.best
-                recorder.on_attempt(ep, k, step, found)
-                if ep.passed or k == cfg.attempts:
-                    recorder.on_finish(ep)
-                    if on_done:
-                        on_done(ep)
-                else:
-                    best = step.best
-                    w.previous_edit = best.completion.text
-                    res = best.result
-                    w.previous_error = best.edit_error or (
-                        f"{res.primary.code}: {res.primary.message}" if res and res.primary else "still failing")
-                    still.append((ep, w))
-            live = still
+            live = _step(model, live, k, cfg, memory, recorder, on_done, seen)
     return episodes
+
+
+def _finish(ep: Episode, recorder: Recorder, on_done: Callable[[Episode], None] | None) -> None:
+    recorder.on_finish(ep)
+    if on_done:
+        on_done(ep)
+
+
+def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]], pack_of) -> list[str | None]:
+    """Per item: "passed", "progress" (the best step forward is marked) or None; samples stay in order."""
+    out: list[str | None] = []
+    for row, w, visited in zip(rows, work, seen, strict=True):
+        if any(s.passed for s in row):
+            out.append("passed")
+            continue
+        steps = [(progressed(w.verdict, s.result, pack_of(w)), s) for s in row
+                 if s.result is not None and s.candidate not in visited and w.verdict is not None]
+        # A sideways step (the error replaced by another of its phase) is followed only from a tool's
+        # hint or memory's pattern: a model edit that merely moves the error is no evidence of a repair.
+        forward = [(rank, s) for rank, s in steps if rank == 2 or (rank == 1 and s.origin != "model")]
+        if forward:
+            best = min(forward, key=lambda p: (-p[0], len(p[1].result.diagnostics), row.index(p[1])))[1]
+            best.progress = True
+            out.append("progress")
+        else:
+            out.append(None)
+    return out
+
+
+def _step(model: RoutedModel, live: list[tuple[Episode, Work]], k: int, cfg: EpisodeConfig,
+          memory: ExperienceMemory | None, recorder: Recorder, on_done: Callable[[Episode], None] | None,
+          seen: dict[int, set[str]]) -> list[tuple[Episode, Work]]:
+    """One step for every live task: each source in order, for the tasks no earlier source settled."""
+    n = len(live)
+    rows: list[list[Sample]] = [[] for _ in range(n)]
+    notes: list[list[str]] = [[] for _ in range(n)]
+    steps: list[StepResult | None] = [None] * n
+    settled: list[str | None] = [None] * n
+    use_memory = memory is not None and cfg.memory
+    recalled: list[list[Recalled]] = [[] for _ in range(n)]
+    for source in cfg.sources:
+        open_ = [i for i in range(n) if settled[i] is None]
+        if source == "model":
+            open_ = [i for i in open_ if live[i][0].model_calls < cfg.attempts]
+        if not open_:
+            continue
+        work = [live[i][1] for i in open_]
+        if source == "tool":
+            made, skipped = tool_samples(work, cfg.jobs, cfg.tool_candidates)
+            for i, row, why in zip(open_, made, skipped, strict=True):
+                rows[i] += row
+                notes[i] += why
+                live[i][1].tried = [(s.completion.text, s.signature_after or "?") for s in row]
+        elif source == "memory":
+            if not (use_memory and cfg.adapt_patterns):
+                continue
+            for i, row in zip(open_, adapted_samples(memory, work, cfg.jobs, cfg.adapt_patterns), strict=True):
+                rows[i] += row
+        else:
+            calls = [live[i][0].model_calls + 1 for i in open_]
+            for i, call in zip(open_, calls, strict=True):
+                ep, w = live[i]
+                ep.model_calls = call
+                if use_memory and call >= cfg.memory_from_attempt:
+                    recalled[i] = memory.recall(w.task, w.source, w.diagnostic, cfg.memories_per_prompt)
+                w.memories = [r.as_memory() for r in recalled[i]]
+            # Retries (a later model call on the task) sample; a task's first call is greedy by default.
+            for first in (True, False):
+                idx = [i for i, c in zip(open_, calls, strict=True) if (c == 1) == first]
+                if not idx:
+                    continue
+                gen = GenerationConfig(max_new_tokens=cfg.max_new_tokens, n=cfg.samples,
+                                       temperature=cfg.temperature if first else cfg.retry_temperature,
+                                       seed=cfg.seed * 1000 + k, batch_size=max(1, cfg.batch_size * cfg.samples),
+                                       copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names)
+                for i, step in zip(idx, attempt(model, [live[i][1] for i in idx], gen, cfg.jobs, cfg.budget),
+                                   strict=True):
+                    step.samples += rows[i]  # tools' and memory's tries are logged after the model's samples
+                    rows[i] = step.samples
+                    steps[i] = step
+        for i, verdict in zip(open_, _resolve([rows[i] for i in open_], work,
+                                              [seen[id(live[i][0])] for i in open_], lambda w: w.task.pack),
+                              strict=True):
+            settled[i] = verdict
+    still: list[tuple[Episode, Work]] = []
+    for i, (ep, w) in enumerate(live):
+        step = steps[i] or StepResult(w, "", [], rows[i], 0.0)
+        step.samples = rows[i]
+        step.notes = notes[i]
+        ep.attempts = k
+        ep.steps.append(step)
+        if settled[i] == "passed":
+            ep.passed, ep.winning = True, next(s for s in rows[i] if s.passed)
+            ep.winning_skill = step.skill if ep.winning.origin == "model" else None
+        recorder.on_attempt(ep, k, step, recalled[i])
+        if settled[i] == "passed":
+            _finish(ep, recorder, on_done)
+        elif settled[i] == "progress":
+            best = next(s for s in rows[i] if s.progress)
+            seen[id(ep)].add(best.candidate)
+            still.append((ep, dataclasses.replace(w, source=best.candidate, diagnostic=best.result.primary,
+                                                  verdict=best.result, previous_edit=None, previous_error=None,
+                                                  memories=[], tried=[])))
+        elif ep.model_calls >= cfg.attempts or "model" not in cfg.sources or k == cfg.max_steps:
+            _finish(ep, recorder, on_done)
+        else:
+            failed = next((s for s in rows[i] if s.origin == "model"), rows[i][0] if rows[i] else None)
+            if failed is not None:
+                res = failed.result
+                w.previous_edit = failed.completion.text
+                w.previous_error = failed.edit_error or (
+                    f"{res.primary.code}: {res.primary.message}" if res and res.primary else "still failing")
+            still.append((ep, w))
+    if still and still[-1][0].attempts == cfg.max_steps:
+        for ep, _ in still:
+            _finish(ep, recorder, on_done)
+        return []
+    return still

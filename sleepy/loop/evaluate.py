@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.loop.episodes import EpisodeConfig, run_episodes
+from sleepy.loop.episodes import SOURCES, EpisodeConfig, run_episodes
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.loader import model_hash
 from sleepy.tasks.packs import get_pack
+from sleepy.tasks.task import Task
 
 
 @dataclass
@@ -30,6 +31,9 @@ class EvalRow:
     signature_after: str | None
     edit: str
     attempts: int = 1
+    solved_by: str | None = None  # tool | memory | model | skill: the layer whose edit made it pass
+    path: list[str] = field(default_factory=list)  # origin of each accepted step, the passing one last
+    model_calls: int = 0
 
 
 @dataclass
@@ -45,6 +49,18 @@ class EvalReport:
     memory: bool = False
     model_path: str | None = None  # the folder or hub id, and its content hash: "model" alone names no model
     model_hash: str | None = None
+    sources: list[str] = field(default_factory=lambda: ["tool", "memory", "model"])
+    tasks_dir: str | None = None  # the folder evaluated instead of the pack's frozen set
+
+    def by_origin(self) -> list[dict]:
+        """Pass rate per set, split by the layer that solved each task: what tools, memory, model, skill add."""
+        out = []
+        for name in sorted({r.set for r in self.rows}):
+            rows = [r for r in self.rows if r.set == name]
+            counts = {k: sum(r.solved_by == k for r in rows) for k in ("tool", "memory", "model", "skill")}
+            out.append({"set": name, "tasks": len(rows), **counts, "passed": sum(r.passed for r in rows),
+                        "pass_rate": round(sum(r.passed for r in rows) / len(rows), 4) if rows else 0.0})
+        return out
 
     def table(self) -> list[dict]:
         """Pass rate per (set, family), plus per-set known/new/all lines."""
@@ -61,19 +77,23 @@ class EvalReport:
 
     def to_json(self) -> dict:
         return {**{k: v for k, v in asdict(self).items() if k != "rows"}, "summary": self.table(),
-                "tasks": [asdict(r) for r in self.rows]}
+                "by_origin": self.by_origin(), "tasks": [asdict(r) for r in self.rows]}
 
     @classmethod
     def load(cls, path: Path) -> EvalReport:
         data = json.loads(path.read_text())
         rows = [EvalRow(**r) for r in data.pop("tasks")]
         data.pop("summary", None)
+        data.pop("by_origin", None)
         return cls(**data, rows=rows)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(self.to_json(), indent=2))
         tmp.replace(path)
+
+
+_SETS = {"frozen": "frozen", "generated": "holdout"}  # a folder of the user's own tasks is the set "tasks"
 
 
 def known_families(model_path: str, pack: str) -> tuple[str, ...] | None:
@@ -88,30 +108,36 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
              seed: int = 0, samples: int = 1, temperature: float = 0.0, jobs: int = 2,
              batch_size: int = 16, attempts: int = 1, memory: ExperienceMemory | None = None,
              max_new_tokens: int = 96, memory_from_attempt: int = 1, memory_patterns: int = 4,
-             copy_anchors: bool = True, copy_names: bool = True) -> EvalReport:
+             copy_anchors: bool = True, copy_names: bool = True, tasks: list[Task] | None = None,
+             sources: tuple[str, ...] = SOURCES, max_steps: int = 8, tasks_dir: str | None = None) -> EvalReport:
     """The agent on the frozen set (and holdout): one row per task for this (release, seed).
 
     With ``memory`` it may recall verified fixes (into prompts from attempt ``memory_from_attempt``)
     and apply ``memory_patterns`` of their patterns before the model's first call, as a day does;
-    eval never writes to memory.
+    eval never writes to memory. ``tasks`` (a folder someone loaded) replaces the pack's frozen set;
+    ``sources`` are the candidate sources in order (without "tool": the model and memory alone).
     """
-    pack = get_pack(pack_name)
-    tasks = pack.frozen() + (pack.holdout(holdout_per_family) if holdout_per_family else [])
+    if tasks is None:
+        pack = get_pack(pack_name)
+        tasks = pack.frozen() + (pack.holdout(holdout_per_family) if holdout_per_family else [])
     known = known_families(model.lm.path, pack_name)
     began = time.perf_counter()
     cfg = EpisodeConfig(attempts=attempts, samples=samples, temperature=temperature, memory=memory is not None,
                         batch_size=batch_size, jobs=jobs, seed=seed, max_new_tokens=max_new_tokens,
                         memory_from_attempt=memory_from_attempt, adapt_patterns=memory_patterns,
-                        copy_anchors=copy_anchors, copy_names=copy_names)
+                        copy_anchors=copy_anchors, copy_names=copy_names, sources=tuple(sources),
+                        max_steps=max_steps)
     episodes = run_episodes(model, tasks, cfg, memory)
     rows = []
     for ep in episodes:
         last = ep.steps[-1] if ep.steps else None
         best = ep.winning or (last.best if last else None)
-        rows.append(EvalRow(task_id=ep.task.id, set="frozen" if ep.task.origin == "frozen" else "holdout",
+        rows.append(EvalRow(task_id=ep.task.id, set=_SETS.get(ep.task.origin, "tasks"),
                             family=ep.task.family, known=(ep.task.family in known) if known else None,
                             signature=ep.start_signature, passed=ep.passed,
                             signature_after=best.signature_after if best else None,
-                            edit=best.completion.text if best else "", attempts=ep.attempts))
+                            edit=best.completion.text if best else "", attempts=ep.attempts,
+                            solved_by=ep.solved_by, path=ep.path, model_calls=ep.model_calls))
     return EvalReport(model.name, pack_name, model.lm.name, seed, samples, round(time.perf_counter() - began, 2),
-                      rows, attempts, memory is not None, model.lm.path, model_hash(model.lm.path))
+                      rows, attempts, memory is not None, model.lm.path, model_hash(model.lm.path), list(sources),
+                      tasks_dir)

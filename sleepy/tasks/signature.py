@@ -35,6 +35,7 @@ class Fixit:
 
     message: str
     parts: list[tuple[int, int, str]]  # (byte start, byte end, replacement) in the checked file
+    applicability: str = "Unspecified"  # rustc's: MachineApplicable | MaybeIncorrect | HasPlaceholders | Unspecified
 
     def apply(self, source: str) -> str | None:
         """The program with this suggestion applied, or None when its ranges do not fit the program."""
@@ -142,13 +143,13 @@ def _fixits(record: dict, main_file: str | None) -> list[Fixit]:
         spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None
                  and (not main_file or s.get("file_name") == main_file)]
         message = child.get("message") or "suggestion"
-        groups: list[list[tuple[int, int, str]]] = []
+        groups: list[tuple[str, list[tuple[int, int, str]]]] = []
         for s in spans:
             part = (s["byte_start"], s["byte_end"], s["suggested_replacement"])
-            if not groups or any((a, b) == part[:2] for a, b, _ in groups[-1]):
-                groups.append([])
-            groups[-1].append(part)
-        out += [Fixit(message, parts) for parts in groups]
+            if not groups or any((a, b) == part[:2] for a, b, _ in groups[-1][1]):
+                groups.append((s.get("suggestion_applicability") or "Unspecified", []))
+            groups[-1][1].append(part)
+        out += [Fixit(message, parts, applicability) for applicability, parts in groups]
     return out
 
 
@@ -160,7 +161,7 @@ def normalise_python_message(message: str) -> str:
     # "Did you mean/forget" hints vary between Python versions; they are not part of the error class.
     message = re.split(r"\.? ?Did you (?:mean|forget)", message)[0]
     message = re.sub(r"'([^']*)'", keep_builtin, message)
-    message = re.sub(r"\"[^\"]*\"", " ", message)
+    message = re.sub(r"\"([^\"]*)\"", keep_builtin, message)
     message = re.sub(r"\d+", " ", message)
     return _slug(message)
 

@@ -4,7 +4,7 @@ A task folder holds the program (``main.rs`` / ``main.py``), a ``task.toml`` and
 reference fix (``fix.rs`` / ``fix.py``)::
 
     my-task/
-      task.toml      id, family, signature, [crate_type], [description]
+      task.toml      id, family, signature, [crate_type], [description], [check_only]
       main.rs        the failing program
       fix.rs         the reference fix (optional for user tasks)
 
@@ -38,6 +38,7 @@ class Task:
     crate_type: str = "bin"
     description: str = ""
     origin: str = "frozen"  # frozen | generated | user
+    check_only: bool = False  # Rust: passing means type-checking; otherwise a program with fn main must also run
 
     @property
     def ext(self) -> str:
@@ -71,6 +72,9 @@ def load_task(folder: Path, pack: str | None = None, origin: str = "user") -> Ta
     crate_type = meta.get("crate_type", "bin")
     if crate_type not in CRATE_TYPES:
         raise TaskFormatError(f"{meta_path}: crate_type must be one of {CRATE_TYPES}, not {crate_type!r}")
+    check_only = meta.get("check_only", False)
+    if not isinstance(check_only, bool):
+        raise TaskFormatError(f"{meta_path}: check_only must be true or false")
     signature = meta.get("signature")
     if signature is not None and not isinstance(signature, str):
         raise TaskFormatError(f"{meta_path}: signature must be a string")
@@ -80,13 +84,14 @@ def load_task(folder: Path, pack: str | None = None, origin: str = "user") -> Ta
         raise TaskFormatError(f"{program}: missing program file")
     fix_path = folder / f"fix.{ext}"
     try:
-        source = program.read_text(encoding="utf-8")
-        fix = fix_path.read_text(encoding="utf-8") if fix_path.is_file() else None
+        # Bytes decoded as they are: read_text would turn CRLF into LF, and the program is verified as written.
+        source = program.read_bytes().decode("utf-8")
+        fix = fix_path.read_bytes().decode("utf-8") if fix_path.is_file() else None
     except UnicodeDecodeError:
         raise TaskFormatError(f"{folder}: program files must be UTF-8") from None
     return Task(id=str(meta.get("id", folder.name)), pack=lang, family=meta["family"], source=source,
                 signature=signature, fix=fix, crate_type=crate_type,
-                description=str(meta.get("description", "")), origin=origin)
+                description=str(meta.get("description", "")), origin=origin, check_only=check_only)
 
 
 def load_tasks(root: Path, pack: str | None = None, origin: str = "user") -> list[Task]:
@@ -112,8 +117,10 @@ def save_task(task: Task, folder: Path) -> Path:
         meta["signature"] = task.signature
     if task.description:
         meta["description"] = task.description
+    if task.check_only:
+        meta["check_only"] = True
     (folder / "task.toml").write_text(tomli_w.dumps(meta), encoding="utf-8")
-    (folder / task.filename).write_text(task.source, encoding="utf-8")
+    (folder / task.filename).write_bytes(task.source.encode("utf-8"))
     if task.fix is not None:
-        (folder / f"fix.{task.ext}").write_text(task.fix, encoding="utf-8")
+        (folder / f"fix.{task.ext}").write_bytes(task.fix.encode("utf-8"))
     return folder

@@ -1,8 +1,11 @@
 """Verifiers: does a program (a task's source or a candidate fix) pass, and if not, why.
 
 Rust: ``rustc --edition 2021 --emit=metadata --error-format=json`` type-checks in ~40 ms; a program
-with ``#[test]`` functions is built with ``--test`` and its tests run in the sandbox. Python: the
-program runs in the sandbox and passes when it exits 0 (its asserts hold).
+with ``#[test]`` functions is built with ``--test`` and its tests run in the sandbox; a program with
+``fn main`` that type-checks is then built and run in the sandbox too, and passes only if it exits 0
+(a fix that compiles but panics on ``None.unwrap()`` is no fix), unless the task says
+``check_only = true``. Python: the program runs in the sandbox and passes when it exits 0 (its
+asserts hold).
 
 A candidate that deletes the task's own checks (asserts, ``#[test]`` functions) is rejected as
 tampering before anything runs: otherwise "delete the failing assert" would count as a fix.
@@ -23,7 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from sleepy.tasks import sandbox
-from sleepy.tasks.signature import Diagnostic, parse_python_traceback, parse_rustc_json
+from sleepy.tasks.signature import Diagnostic, Span, parse_python_traceback, parse_rustc_json, rust_key
 from sleepy.tasks.task import Task
 
 RUST_EDITION = "2021"
@@ -72,6 +75,8 @@ def _synthetic(key: str, message: str) -> Diagnostic:
 
 
 _TEST_ATTR = re.compile(r"#\[\s*test\s*\]")
+_MAIN_FN = re.compile(r"\bfn\s+main\s*\(")
+_PANIC = re.compile(r"panicked at (?:[^:\n]*/)?main\.rs:(\d+):(\d+):\n(.*)")
 _ASSERT = re.compile(r"^\s*assert\b", re.MULTILINE)
 
 
@@ -106,7 +111,9 @@ def verify_rust(task: Task, candidate: str) -> VerifyResult:
                                     compiled.stderr[-500:] or f"rustc exited {compiled.returncode}")]
             return VerifyResult(False, diags, compiled.duration_s, "check", compiled.stderr)
         if not has_tests:
-            return VerifyResult(True, [], compiled.duration_s, "check")
+            if task.check_only or task.crate_type != "bin" or not _MAIN_FN.search(candidate):
+                return VerifyResult(True, [], compiled.duration_s, "check")
+            return _run_rust_main(rustc, work, compiled.duration_s)
         ran = sandbox.run(["./tests", "--test-threads=1"], work, sandbox.PROGRAM_LIMITS)
         duration = compiled.duration_s + ran.duration_s
         if ran.ok:
@@ -115,6 +122,34 @@ def verify_rust(task: Task, candidate: str) -> VerifyResult:
         what = ran.violation or "failed"
         return VerifyResult(False, [_synthetic(f"rust:test:{what}", "tests failed: " + ", ".join(failed))],
                             duration, "test", ran.stdout + ran.stderr)
+
+
+def _run_rust_main(rustc: str, work: Path, checked_s: float) -> VerifyResult:
+    """Build the type-checked program and run it: it passes when it exits 0."""
+    argv = [rustc, "--edition", RUST_EDITION, "--error-format=json", "-A", "warnings", "-C", "opt-level=0",
+            "-C", "debuginfo=0", "-o", "prog", "main.rs"]
+    built = sandbox.run(argv, work, sandbox.COMPILER_LIMITS)
+    duration = checked_s + built.duration_s
+    if not built.ok:
+        diags = parse_rustc_json(built.stderr, "main.rs") or [
+            _synthetic(f"rust:{built.violation or 'link'}:failed", built.stderr[-500:] or "the build failed")]
+        return VerifyResult(False, diags, duration, "check", built.stderr)
+    ran = sandbox.run(["./prog"], work, sandbox.PROGRAM_LIMITS)
+    duration += ran.duration_s
+    if ran.ok:
+        return VerifyResult(True, [], duration, "run", ran.stdout)
+    return VerifyResult(False, [_panic_diagnostic(ran)], duration, "run", ran.stdout + ran.stderr)
+
+
+def _panic_diagnostic(ran: sandbox.RunResult) -> Diagnostic:
+    """``thread 'main' panicked at main.rs:3:5: called `Option::unwrap()` on a `None` value`` as a diagnostic."""
+    m = _PANIC.search(ran.stderr)
+    if ran.violation or m is None:
+        what = ran.violation or f"exit-{ran.returncode}"
+        return _synthetic(f"rust:run:{what}", ran.stderr[-500:] or f"the program ended with {what}")
+    line, col, message = int(m.group(1)), int(m.group(2)), m.group(3).strip()
+    return Diagnostic(key=rust_key("panic", message), code="panic", message=message,
+                      spans=[Span("main.rs", line, line, col, col, "panicked here")], rendered=ran.stderr[-500:])
 
 
 def verify_python(task: Task, candidate: str) -> VerifyResult:
@@ -148,3 +183,53 @@ def verify_many(items: Iterable[tuple[Task, str | None]], jobs: int = 2) -> list
     items = list(items)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(lambda item: verify(*item), items))
+
+
+# rustc reports errors phase by phase: name resolution hides type errors, which hide borrow errors.
+# Fixing the last resolve error can surface three type errors; that is still a step forward.
+_RESOLVE_CODES = {"E0106", "E0261", "E0262", "E0405", "E0407", "E0412", "E0422", "E0423", "E0424", "E0425",
+                  "E0426", "E0432", "E0433", "E0434", "E0435", "nocode"}
+_BORROW_CODES = {"E0373", "E0381", "E0382", "E0384", "E0499", "E0500", "E0501", "E0502", "E0503", "E0505",
+                 "E0506", "E0507", "E0508", "E0509", "E0515", "E0521", "E0596", "E0597", "E0716"}
+_STAGE_RANK = {"tamper": -1, "check": 0, "test": 1, "run": 1}
+_NOT_PROGRESS_PY = {"SyntaxError", "IndentationError", "TabError"}
+
+
+def _rust_phase(code: str) -> int:
+    return 0 if code in _RESOLVE_CODES else 2 if code in _BORROW_CODES else 1
+
+
+def _rust_score(result: VerifyResult) -> tuple:
+    phases = [_rust_phase(d.code) for d in result.diagnostics] or [3]
+    first = min(phases)
+    return _STAGE_RANK.get(result.stage, 0), first, -phases.count(first), -len(phases)
+
+
+def progressed(before: VerifyResult, after: VerifyResult, pack: str) -> int:
+    """How far ``after`` (a candidate's verdict) is a step forward from ``before`` though it does not pass.
+
+    2: a clear step. Rust: a later stage (it type-checks now and fails at run or test time), a later
+    compiler phase, or fewer errors in the same phase. Python stops at the first exception, so a
+    step forward is a different error, or the same one further down, that is not a new syntax
+    error: the failing line was repaired and execution got past it.
+    1 (Rust): sideways: the first error is gone and another of the same phase took its place
+    (``derive(Ord)`` added, now ``PartialOrd`` is missing); worth following from a tool's hint.
+    0: no step forward.
+    """
+    if after.passed or after.stage == "tamper" or before.passed:
+        return 0
+    if pack == "rust":
+        a, b = _rust_score(after), _rust_score(before)
+        if a > b:
+            return 2
+        moved = after.primary is not None and before.primary is not None and _where(after.primary) != _where(
+            before.primary) and _where(before.primary) not in {_where(d) for d in after.diagnostics}
+        return 1 if a == b and moved else 0
+    a, b = after.primary, before.primary
+    if a is None or b is None or a.code in _NOT_PROGRESS_PY or a.code.startswith(("timeout", "output")):
+        return 0
+    return 2 if _where(a) != _where(b) else 0
+
+
+def _where(d: Diagnostic) -> tuple[str, int]:
+    return d.key, d.spans[0].line_start if d.spans else 0

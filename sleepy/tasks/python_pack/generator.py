@@ -40,7 +40,7 @@ MIN_LINES, MAX_LINES = 8, 40
 # Signatures as the verifier reports them (see sleepy.tasks.signature).
 SIG_NAME = "py:NameError:name-is-not-defined"
 SIG_UNBOUND = "py:UnboundLocalError:cannot-access-local-variable-where-it-is-not"
-SIG_CONCAT = "py:TypeError:can-only-concatenate-str-not-to-str"
+SIG_CONCAT = "py:TypeError:can-only-concatenate-str-not-int-to-str"
 SIG_INT_STR = "py:TypeError:unsupported-operand-type-s-for-int-and-str"
 SIG_INT_NONE = "py:TypeError:unsupported-operand-type-s-for-int-and-nonetype"
 SIG_UNHASHABLE = "py:TypeError:unhashable-type-list"

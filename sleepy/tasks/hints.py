@@ -1,0 +1,286 @@
+"""Candidates from the verifier's own hints: rustc's suggestions, the Python interpreter's "Did you mean".
+
+Why first: the compiler often prints the exact change ("consider borrowing here: `&scores`"), and
+applying it costs one verification (~40 ms) where a model call costs far more and, for a small
+model, is right far less often. Every candidate is a whole program, verified by the caller before
+it counts; none is trusted. What cannot be applied (a placeholder, overlapping parts, a range that
+does not fit the program) is skipped with a reason the caller logs.
+
+Rust: every suggestion of every error, in rustc's order (the first error's first), with rustc's
+applicability (``MachineApplicable`` and ``MaybeIncorrect`` tried, ``HasPlaceholders`` skipped);
+alternatives of one help ("import this" or "import that") are separate candidates; with several
+errors, all their first suggestions at once is one more candidate (what ``cargo fix`` does).
+clippy adds nothing here: it runs only after type checking succeeds, and its errors on a program
+that does not type-check are rustc's own.
+
+Python: the interpreter's "Did you mean: 'x'?" (NameError, AttributeError, ImportError) applied on
+the failing line and then wherever the name occurs; a missing name resolved to an import from the
+index of the standard library and installed packages (:mod:`sleepy.tasks.pyindex`); a misspelled
+``from M import X`` or module name matched against that index; ``str + int`` wrapped in ``str()``.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import io
+import logging
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+from sleepy.tasks.pyindex import import_lines_for, load_index, module_names
+from sleepy.tasks.signature import Diagnostic, Fixit
+
+log = logging.getLogger("sleepy.tools")
+
+TRIED_APPLICABILITY = ("MachineApplicable", "MaybeIncorrect", "Unspecified")
+
+
+@dataclass
+class ToolCandidate:
+    """One whole program a tool's hint makes of the source (unverified)."""
+
+    origin: str  # tool:rustc | tool:python
+    program: str
+    hint: str  # the hint it came from, in one line
+
+
+@dataclass
+class Hints:
+    candidates: list[ToolCandidate] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # hints that could not be applied, with the reason
+
+
+def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit: int = 8) -> Hints:
+    """Candidate programs from the hints in ``diagnostics`` (the verifier's verdict on ``source``)."""
+    hints = _rust(source, diagnostics) if pack == "rust" else _python(source, diagnostics)
+    seen: set[str] = {source}
+    unique = []
+    for c in hints.candidates:
+        if c.program not in seen:
+            seen.add(c.program)
+            unique.append(c)
+    hints.candidates = unique[:limit]
+    for reason in hints.skipped:
+        log.debug("hint skipped: %s", reason)
+    return hints
+
+
+# --------------------------------------------------------------------------- Rust
+
+
+def _rust(source: str, diagnostics: list[Diagnostic]) -> Hints:
+    out = Hints()
+    firsts: list[Fixit] = []
+    for diag in diagnostics:
+        first = True
+        for fixit in diag.fixits:
+            what = f"{diag.code}: {fixit.message.splitlines()[0][:60] if fixit.message else 'suggestion'}"
+            if fixit.applicability == "HasPlaceholders":
+                out.skipped.append(f"{what}: has placeholders")
+                continue
+            program = fixit.apply(source)
+            if program is None:
+                out.skipped.append(f"{what}: its ranges do not fit the program (overlap or out of range)")
+                continue
+            if program == source:
+                continue
+            out.candidates.append(ToolCandidate("tool:rustc", program, what))
+            if first:
+                firsts.append(fixit)
+                first = False
+    if len(firsts) > 1:
+        combined = Fixit("every error's first suggestion", [p for f in firsts for p in f.parts])
+        program = combined.apply(source)
+        if program is not None:
+            out.candidates.insert(0, ToolCandidate("tool:rustc", program, "all first suggestions at once"))
+        else:
+            out.skipped.append("all first suggestions at once: they overlap")
+    return out
+
+
+# --------------------------------------------------------------------------- Python
+
+_DID_YOU_MEAN = re.compile(r"Did you mean:? '([^']+)'\??")
+_NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def _python(source: str, diagnostics: list[Diagnostic]) -> Hints:
+    out = Hints()
+    if not diagnostics:
+        return out
+    diag = diagnostics[0]
+    line = diag.primary.line_start if diag.primary else None
+    message = diag.message
+    meant = _DID_YOU_MEAN.search(message)
+    name = _NAME_ERROR.search(message)
+    attr = _ATTRIBUTE.search(message)
+    if diag.code == "NameError" and name:
+        missing = name.group(1)
+        if meant:
+            out.candidates += _renamed(source, line, missing, meant.group(1), attribute=False,
+                                       hint=f"NameError: did you mean {meant.group(1)!r}")
+        for statement in import_lines_for(missing):
+            out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
+        if line:
+            out.candidates += _self_attribute(source, line, missing)
+    elif diag.code == "UnboundLocalError" and (local := re.search(r"local variable '([^']+)'", message)) and line:
+        out.candidates += _declared_global(source, line, local.group(1))
+    elif diag.code == "AttributeError" and attr and meant:
+        out.candidates += _renamed(source, line, attr.group(1), meant.group(1), attribute=True,
+                                   hint=f"AttributeError: did you mean {meant.group(1)!r}")
+    elif diag.code == "ImportError" and (bad := _CANNOT_IMPORT.search(message)):
+        wrong, module = bad.groups()
+        options = [meant.group(1)] if meant else difflib.get_close_matches(wrong, module_names(module), n=2)
+        for right in options:
+            out.candidates += _renamed(source, line, wrong, right, attribute=False,
+                                       hint=f"ImportError: {right!r} in {module}")
+    elif diag.code == "ModuleNotFoundError" and (bad := _NO_MODULE.search(message)):
+        wrong = bad.group(1).split(".")[0]
+        for right in difflib.get_close_matches(wrong, load_index()["modules"], n=2):
+            out.candidates += _renamed(source, line, wrong, right, attribute=False,
+                                       hint=f"ModuleNotFoundError: module {right!r}")
+    elif diag.code == "TypeError" and message.startswith("can only concatenate str") and line:
+        out.candidates += _wrapped_in_str(source, line)
+    if (diag.code == "AttributeError" or diag.code == "ImportError") and not out.candidates and not meant:
+        out.skipped.append(f"{diag.code}: the interpreter gave no hint")
+    return out
+
+
+def _tokens(source: str) -> list[tokenize.TokenInfo] | None:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+
+
+def _replace_tokens(source: str, hits: list[tokenize.TokenInfo], new: str) -> str:
+    lines = source.splitlines(keepends=True)
+    for tok in sorted(hits, key=lambda t: t.start, reverse=True):
+        (row, col), (_, end) = tok.start, tok.end
+        text = lines[row - 1]
+        lines[row - 1] = text[:col] + new + text[end:]
+    return "".join(lines)
+
+
+def _renamed(source: str, line: int | None, old: str, new: str, attribute: bool, hint: str) -> list[ToolCandidate]:
+    """``old`` renamed to ``new`` (as a name, never inside strings): on the failing line, then everywhere."""
+    toks = _tokens(source)
+    if toks is None:
+        return []
+    hits = [t for i, t in enumerate(toks) if t.type == tokenize.NAME and t.string == old
+            and (not attribute or (i > 0 and toks[i - 1].string == "."))]
+    on_line = [t for t in hits if line is not None and t.start[0] == line]
+    out = []
+    for chosen in (on_line, hits):
+        if chosen:
+            out.append(ToolCandidate("tool:python", _replace_tokens(source, chosen, new), hint))
+    return out
+
+
+def _newline(source: str) -> str:
+    return "\r\n" if "\r\n" in source else "\n"
+
+
+def add_import(source: str, statement: str) -> str:
+    """``source`` with ``statement`` after its leading docstring, ``__future__`` and import lines."""
+    lines = source.splitlines(keepends=True)
+    at = 0
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        body = []
+    for i, node in enumerate(body):
+        is_doc = i == 0 and isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant) \
+            and isinstance(node.value.value, str)
+        if is_doc or isinstance(node, ast.Import | ast.ImportFrom):
+            at = node.end_lineno or at
+        else:
+            break
+    if at == 0:  # after a shebang / encoding line / leading comments
+        while at < len(lines) and lines[at].lstrip().startswith("#"):
+            at += 1
+    nl = _newline(source)
+    if at > 0 and at <= len(lines) and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += nl
+    lines.insert(at, statement + nl)
+    return "".join(lines)
+
+
+def _wrapped_in_str(source: str, line: int) -> list[ToolCandidate]:
+    """``"total: " + n`` -> ``"total: " + str(n)``: each non-string operand of a ``+`` on the failing line."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    lines = source.splitlines(keepends=True)
+    out = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and node.lineno <= line
+                <= (node.end_lineno or node.lineno)):
+            continue
+        for operand in (node.right, node.left):
+            if isinstance(operand, ast.Constant | ast.JoinedStr) or operand.lineno != operand.end_lineno:
+                continue
+            row, a, b = operand.lineno, operand.col_offset, operand.end_col_offset
+            text = lines[row - 1]
+            raw = text.encode()
+            wrapped = raw[:a] + b"str(" + raw[a:b] + b")" + raw[b:]
+            new_lines = [*lines]
+            new_lines[row - 1] = wrapped.decode()
+            out.append(ToolCandidate("tool:python", "".join(new_lines), "TypeError: wrap in str()"))
+    return out
+
+
+def _enclosing(tree: ast.AST, line: int, kinds) -> list[ast.AST]:
+    """The nodes of ``kinds`` whose lines hold ``line``, outermost first."""
+    return [n for n in ast.walk(tree) if isinstance(n, kinds) and n.lineno <= line <= (n.end_lineno or n.lineno)]
+
+
+def _self_attribute(source: str, line: int, name: str) -> list[ToolCandidate]:
+    """``balance`` inside a method of a class that sets ``self.balance``: what Python 3.12 suggests."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    classes = _enclosing(tree, line, ast.ClassDef)
+    if not classes:
+        return []
+    cls = classes[-1]
+    attrs = {n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+             and n.value.id == "self"}
+    attrs |= {n.name for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    if name not in attrs:
+        return []
+    toks = _tokens(source)
+    if toks is None:
+        return []
+    hits = [t for i, t in enumerate(toks) if t.type == tokenize.NAME and t.string == name and t.start[0] == line
+            and not (i > 0 and toks[i - 1].string == ".")]
+    return [ToolCandidate("tool:python", _replace_tokens(source, hits, f"self.{name}"),
+                          f"NameError: did you mean 'self.{name}'")] if hits else []
+
+
+def _declared_global(source: str, line: int, name: str) -> list[ToolCandidate]:
+    """A function assigns a module-level (or enclosing) name it also reads: declare it ``global``/``nonlocal``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    funcs = _enclosing(tree, line, ast.FunctionDef | ast.AsyncFunctionDef)
+    if not funcs:
+        return []
+    func = funcs[-1]
+    first = func.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(func.body) > 1:
+        first = func.body[1]  # after the docstring
+    lines = source.splitlines(keepends=True)
+    indent = re.match(r"[ \t]*", lines[first.lineno - 1]).group(0)
+    keyword = "nonlocal" if len(funcs) > 1 else "global"
+    new = [*lines]
+    new.insert(first.lineno - 1, f"{indent}{keyword} {name}{_newline(source)}")
+    return [ToolCandidate("tool:python", "".join(new), f"UnboundLocalError: declare {keyword} {name}")]

@@ -1,0 +1,133 @@
+"""Where a name lives: the standard library's (and installed packages') public names, built once and cached.
+
+Why: a ``NameError`` for ``defaultdict`` or ``sqrt`` is a missing import far more often than a typo,
+and Python 3.11 prints no hint for it. Which module to import from is a fact about the interpreter,
+not something a model should guess, so it is read off the interpreter itself: a child process
+imports each standard module and lists its public names. The index is written once per interpreter
+(keyed by its version and path) under the user's cache folder and read from there afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+INDEX_VERSION = 1
+
+# Modules never imported to build the index: they open windows, print, start things or are for tests.
+_SKIP = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test", "lib2to3", "pydoc_data",
+         "ensurepip", "venv", "xxsubtype", "xxlimited", "xxlimited_35", "sre_compile", "sre_constants",
+         "sre_parse", "msilib", "winreg", "winsound", "nt", "_winapi", "msvcrt", "pip", "setuptools"}
+
+# Common import aliases people use (``np``): only offered when the package is installed.
+ALIASES = {"np": "numpy", "pd": "pandas", "plt": "matplotlib.pyplot", "sns": "seaborn", "sp": "scipy",
+           "tf": "tensorflow", "nx": "networkx"}
+
+# When several modules export a name, these are what people mean (``sqrt`` from math, not cmath).
+PREFERRED = ("collections", "dataclasses", "typing", "itertools", "functools", "math", "datetime", "pathlib",
+             "re", "json", "os", "sys", "random", "statistics", "string", "enum", "decimal", "fractions",
+             "operator", "heapq", "bisect", "copy", "time", "textwrap", "contextlib", "abc", "io", "csv",
+             "pprint", "uuid", "hashlib", "shutil", "subprocess", "logging")
+
+_BUILD = r"""
+import importlib, json, sys, warnings
+skip = set(json.loads(sys.argv[1]))
+out = {}
+warnings.simplefilter("ignore")
+for name in sorted(sys.stdlib_module_names):
+    if name.startswith("_") or name in skip:
+        continue
+    try:
+        mod = importlib.import_module(name)
+    except BaseException:
+        continue
+    names = getattr(mod, "__all__", None)
+    if not isinstance(names, (list, tuple)):
+        names = [n for n in dir(mod) if not n.startswith("_")]
+    own = []
+    for n in names:
+        if not isinstance(n, str) or n.startswith("_"):
+            continue
+        obj = getattr(mod, n, None)
+        if obj is None or type(obj).__name__ == "module":
+            continue
+        home = getattr(obj, "__module__", None) or name
+        own.append([n, home.split(".")[0].lstrip("_") == name or n in (getattr(mod, "__all__", None) or ())])
+    out[name] = own
+print(json.dumps(out))
+"""
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sleepy"
+
+
+def _installed_top_level() -> list[str]:
+    """Top-level modules of installed distributions (names only: importing them all would be slow)."""
+    from importlib import metadata
+
+    try:
+        return sorted(m for m in metadata.packages_distributions() if m.isidentifier() and not m.startswith("_"))
+    except Exception:  # noqa: BLE001 - a broken distribution must not stop repairs
+        return []
+
+
+@cache
+def load_index() -> dict:
+    """``{"modules": [...], "names": {name: [module, ...]}}`` for the running interpreter (cached on disk)."""
+    key = hashlib.sha256(f"{INDEX_VERSION}:{sys.version}:{sys.executable}".encode()).hexdigest()[:16]
+    path = _cache_dir() / f"pyindex-{key}.json"
+    if path.is_file():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            pass  # a damaged cache is rebuilt
+    try:
+        done = subprocess.run([sys.executable, "-I", "-c", _BUILD, json.dumps(sorted(_SKIP))], capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+        stdlib = json.loads(done.stdout) if done.returncode == 0 else {}
+    except (subprocess.SubprocessError, OSError, ValueError):
+        stdlib = {}
+    names: dict[str, list[tuple[str, bool]]] = {}
+    for module, entries in stdlib.items():
+        for name, own in entries:
+            names.setdefault(name, []).append((module, own))
+    ranked = {name: [m for m, _ in sorted(homes, key=lambda h: (not h[1], _rank(h[0]), h[0]))]
+              for name, homes in names.items()}
+    index = {"modules": sorted(set(stdlib) | set(_installed_top_level())), "names": ranked}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(index))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home still gets the index, just not cached
+    return index
+
+
+def _rank(module: str) -> int:
+    return PREFERRED.index(module) if module in PREFERRED else len(PREFERRED)
+
+
+def import_lines_for(name: str, limit: int = 3) -> list[str]:
+    """Import statements that would define ``name``: the module itself, an alias, or ``from M import name``."""
+    index = load_index()
+    modules = set(index["modules"])
+    out = []
+    if name in modules:
+        out.append(f"import {name}")
+    if name in ALIASES and ALIASES[name].split(".")[0] in modules:
+        out.append(f"import {ALIASES[name]} as {name}")
+    out += [f"from {m} import {name}" for m in index["names"].get(name, [])[:limit]]
+    return out[:limit]
+
+
+def module_names(module: str) -> list[str]:
+    """Public names of a standard module as the index saw them (empty for unknown modules)."""
+    return [n for n, homes in load_index()["names"].items() if module in homes]
