@@ -30,7 +30,7 @@ err = Console(stderr=True)
 
 PackOpt = Annotated[str, typer.Option("--pack", "-p", help="Pack: rust or python.")]
 TasksOpt = Annotated[Path | None, typer.Option("--tasks", help="A folder of task folders in the pack format "
-                                                               "(instead of the frozen set).")]
+                                                               "(instead of the frozen set or generated tasks).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default ./.sleepy).")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model folder or hub id (default: the bundled model).")]
@@ -152,7 +152,7 @@ def _options(store: Annotated[str | None, typer.Option(
                         "(default: SQLite in the workspace, or `store` in config.toml).")] = None) -> None:
     """sleepy: an agent that learns from its own experience without forgetting.
 
-    Example: sleepy --store postgresql://sleepy@localhost/sleepy day --tasks 20
+    Example: sleepy --store postgresql://sleepy@localhost/sleepy day -n 20
     """
     _GLOBAL.clear()
     if store is not None:
@@ -287,11 +287,10 @@ def _open_memory(cfg: Settings, embed: bool = True):
 
 
 @app.command()
-def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-n", help="Generated tasks to work.")]
+def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-n", help="Generated tasks to work.")]
         = 50, seed: Annotated[int, typer.Option(help="Seed of the day's task stream.")] = 1,
-        tasks_dir: Annotated[Path | None, typer.Option("--tasks-dir", help="Work a folder of tasks in the pack "
-                                                                            "format instead.")] = None,
-        attempts: Annotated[int | None, typer.Option(help="Attempts per task (default 3).")] = None,
+        tasks_dir: TasksOpt = None,
+        attempts: Annotated[int | None, typer.Option(help="Model calls per task (default 3).")] = None,
         samples: Annotated[int | None, typer.Option(help="Samples per attempt (default 1).")] = None,
         memory: Annotated[bool | None, typer.Option("--memory/--no-memory", help="Recall verified fixes.")] = None,
         model: ModelOpt = None, workspace: WorkspaceOpt = None,
@@ -300,7 +299,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
 
     Rerunning the same command after an interruption continues where it stopped.
 
-    Example: sleepy day --pack rust --tasks 50 --seed 1
+    Example: sleepy day --pack rust -n 50 --seed 1
+    Example: sleepy day --pack python --tasks my-tasks/
     """
     from sleepy.loop.day import day_tasks, run_day
     from sleepy.loop.episodes import day_config
@@ -310,6 +310,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--tasks", "-
     from sleepy.adapters.lora import load_release_model
     from sleepy.adapters.registry import RegistryError
 
+    if tasks_dir is not None and tasks_dir.name.isdigit() and not tasks_dir.exists():
+        fail(f"--tasks takes a folder of tasks; for {tasks_dir.name} generated tasks use -n {tasks_dir.name}")
     try:
         items = day_tasks(pack, tasks, seed, tasks_dir)
         routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
@@ -525,7 +527,7 @@ def export(out: Annotated[Path, typer.Argument(help="Folder to write (created)."
 
 @app.command()
 def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/night rounds.")] = 3,
-          tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 30,
+          tasks: Annotated[int, typer.Option("--count", "-n", help="Tasks per day.")] = 30,
           seed: Annotated[int, typer.Option(help="Seed of the day streams.")] = 1,
           model: ModelOpt = None, workspace: WorkspaceOpt = None,
           strategy: Annotated[str | None, typer.Option(help="routed (default), naive (one LoRA for all tasks) or "
@@ -536,7 +538,7 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
           jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
     """The main job: day -> night -> gate, N times, then report.html in the workspace.
 
-    Example: sleepy cycle --pack rust --nights 3 --tasks 30
+    Example: sleepy cycle --pack rust --nights 3 -n 30
     """
     from sleepy.adapters.registry import RegistryError
     from sleepy.loop.cycle import run_cycle
@@ -548,7 +550,7 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     cfg = _settings(workspace, model=model, strategy=strategy, skills=skills)
     store, mem = _open_memory(cfg)
     day_cfg = day_config(cfg, jobs, seed)
-    command = (f"sleepy cycle --pack {pack} --nights {nights} --tasks {tasks} --seed {seed} --strategy {cfg.strategy}"
+    command = (f"sleepy cycle --pack {pack} --nights {nights} -n {tasks} --seed {seed} --strategy {cfg.strategy}"
                f" --skills {cfg.skills}")
     try:
         result = run_cycle(store, mem, _registry(cfg), pack, nights, tasks, day_cfg, _night_config(cfg, jobs),
@@ -628,13 +630,14 @@ app.add_typer(bench_app, name="bench")
 
 @bench_app.command("forgetting")
 def bench_forgetting(pack: PackOpt = "rust",
-                     strategies: Annotated[str, typer.Option(help="Comma-separated: base, memory, naive, replay, "
+                     strategies: Annotated[str, typer.Option(help="Comma-separated: tools (the verifier's hints "
+                                                                  "alone), base, memory, naive, replay, "
                                                                   "routed, share, share-avg.")]
-                     = "base,memory,naive,replay,routed,share,share-avg",
+                     = "tools,base,memory,naive,replay,routed,share,share-avg",
                      seeds: Annotated[str, typer.Option(help="Day-stream seeds: a count N (seeds 1..N) or a "
                                                              "comma-separated list.")] = "3",
                      nights: Annotated[int, typer.Option(help="Nights per run.")] = 3,
-                     tasks: Annotated[int, typer.Option("--tasks", "-n", help="Tasks per day.")] = 20,
+                     tasks: Annotated[int, typer.Option("--count", "-n", help="Tasks per day.")] = 20,
                      gate_seeds: Annotated[int, typer.Option(help="Evaluation seeds per night (seed 0 greedy, "
                                                                   "others sampled).")] = 1,
                      holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family.")] = 5,

@@ -24,7 +24,7 @@ def test_day_logs_one_complete_event_per_attempt(micro, tmp_path):
     store = SQLiteStore(tmp_path / "day.db")
     lm = load_model(str(root / "model"))
     tasks = day_tasks("rust", 4, seed=2)
-    cfg = EpisodeConfig(attempts=2, samples=2, batch_size=4, max_new_tokens=16)
+    cfg = EpisodeConfig(attempts=2, samples=2, batch_size=4, max_new_tokens=16, sources=("model",))
     summary = run_day(RoutedModel(lm, None), store, ExperienceMemory(store), tasks, cfg, {"test": 1})
     events = list(store.events())
     first = [e for e in events if e["sleepy.attempt"] == 1]
@@ -48,7 +48,7 @@ def test_day_logs_one_complete_event_per_attempt(micro, tmp_path):
 def test_kill_9_mid_day_loses_nothing_and_a_rerun_continues(micro, tmp_path):
     root, _ = micro
     ws = tmp_path / "ws"
-    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "--tasks", "16", "--seed", "4",
+    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "16", "--seed", "4",
            "--attempts", "1", "--model", str(root / "model"), "--no-memory", "-w", str(ws)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     db = ws / "sleepy.db"
@@ -94,7 +94,8 @@ def test_memory_can_be_held_back_until_a_retry(micro, tmp_path):
         for t in day_tasks("rust", 3, seed=4):  # the same signatures, remembered before the day
             before, proof = verify(t), verify(t, t.fix)
             memory.remember(t, t.source, t.fix, before.primary, "reference", proof)
-        cfg = EpisodeConfig(attempts=2, batch_size=3, max_new_tokens=8, memory_from_attempt=start)
+        cfg = EpisodeConfig(attempts=2, batch_size=3, max_new_tokens=8, memory_from_attempt=start,
+                            sources=("model",))  # what the model's prompts hold: no tool or pattern settles first
         run_day(RoutedModel(lm, None), store, memory, tasks, cfg, {"test": start})
         recalled_at[start] = {}
         for e in store.events():
@@ -127,8 +128,9 @@ def test_memory_solves_a_task_from_a_recalled_fix_before_any_model_call(micro, t
     fixed = MOVED.replace("take(s)", "take(s.clone())")
     fix_id = memory.remember(seen, MOVED, fixed, verify(seen).diagnostics[0], "agent", verify(seen, fixed))
     target = Task(id="new", pack="rust", family="borrow", source=MOVED_OTHER)
-    summary = run_day(RoutedModel(lm, None), store, memory, [target], EpisodeConfig(attempts=2, max_new_tokens=16),
-                      {"test": "adapt"})
+    # tools aside: rustc's own suggestion would solve this one first (tests/test_tools.py)
+    summary = run_day(RoutedModel(lm, None), store, memory, [target],
+                      EpisodeConfig(attempts=2, max_new_tokens=16, sources=("memory", "model")), {"test": "adapt"})
     (event,) = store.events()
     assert summary.passed == summary.solved_by_memory == 1 and event["sleepy.verifier.passed"]
     assert event["sleepy.edit.origin"] == f"memory:fix/{fix_id}" and event["gen_ai.usage.output_tokens"] == 0
@@ -138,5 +140,6 @@ def test_memory_solves_a_task_from_a_recalled_fix_before_any_model_call(micro, t
     off = SQLiteStore(tmp_path / "off.db")  # the same fix in memory, adaptation switched off: the model is asked
     ExperienceMemory(off).remember(seen, MOVED, fixed, verify(seen).diagnostics[0], "agent", verify(seen, fixed))
     run_day(RoutedModel(lm, None), off, ExperienceMemory(off), [target],
-            EpisodeConfig(attempts=1, max_new_tokens=16, adapt_patterns=0), {"test": "no-adapt"})
+            EpisodeConfig(attempts=1, max_new_tokens=16, adapt_patterns=0, sources=("memory", "model")),
+            {"test": "no-adapt"})
     assert [e["sleepy.edit.origin"] for e in off.events()] == ["model"]

@@ -17,7 +17,7 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
                                     "max_new_tokens = 8\nattempts = 1\nshare_k = 4\n")
     out = tmp_path / "forgetting.json"
     run = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
-                          "--strategies", "base,memory,share-avg", "--seeds", "1", "--nights", "1", "--tasks", "4",
+                          "--strategies", "base,memory,share-avg", "--seeds", "1", "--nights", "1", "-n", "4",
                           "--holdout", "1",
                           "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
                          capture_output=True, text=True, timeout=900)
@@ -35,7 +35,7 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
     assert (tmp_path / "forgetting" / "pass_rate.png").stat().st_size > 1000
     assert (tmp_path / "forgetting" / "heatmap_share-avg.png").is_file()
     again = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
-                            "--strategies", "base,memory", "--seeds", "1", "--nights", "1", "--tasks", "4",
+                            "--strategies", "base,memory", "--seeds", "1", "--nights", "1", "-n", "4",
                             "--holdout", "1", "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
                            capture_output=True, text=True, timeout=900)
     assert again.returncode == 0 and again.stderr.count("already done") == 2  # finished runs are reused

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
 from sleepy.context.prompt import ContextBuilder, Memory
+from sleepy.context.view import view_of
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.generation import Completion, GenerationConfig, generate
 from sleepy.tasks.edit import EditError, apply_edit, diff_to_edit, parse_edit
@@ -143,8 +144,9 @@ def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None =
     """One attempt for every item of ``work``: each task goes to the skill its signature routes to."""
     gen = gen or GenerationConfig()
     builder = ContextBuilder(model.lm.count_tokens, budget=budget)
-    prompts = [builder.build(w.task.pack, w.source, w.diagnostic, w.memories, w.previous_edit,
-                             w.previous_error, w.tried) for w in work]
+    views = [view_of(w.task.pack, w.source) for w in work]
+    prompts = [builder.build(w.task.pack, v.shown, v.diagnostic(w.diagnostic), w.memories,
+                             w.previous_edit, w.previous_error, w.tried) for w, v in zip(work, views, strict=True)]
     skills = [model.skill_for(w.diagnostic.key if w.diagnostic else None) for w in work]
     completions: list = [None] * len(work)
     began = time.perf_counter()
@@ -152,16 +154,18 @@ def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None =
         idx = [i for i, s in enumerate(skills) if s == skill]
         with model.using(skill):
             for i, comps in zip(idx, generate(model.lm, [prompts[i].text for i in idx], gen,
-                                                      sources=[work[i].source for i in idx]), strict=True):
+                                                      sources=[views[i].shown for i in idx]), strict=True):
                 completions[i] = comps
     gen_seconds = (time.perf_counter() - began) / max(1, len(work))
     samples: list[list[Sample]] = []
     to_verify: list[tuple[Task, str]] = []
-    for w, comps in zip(work, completions, strict=True):
+    for w, v, comps in zip(work, views, completions, strict=True):
         row = []
         for c in comps:
             try:
-                candidate = apply_edit(w.source, parse_edit(c.text))
+                candidate = v.to_original(apply_edit(v.shown, parse_edit(c.text)))
+                if candidate is None:
+                    raise EditError("the edit of the formatted view cannot be carried back onto the program")
                 row.append(Sample(c, None, candidate, None))
                 to_verify.append((w.task, candidate))
             except EditError as exc:

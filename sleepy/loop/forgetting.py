@@ -4,7 +4,9 @@ Each (strategy, seed) gets a fresh workspace and the same day streams (``seed * 
 after every night its production release is evaluated on the frozen set (koans + generated holdout)
 over the gate's seeds, majority per task. Strategies:
 
-* ``base``: the base weights, no memory: the floor (weights never change: evaluated once).
+* ``tools``: the verifier's own hints alone (rustc's suggestions, Python's hints), no model, no memory:
+  what a user gets for free; every other strategy's gain is also reported over it, paired per task.
+* ``base``: the base weights after the tools, no memory (weights never change: evaluated once).
 * ``memory``: days remember every verified fix, no weight updates; evaluated *with* memory.
 * ``naive``: one LoRA trained on all of the night's data, applied to every task, no replay.
 * ``replay``: the same with replay: earlier skills' examples and the model's own verified fixes of
@@ -41,7 +43,7 @@ from sleepy.memory.recall import Embedder, ExperienceMemory
 from sleepy.memory.sqlite import SQLiteStore
 from sleepy.report.html import summary
 
-STRATEGIES = ("base", "memory", "naive", "replay", "routed", "share", "share-avg")
+STRATEGIES = ("tools", "base", "memory", "naive", "replay", "routed", "share", "share-avg")
 
 
 def strategy_config(name: str, base: NightConfig) -> NightConfig:
@@ -76,7 +78,7 @@ def _skill_sizes(registry: Registry) -> list[dict]:
 
 def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int, ws: Path, settings: Settings,
                         night_cfg: NightConfig, log: Callable[[str], None]) -> CycleResult:
-    """base and memory: the weights never change; memory grows with each day (memory strategy only)."""
+    """tools, base and memory: the weights never change; memory grows with each day (memory strategy only)."""
     store = SQLiteStore(ws / "sleepy.db")
     memory = ExperienceMemory(store, Embedder()) if name == "memory" else None
     model = load_release_model(None, settings.model)
@@ -84,7 +86,9 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
     result.known_families = list(known_families(model.lm.path, pack) or [])
 
     def row(n: int, started: float) -> NightRow:
-        if memory is None:
+        if name == "tools":
+            reports = gate_eval(model, pack, replace(night_cfg, sources=("tool",)), ws / "evals")
+        elif memory is None:
             reports = gate_eval(model, pack, night_cfg, ws / "evals")
         else:
             reports = [evaluate(model, pack, night_cfg.holdout_per_family, seed=s,
@@ -92,7 +96,7 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
                                 memory=memory, max_new_tokens=night_cfg.max_new_tokens,
                                 memory_from_attempt=settings.memory_from_attempt,
                                 memory_patterns=settings.memory_patterns, copy_anchors=night_cfg.copy_anchors,
-                                copy_names=night_cfg.copy_names)
+                                copy_names=night_cfg.copy_names, sources=tuple(settings.candidates))
                        for s in range(night_cfg.gate_seeds)]
         results, families = matrix_row(reports)
         return NightRow(n, "base", results=results, families=families, night_seconds=round(time.time() - started, 1))
@@ -143,7 +147,7 @@ def run_forgetting(pack: str, strategies: list[str], seeds: list[int], nights: i
             ws.mkdir(parents=True, exist_ok=True)
             began = time.time()
             base_cfg = night_config(settings, seed=seed)
-            if name in ("base", "memory"):
+            if name in ("tools", "base", "memory"):
                 result = _frozen_weights_run(name, pack, nights, tasks, seed, ws, settings, base_cfg, log)
                 sizes: list[dict] = []
             else:
@@ -237,10 +241,13 @@ def paired(runs: list[dict], a: str, b: str, set_name: str | None = None, resamp
 
 
 def comparisons(runs: list[dict], reference: str = "base") -> list[dict]:
-    """Every strategy against ``reference`` (and Share against per-cluster LoRA), per set."""
+    """Every strategy against ``reference`` and against the tools alone (and Share against per-cluster LoRA),
+    per set: the learning is what memory and skills add over the free baseline."""
     names = list(dict.fromkeys(r["strategy"] for r in runs))
-    pairs = [(reference, n) for n in names if n != reference] + ([("routed", "share")] if {"routed", "share"} <=
-                                                                  set(names) else [])
+    pairs = [(reference, n) for n in names if n not in (reference, "tools")]
+    if "tools" in names:
+        pairs += [("tools", n) for n in names if n != "tools"]
+    pairs += [("routed", "share")] if {"routed", "share"} <= set(names) else []
     out = []
     for a, b in pairs:
         for set_name in ("frozen", "holdout"):

@@ -87,6 +87,7 @@ class NightConfig:
     budget: int = 900
     copy_anchors: bool = True  # the gate decodes as the day does (sleepy.model.constrain)
     copy_names: bool = True
+    sources: tuple[str, ...] = ("tool", "model")  # the gate measures the system as deployed (memory aside)
 
 
 def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
@@ -100,6 +101,7 @@ def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
                        max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
                        holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,
                        copy_anchors=settings.copy_anchors, copy_names=settings.copy_names,
+                       sources=tuple(x for x in settings.candidates if x != "memory") or ("model",),
                        lora=LoraParams(rank=settings.lora_rank, alpha=2 * settings.lora_rank,
                                        steps=settings.lora_steps, seed=seed))
 
@@ -385,7 +387,7 @@ def _skill_kind(cfg: NightConfig, has_basis: bool) -> str:
 def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: int) -> Path:
     temperature = 0.0 if seed == 0 else cfg.gate_temperature
     # how edits are decoded is part of the result: a saved eval of other decoding is never reused
-    decoding = f"a{int(cfg.copy_anchors)}n{int(cfg.copy_names)}"
+    decoding = f"a{int(cfg.copy_anchors)}n{int(cfg.copy_names)}-{'+'.join(cfg.sources)}"
     return evals_dir / f"{pack}-{release}-h{cfg.holdout_per_family}-t{temperature}-{decoding}-seed{seed}.json"
 
 
@@ -399,7 +401,8 @@ def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path |
             continue
         temperature = 0.0 if seed == 0 else cfg.gate_temperature
         rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs,
-                       max_new_tokens=cfg.max_new_tokens, copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names)
+                       max_new_tokens=cfg.max_new_tokens, copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names,
+                       sources=cfg.sources)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             rep.save(path)

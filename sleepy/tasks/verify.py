@@ -13,12 +13,15 @@ tampering before anything runs: otherwise "delete the failing assert" would coun
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -166,15 +169,37 @@ def verify_python(task: Task, candidate: str) -> VerifyResult:
         return VerifyResult(False, [diag], ran.duration_s, "run", ran.stdout + ran.stderr)
 
 
+_CACHE: OrderedDict[tuple, VerifyResult] = OrderedDict()
+_CACHE_SIZE = 4096
+_CACHE_LOCK = threading.Lock()
+
+
 def verify(task: Task, candidate: str | None = None) -> VerifyResult:
-    """Verify ``candidate`` (default: the task's own source) as a solution of ``task``."""
+    """Verify ``candidate`` (default: the task's own source) as a solution of ``task``.
+
+    Verdicts are remembered per (task, program) for the life of the process: the gate runs the same
+    tool candidates for production and candidate, and eval the same ones for every seed, so the
+    second time costs nothing. A verdict hit by a limit (a timeout) is not remembered."""
     candidate = task.source if candidate is None else candidate
+    key = (task.pack, task.crate_type, task.check_only, hashlib.sha256(task.source.encode()).digest(),
+           hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).digest())
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return dataclasses.replace(hit, diagnostics=list(hit.diagnostics))
     tamper = _tampered(task, candidate)
     if tamper is not None:
         result = VerifyResult(False, [tamper], 0.0, "tamper")
     else:
         result = verify_rust(task, candidate) if task.pack == "rust" else verify_python(task, candidate)
-    result.source_sha = hashlib.sha256(candidate.encode("utf-8")).hexdigest()
+    result.source_sha = hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).hexdigest()
+    if not any(d.code in ("timeout", "cpu-limit", "memory-limit") or d.key.endswith((":timeout", ":failed"))
+               for d in result.diagnostics):
+        with _CACHE_LOCK:
+            _CACHE[key] = dataclasses.replace(result, diagnostics=list(result.diagnostics))
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return result
 
 

@@ -1,0 +1,2 @@
+def tidy(row): return [cell.strip() for cell in row.split(",")]
+assert "|".join(tidy(" a, b ,c ")) == "a|b|c"

@@ -1,0 +1,1 @@
+floor, number = 3, 4; label = "Room " + floor + str(number).zfill(2); assert label == "Room 304", label

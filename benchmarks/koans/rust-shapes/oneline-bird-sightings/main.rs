@@ -1,0 +1,1 @@
+fn main() { let log = "wren robin wren heron wren robin"; let mut seen = HashMap::new(); for bird in log.split_whitespace() { *seen.entry(bird).or_insert(0) += 1; } assert_eq!(seen["wren"], 3); assert_eq!(seen.len(), 3); }

@@ -1,0 +1,1 @@
+fn main() { let greeting = String::from("hello there"); let loud = greeting.clone(); assert_eq!(loud.to_uppercase(), "HELLO THERE"); println!("{} / {}", greeting, loud.to_uppercase()); }

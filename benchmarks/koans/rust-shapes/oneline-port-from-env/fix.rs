@@ -1,0 +1,1 @@
+fn main() -> Result<(), std::num::ParseIntError> { let raw = "8080"; let port: u16 = raw.trim().parse()?; assert_eq!(port, 8080); println!("listening on {}", port); Ok(()) }

@@ -1,0 +1,1 @@
+struct Ticket { id: u32, label: String } fn main() { let t = Ticket { id: 17, label: "urgent".to_string() }; assert_eq!(t.label.len() as u32 + t.id, 23); }

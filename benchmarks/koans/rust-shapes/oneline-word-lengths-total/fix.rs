@@ -1,0 +1,1 @@
+fn main() { let words = ["ox", "yak", "gnu", "emu"]; let total: usize = words.iter().map(|w| w.len()).sum(); assert_eq!(total, 11); }
