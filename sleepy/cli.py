@@ -113,6 +113,14 @@ def koans_check(pack: PackOpt = "rust", tasks: TasksOpt = None,
                            "ok": o.ok, "problem": o.problem, "signature": o.found_signature,
                            "seconds": round(o.seconds, 4)} for o in outcomes], indent=2))
     else:
+        if tasks:  # a folder of one's own: every task with the signature the verifier found
+            found = Table(title=f"signatures found in {tasks}")
+            for col in ("id", "family", "signature found", "ok"):
+                found.add_column(col)
+            for o in outcomes:
+                found.add_row(escape(o.task.id), o.task.family, escape(o.found_signature or "(passes)"),
+                              "yes" if o.ok else "no")
+            console.print(found)
         _print_check_table(outcomes)
         for o in bad:
             err.print(f"[red]FAIL[/] {o.task.origin}/{o.task.id}: {o.problem}", highlight=False)

@@ -182,3 +182,39 @@ def test_a_one_line_program_is_shown_formatted_and_the_model_s_edit_lands_on_the
     inserted = view.to_original(apply_edit(view.shown, parse_edit("@@ 2\n- let s\n+ let mut s\n")))
     assert inserted.startswith("fn main() { let mut s = ") and inserted.count("\n") == 1
     assert not view_of("rust", "fn main() {\n    let x = 1;\n}\n").reformatted  # code people lay out stays as is
+
+
+def test_one_name_for_one_meaning_tasks_is_a_folder_and_a_count_is_n(tmp_path):
+    from sleepy.cli import app
+
+    result = CliRunner().invoke(app, ["day", "--tasks", "50", "-w", str(tmp_path / "ws")])
+    assert result.exit_code == 2 and "-n 50" in result.output
+    save_task(py("x = sqrt(4)\nassert x == 2\n"), tmp_path / "mine" / "t")
+    shown = CliRunner().invoke(app, ["koans", "check", "--pack", "python", "--tasks", str(tmp_path / "mine")])
+    assert shown.exit_code == 0 and "py:NameError:name-is-not-defined" in shown.output
+
+
+@needs_rustc
+def test_changes_rustc_describes_only_in_its_notes_are_placed_on_the_spans_it_gives():
+    moved = ("struct Item { n: u32 }\n"
+             "fn total(items: Vec<Item>) -> u32 { items.iter().map(|i| i.n).sum() }\n"
+             "fn main() {\n    let stock = vec![Item { n: 2 }];\n    let t = total(stock);\n"
+             "    assert_eq!(t + stock.len() as u32, 3);\n}\n")
+    hints = tool_candidates("rust", moved, verify(rust(moved)).diagnostics).candidates
+    by_hint = {c.hint.split(": ", 1)[1]: c.program for c in hints}
+    borrowed = by_hint["borrow the parameter and the argument"]
+    assert "fn total(items: &Vec<Item>)" in borrowed and "total(&stock)" in borrowed
+    assert verify(rust(borrowed)).passed
+    cloned = by_hint["derive Clone and clone the moved value"]
+    assert cloned.startswith("#[derive(Clone)]\nstruct Item") and "total(stock.clone())" in cloned
+    assert verify(rust(cloned)).passed
+    # a missing trait on a local type is derived (extending a derive that is there), on one line too
+    default = ('#[derive(Debug)]\nenum Theme { Dark }\n#[derive(Debug, Default)]\nstruct S { theme: Theme }\n'
+               'fn main() { let s = S::default(); println!("{:?}", s); }\n')
+    ep = solve_with_tools(rust(default))
+    assert ep.passed and "#[derive(Debug, Default)]\nenum Theme" in ep.winning.candidate
+    one_line = ("#[derive(Clone)] struct Cfg { port: u16 } struct Srv { cfg: Cfg } "
+                "fn main() { let s = Srv { cfg: Cfg { port: 1 } }; let t = s.clone(); assert_eq!(t.cfg.port, 1); }\n")
+    ep = solve_with_tools(rust(one_line))
+    assert ep.passed and "#[derive(Clone)] struct Srv" in ep.winning.candidate
+    assert ep.winning.candidate.count("\n") == 1

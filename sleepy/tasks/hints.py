@@ -90,6 +90,13 @@ def _rust(source: str, diagnostics: list[Diagnostic]) -> Hints:
             if first:
                 firsts.append(fixit)
                 first = False
+    for diag in diagnostics[:1]:
+        for what, fixit in _from_notes(source, diag):
+            program = fixit.apply(source)
+            if program is None:
+                out.skipped.append(f"{diag.code}: {what}: its ranges do not fit the program")
+            elif program != source:
+                out.candidates.append(ToolCandidate("tool:rustc", program, f"{diag.code}: {what}"))
     if len(firsts) > 1:
         combined = Fixit("every error's first suggestion", [p for f in firsts for p in f.parts])
         program = combined.apply(source)
@@ -98,6 +105,88 @@ def _rust(source: str, diagnostics: list[Diagnostic]) -> Hints:
         else:
             out.skipped.append("all first suggestions at once: they overlap")
     return out
+
+
+DERIVABLE = ("Debug", "Clone", "Copy", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Default")
+_IMPLIES = {"Copy": ("Clone",), "Eq": ("PartialEq",), "PartialOrd": ("PartialEq",),
+            "Ord": ("PartialOrd", "Eq", "PartialEq")}  # a derive that does not compile without these
+_MISSING_TRAIT = (
+    re.compile(r"the trait `(?:std::\w+::|core::\w+::)?(?P<trait>\w+)` is not implemented for `(?P<ty>\w+)`"),
+    re.compile(r"the trait bound `(?P<ty>\w+): (?:std::\w+::|core::\w+::)?(?P<trait>\w+)` is not satisfied"),
+    re.compile(r"^`(?P<ty>\w+): (?:std::\w+::|core::\w+::)?(?P<trait>\w+)`$", re.M),
+    re.compile(r"perhaps you need to implement it:\s*candidate #1: `(?:std::\w+::|core::\w+::)?(?P<trait>\w+)`"),
+)
+
+
+def _from_notes(source: str, diag: Diagnostic) -> list[tuple[str, Fixit]]:
+    """Changes rustc describes in its notes without writing them as suggestions, placed on the spans it gives.
+
+    "if `Item` implemented `Clone`, you could clone the value" (derive Clone, clone at the move);
+    "consider changing this parameter type ... to borrow instead" (borrow the parameter and the
+    argument); "the trait `Default` is not implemented for `Theme`" (derive it on the local type,
+    with the traits that derive needs)."""
+    data = source.encode()
+    out: list[tuple[str, Fixit]] = []
+    moved = next((s for s in diag.spans if s.label == "value moved here" and s.byte_start >= 0), None)
+    for message, spans in diag.helps:
+        by_label = {s.label: s for s in spans if s.byte_start >= 0}
+        if message.startswith("consider changing this parameter type") and moved is not None:
+            param = by_label.get("this parameter takes ownership of the value")
+            if param is not None:
+                out.append(("borrow the parameter and the argument",
+                            Fixit(message, [(param.byte_start, param.byte_start, "&"),
+                                            (moved.byte_start, moved.byte_start, "&")])))
+        elif "implemented `Clone`, you could clone the value" in message:
+            ty, value = by_label.get("consider implementing `Clone` for this type"), by_label.get(
+                "you could clone this value")
+            if ty is not None and value is not None:
+                parts = _derive_parts(data, ty.byte_start, ("Clone",))
+                if parts is not None:
+                    out.append(("derive Clone and clone the moved value",
+                                Fixit(message, [*parts, (value.byte_end, value.byte_end, ".clone()")])))
+    texts = [diag.message, *diag.notes]
+    wanted: list[tuple[str, str]] = []
+    for pattern in _MISSING_TRAIT:
+        for text in texts:
+            for m in pattern.finditer(text):
+                ty = m.groupdict().get("ty") or _type_in(diag.message)
+                if ty and m.group("trait") in DERIVABLE and (ty, m.group("trait")) not in wanted:
+                    wanted.append((ty, m.group("trait")))
+    for ty, trait in wanted:
+        found = re.search(rb"(?:^|[\s;{}])(?:pub(?:\([\w:]+\))?\s+)?(?:struct|enum)\s+" + re.escape(ty.encode())
+                          + rb"\b", data)
+        if found is None:
+            continue
+        start = found.start() + (1 if data[found.start():found.start() + 1].isspace()
+                                 or data[found.start():found.start() + 1] in b";{}" else 0)
+        parts = _derive_parts(data, start, (trait, *_IMPLIES.get(trait, ())))
+        if parts is not None:
+            out.append((f"derive {trait} for {ty}", Fixit(f"derive {trait}", parts)))
+    return out
+
+
+def _type_in(message: str) -> str | None:
+    m = re.search(r"found for (?:struct|enum) `(\w+)`", message)
+    return m.group(1) if m else None
+
+
+def _derive_parts(data: bytes, start: int, traits: tuple[str, ...]) -> list[tuple[int, int, str]] | None:
+    """Byte changes that derive ``traits`` on the item starting at ``start``: extend its derive, or add one."""
+    before = data[:start]
+    existing = re.search(rb"#\[derive\(([^)]*)\)\]\s*(?://[^\n]*\n\s*|#\[[^\]]*\]\s*)*$", before)
+    if existing is not None:
+        have = [t.strip() for t in existing.group(1).decode().split(",") if t.strip()]
+        missing = [t for t in traits if t not in have and t.split("::")[-1] not in have]
+        if not missing:
+            return None
+        a, b = existing.span(1)
+        return [(a, b, ", ".join(have + sorted(missing, key=DERIVABLE.index)))]
+    line_start = before.rfind(b"\n") + 1
+    indent = before[line_start:]
+    derive = "#[derive(" + ", ".join(sorted(set(traits), key=DERIVABLE.index)) + ")]"
+    if indent.strip():  # the item sits mid-line (a one-line program): derive in place
+        return [(start, start, derive + " ")]
+    return [(start, start, derive + "\n" + indent.decode(errors="replace"))]
 
 
 # --------------------------------------------------------------------------- Python

@@ -27,6 +27,8 @@ class Span:
     col_start: int
     col_end: int
     label: str | None = None
+    byte_start: int = -1  # offsets in the checked file where the verifier gives them (rustc does)
+    byte_end: int = -1
 
 
 @dataclass
@@ -65,6 +67,7 @@ class Diagnostic:
     rendered: str = ""
     suggestions: list[str] = field(default_factory=list)  # the verifier's suggested replacement texts
     fixits: list[Fixit] = field(default_factory=list)  # the same, placed: each one a whole suggested change
+    helps: list[tuple[str, list[Span]]] = field(default_factory=list)  # rustc's notes with the spans they point at
 
     @property
     def primary(self) -> Span | None:
@@ -123,15 +126,23 @@ def parse_rustc_json(stderr: str, main_file: str | None = None) -> list[Diagnost
         for s in sorted(record.get("spans", []), key=lambda s: not s.get("is_primary")):
             if main_file and s.get("file_name") != main_file:
                 continue
-            spans.append(Span(file=s["file_name"], line_start=s["line_start"], line_end=s["line_end"],
-                              col_start=s["column_start"], col_end=s["column_end"], label=s.get("label")))
+            spans.append(_span(s))
         notes = [c.get("message", "") for c in record.get("children", []) if c.get("message")]
         suggestions = [s["suggested_replacement"] for c in record.get("children", []) for s in c.get("spans", [])
                        if s.get("suggested_replacement")]
+        helps = [(c.get("message", ""), [_span(s) for s in c.get("spans", [])
+                                          if not main_file or s.get("file_name") == main_file])
+                 for c in record.get("children", []) if c.get("spans")]
         diagnostics.append(Diagnostic(key=rust_key(code, message), code=code or "nocode", message=message,
                                       spans=spans, notes=notes, rendered=record.get("rendered") or "",
-                                      suggestions=suggestions, fixits=_fixits(record, main_file)))
+                                      suggestions=suggestions, fixits=_fixits(record, main_file), helps=helps))
     return diagnostics
+
+
+def _span(s: dict) -> Span:
+    return Span(file=s["file_name"], line_start=s["line_start"], line_end=s["line_end"], col_start=s["column_start"],
+                col_end=s["column_end"], label=s.get("label"), byte_start=s.get("byte_start", -1),
+                byte_end=s.get("byte_end", -1))
 
 
 def _fixits(record: dict, main_file: str | None) -> list[Fixit]:
