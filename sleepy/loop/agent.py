@@ -103,16 +103,24 @@ def adapted_samples(memory: ExperienceMemory, work: list[Work], jobs: int = 2, p
     """
     made = [[(a, text) for a in memory.adapt(w.task, w.source, w.diagnostic, patterns)
              if (text := _shown_edit(w.source, a.candidate)) is not None] for w in work]
-    results = iter(verify_many([(w.task, a.candidate) for w, row in zip(work, made, strict=True) for a, _ in row],
-                               jobs=jobs))
-    out: list[list[Sample]] = []
-    for row in made:
-        samples = []
-        for a, text in row:
-            res = next(results)
-            samples.append(Sample(Completion(text, 0, 0, [], 0.0), None, a.candidate, res, res.duration_s,
-                                  f"memory:fix/{a.fix_id}"))
-        out.append(samples)
+    verdicts = verify_in_turn([[(w.task, a.candidate) for a, _ in row] for w, row in zip(work, made, strict=True)],
+                              jobs)
+    return [[Sample(Completion(text, 0, 0, [], 0.0), None, a.candidate, res, res.duration_s, f"memory:fix/{a.fix_id}")
+             for (a, text), res in zip(row, results, strict=False)] for row, results in zip(made, verdicts, strict=True)]
+
+
+def verify_in_turn(rows: list[list[tuple[Task, str]]], jobs: int = 2) -> list[list[VerifyResult]]:
+    """Verify each row's candidates in order until one passes; rows are verified side by side.
+
+    Round k verifies the k-th candidate of every row that has none passing yet, so the verifier's
+    workers stay busy across tasks while a task stops at its first passing candidate (a passing Rust
+    program is built and run, ten times the cost of a failing check). A row's list holds the
+    verdicts of the candidates it got to."""
+    out: list[list[VerifyResult]] = [[] for _ in rows]
+    for k in range(max((len(r) for r in rows), default=0)):
+        todo = [i for i, r in enumerate(rows) if k < len(r) and not any(v.passed for v in out[i])]
+        for i, verdict in zip(todo, verify_many([rows[i][k] for i in todo], jobs=jobs), strict=True):
+            out[i].append(verdict)
     return out
 
 
@@ -126,16 +134,9 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
         hints = tool_candidates(w.task.pack, w.source, diags, limit)
         made.append([(c, text) for c in hints.candidates if (text := _shown_edit(w.source, c.program)) is not None])
         skipped.append(hints.skipped)
-    results = iter(verify_many([(w.task, c.program) for w, row in zip(work, made, strict=True) for c, _ in row],
-                               jobs=jobs))
-    out = []
-    for row in made:
-        samples = []
-        for c, text in row:
-            res = next(results)
-            samples.append(Sample(Completion(text, 0, 0, [], 0.0), None, c.program, res, res.duration_s, c.origin,
-                                  note=c.hint))
-        out.append(samples)
+    verdicts = verify_in_turn([[(w.task, c.program) for c, _ in row] for w, row in zip(work, made, strict=True)], jobs)
+    out = [[Sample(Completion(text, 0, 0, [], 0.0), None, c.program, res, res.duration_s, c.origin, note=c.hint)
+            for (c, text), res in zip(row, results, strict=False)] for row, results in zip(made, verdicts, strict=True)]
     return out, skipped
 
 
