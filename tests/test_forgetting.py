@@ -17,21 +17,26 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
                                     "max_new_tokens = 8\nattempts = 1\nshare_k = 4\n")
     out = tmp_path / "forgetting.json"
     run = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
-                          "--strategies", "base,memory,share-avg", "--seeds", "1", "--nights", "1", "-n", "4",
+                          "--strategies", "tools,base,memory,share-avg", "--seeds", "1", "--nights", "1", "-n", "4",
                           "--holdout", "1",
                           "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     record = json.loads(out.read_text())
-    assert [r["strategy"] for r in record["runs"]] == ["base", "memory", "share-avg"]
+    assert [r["strategy"] for r in record["runs"]] == ["tools", "base", "memory", "share-avg"]
     for r in record["runs"]:
         nights = r["cycle"]["nights"]
         assert len(nights) == 2 and set(nights[0]["results"]) == set(nights[1]["results"])
         assert len(r["summary"]["pass_rates"]) == 2
-    base = record["runs"][0]["cycle"]["nights"]
+    tools, base = (record["runs"][i]["cycle"]["nights"] for i in (0, 1))
     assert base[0]["results"] == base[1]["results"]  # the floor never moves
-    assert [t["strategy"] for t in record["table"]] == ["base", "memory", "share-avg"]
-    assert {(p["a"], p["b"]) for p in record["paired"]} == {("base", "memory"), ("base", "share-avg")}
+    assert tools[0]["results"] == tools[1]["results"]
+    # the model runs after the tools: it never loses a task the tools alone solve
+    assert all(base[0]["results"][k] for k, ok in tools[0]["results"].items() if ok)
+    assert [t["strategy"] for t in record["table"]] == ["tools", "base", "memory", "share-avg"]
+    assert {(p["a"], p["b"]) for p in record["paired"]} == {("base", "memory"), ("base", "share-avg"),
+                                                            ("tools", "base"), ("tools", "memory"),
+                                                            ("tools", "share-avg")}
     assert (tmp_path / "forgetting" / "pass_rate.png").stat().st_size > 1000
     assert (tmp_path / "forgetting" / "heatmap_share-avg.png").is_file()
     again = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",

@@ -218,3 +218,18 @@ def test_changes_rustc_describes_only_in_its_notes_are_placed_on_the_spans_it_gi
     ep = solve_with_tools(rust(one_line))
     assert ep.passed and "#[derive(Clone)] struct Srv" in ep.winning.candidate
     assert ep.winning.candidate.count("\n") == 1
+
+
+@needs_rustc
+def test_training_examples_of_a_one_line_program_are_written_in_the_view_the_model_is_shown():
+    from sleepy.context.prompt import ContextBuilder
+    from sleepy.context.view import view_of
+    from sleepy.loop.night import _example
+    from sleepy.tasks.edit import apply_edit, parse_edit
+
+    src = 'fn main() { let s = String::from("hi"); let t = s; println!("{} {}", s, t); }\n'
+    fixed = src.replace("let t = s;", "let t = s.clone();")
+    example = _example(rust(src), fixed, "agent", ContextBuilder())
+    assert "4|     println!" in example.prompt  # numbered lines of the formatted view
+    view = view_of("rust", src)
+    assert view.to_original(apply_edit(view.shown, parse_edit(example.completion))) == fixed

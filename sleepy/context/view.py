@@ -113,6 +113,18 @@ class View:
             out = out[:start] + text + out[end:]
         return out
 
+    def edit_to(self, after: str) -> str | None:
+        """The edit, in the view's lines, that turns this program into ``after`` (training examples)."""
+        from sleepy.tasks.edit import EditError, diff_to_edit
+
+        target = after if not self.reformatted else rustfmt(after)
+        if target is None:
+            return None
+        try:
+            return diff_to_edit(self.shown, target).render()
+        except EditError:
+            return None
+
     def diagnostic(self, diag: Diagnostic | None) -> Diagnostic | None:
         """``diag`` with its spans moved to the lines and columns of ``shown`` (the prompt numbers those)."""
         if diag is None or not self.reformatted:

@@ -106,7 +106,8 @@ def adapted_samples(memory: ExperienceMemory, work: list[Work], jobs: int = 2, p
     verdicts = verify_in_turn([[(w.task, a.candidate) for a, _ in row] for w, row in zip(work, made, strict=True)],
                               jobs)
     return [[Sample(Completion(text, 0, 0, [], 0.0), None, a.candidate, res, res.duration_s, f"memory:fix/{a.fix_id}")
-             for (a, text), res in zip(row, results, strict=False)] for row, results in zip(made, verdicts, strict=True)]
+             for (a, text), res in zip(row, results, strict=False)]
+            for row, results in zip(made, verdicts, strict=True)]
 
 
 def verify_in_turn(rows: list[list[tuple[Task, str]]], jobs: int = 2) -> list[list[VerifyResult]]:

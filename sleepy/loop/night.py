@@ -49,13 +49,14 @@ from sleepy.adapters.share import (
     write_peft,
 )
 from sleepy.context.prompt import ContextBuilder
+from sleepy.context.view import view_of
 from sleepy.loop.evaluate import EvalReport, evaluate
 from sleepy.loop.gate import GateDecision, decide
 from sleepy.loop.teacher import Teacher
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
 from sleepy.model.loader import load_model, model_hash, resolve
-from sleepy.tasks.edit import END, diff_to_edit
+from sleepy.tasks.edit import END
 from sleepy.tasks.leakage import LeakageGuard
 from sleepy.tasks.packs import PACKS, get_pack, regenerate
 from sleepy.tasks.task import Task
@@ -141,9 +142,13 @@ def _example(task: Task, after: str, source_kind: str, builder: ContextBuilder) 
     diag = verify(task).primary
     if diag is None:
         return None
-    prompt = builder.build(task.pack, task.source, diag).text
-    completion = diff_to_edit(task.source, after).render() + END + "\n"
-    return TrainExample(prompt, completion, source_kind, task.id, diag.key)
+    # The model is trained on the view it is shown at inference (a one-line program formatted).
+    view = view_of(task.pack, task.source)
+    edit = view.edit_to(after)
+    if edit is None:
+        return None
+    prompt = builder.build(task.pack, view.shown, view.diagnostic(diag)).text
+    return TrainExample(prompt, edit + END + "\n", source_kind, task.id, diag.key)
 
 
 def self_replay_pool(store: Repository, pack: str, exclude: set[str], builder: ContextBuilder,

@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from sleepy.context.prompt import ContextBuilder
+from sleepy.context.view import view_of
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
@@ -58,11 +59,14 @@ class Teacher:
             raise TeacherError(f"teacher at {self.url} gave no chat completion") from None
 
     def fix(self, task: Task, diag: Diagnostic, builder: ContextBuilder) -> TeacherAnswer:
-        edit = self.ask(builder.build(task.pack, task.source, diag).text)
+        view = view_of(task.pack, task.source)  # the teacher is shown what the model is shown
+        edit = self.ask(builder.build(task.pack, view.shown, view.diagnostic(diag)).text)
         try:
-            fixed = apply_edit(task.source, parse_edit(edit))
+            fixed = view.to_original(apply_edit(view.shown, parse_edit(edit)))
         except EditError as exc:
             return TeacherAnswer(edit, None, None, f"edit rejected: {exc}")
+        if fixed is None:
+            return TeacherAnswer(edit, None, None, "edit rejected: it cannot be carried back onto the program")
         proof = verify(task, fixed)
         if not proof.passed:
             return TeacherAnswer(edit, None, proof, f"fix fails the verifier: {proof.signature}")
