@@ -575,6 +575,57 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
 
 
 @app.command()
+def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace, a Python project, or one .py "
+                                                  "file (default: the current folder).")] = Path("."),
+        write: Annotated[bool, typer.Option("--apply", help="Write the repaired files (atomically, each); "
+                                                            "default: print a diff and change nothing.")] = False,
+        allow_dirty: Annotated[bool, typer.Option(help="Apply even when the git tree has uncommitted changes.")]
+        = False,
+        undo_last: Annotated[bool, typer.Option("--undo", help="Restore the files the last --apply changed.")]
+        = False,
+        max_steps: Annotated[int, typer.Option(help="Repair steps (one diagnostic at a time).")] = 12) -> None:
+    """Repair a project's build one diagnostic at a time with the verifier's own hints, as cargo fix would.
+
+    Exit code 0 when the build is green, 1 when something is left, 2 on bad input.
+
+    Example: sleepy fix path/to/crate            (prints a diff; changes nothing)
+    Example: sleepy fix path/to/crate --apply    (then: sleepy fix path/to/crate --undo)
+    """
+    from sleepy.loop.fix import apply, fix_project, undo
+    from sleepy.tasks.project import ProjectError
+
+    if max_steps < 1:
+        fail("--max-steps must be at least 1")
+    try:
+        if undo_last:
+            restored = undo(path)
+            console.print(f"restored {len(restored)} file(s): {', '.join(restored)}", highlight=False)
+            return
+        result = fix_project(path, max_steps, log=lambda m: err.print(m, highlight=False, markup=False))
+        if result.already_green:
+            console.print(f"{result.project.root}: the build is already green ({result.seconds:.1f} s)")
+            return
+        if result.changed:
+            print(result.diff(), end="")
+        if write and result.changed:
+            written = apply(result, allow_dirty)
+            err.print(f"wrote {len(written)} file(s): {', '.join(written)} (undo: sleepy fix {path} --undo)",
+                      highlight=False)
+    except (ProjectError, ToolchainMissing) as exc:
+        fail(str(exc))
+    solved = sum(a.passed or a.progress for a in result.attempts)
+    if result.green:
+        err.print(f"green after {solved} repair(s) in {len(result.changed)} file(s), {result.seconds:.1f} s"
+                  + ("" if write else "; nothing written (--apply writes)"), highlight=False)
+        return
+    left = result.remaining[0] if result.remaining else None
+    where = f" at {left.primary.file}:{left.primary.line_start}" if left and left.primary else ""
+    err.print(f"{len(result.remaining)} error(s) left{where}: {left.key if left else '?'} "
+              f"({solved} repair(s) made, {result.seconds:.1f} s)", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
 def correct(episode: Annotated[int, typer.Argument(help="Episode id (see sleepy events).")],
             fix: Annotated[Path, typer.Option("--fix", help="File with the corrected program.")],
             workspace: WorkspaceOpt = None) -> None:

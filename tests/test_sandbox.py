@@ -117,3 +117,23 @@ def test_workdir_is_writable(tmp_path):
 def test_runs_as_nobody_when_root(tmp_path):
     result = run_py(tmp_path, "import os\nprint(os.getuid())\n")
     assert result.stdout.strip() == str(sandbox.NOBODY_UID)
+
+
+def test_the_interpreter_runs_as_itself_from_a_venv_under_tmp_with_its_own_site_packages(tmp_path):
+    """bubblewrap hides /tmp and the home folder; the interpreter's own folders are bound back, passable by
+    ``nobody`` (otherwise the dynamic linker silently falls back to the system's libpython)."""
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    probe = ("import sys, json, pytest; from pathlib import Path; from sleepy.tasks import sandbox; "
+             "w = Path(sys.argv[1]); r = sandbox.run([sys.executable, '-c', "
+             "'import sys, pytest; print(sys.prefix, sys.version.split()[0])'], w); "
+             "print(r.stdout.strip(), '|', sys.prefix, sys.version.split()[0]); assert r.ok, r.stderr")
+    (tmp_path / "w").mkdir()
+    ran = subprocess.run([str(venv / "bin" / "python"), "-c", probe, str(tmp_path / "w")], capture_output=True,
+                         text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    inside, outside = ran.stdout.strip().split(" | ")
+    assert inside == outside  # same prefix (the venv) and the same Python version inside the sandbox

@@ -86,8 +86,9 @@ def _can_drop_privileges() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
-def _home_rebinds(home: Path) -> list[str]:
-    """Toolchain folders under the (hidden) home folder that sandboxed runs still need."""
+def _needed_toolchains(home: Path) -> set[Path]:
+    """Folders sandboxed runs need whatever hides them: the interpreter (its prefix and base prefix, so a
+    venv's site-packages too) and the Rust toolchain."""
     needed = {Path(sys.base_prefix), Path(sys.prefix)}
     rustc = shutil.which("rustc")
     if rustc:
@@ -95,23 +96,40 @@ def _home_rebinds(home: Path) -> list[str]:
     for env in ("RUSTUP_HOME", "CARGO_HOME"):
         if os.environ.get(env):
             needed.add(Path(os.environ[env]))
-    needed |= {home / ".rustup", home / ".cargo"}
+    return needed | {home / ".rustup", home / ".cargo"}
+
+
+def _rebinds(hidden: Path, needed: set[Path]) -> list[str]:
+    """Read-only binds of the ``needed`` folders under ``hidden`` (a tmpfs over the home folder or /tmp).
+
+    bubblewrap makes the missing parents of a bind with mode 0700, which ``nobody`` cannot pass
+    through (the interpreter then silently loads the system's libpython and misses its own
+    site-packages): each parent is made 0755 first."""
     args: list[str] = []
+    made: set[Path] = set()
     for p in sorted(needed):
         try:
-            p.relative_to(home)
+            rel = p.relative_to(hidden)
         except ValueError:
             continue
-        if p.exists():
-            args += ["--ro-bind", str(p), str(p)]
+        if not p.exists() or p == hidden:
+            continue
+        for k in range(1, len(rel.parts)):
+            parent = hidden.joinpath(*rel.parts[:k])
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += ["--ro-bind", str(p), str(p)]
     return args
 
 
 def _bwrap_argv(bwrap: str, workdir: Path) -> list[str]:
     home = Path.home()
-    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    needed = _needed_toolchains(home)
+    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            *_rebinds(Path("/tmp"), needed)]
     if home != Path("/") and home.exists():
-        argv += ["--tmpfs", str(home), *_home_rebinds(home)]
+        argv += ["--tmpfs", str(home), *_rebinds(home, needed)]
     # The work folder appears at a fixed path: its real parents may be closed to ``nobody``.
     argv += ["--bind", str(workdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR,
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",

@@ -38,6 +38,7 @@ class Fixit:
     message: str
     parts: list[tuple[int, int, str]]  # (byte start, byte end, replacement) in the checked file
     applicability: str = "Unspecified"  # rustc's: MachineApplicable | MaybeIncorrect | HasPlaceholders | Unspecified
+    file: str | None = None  # the file its parts are in (a project has several)
 
     def apply(self, source: str) -> str | None:
         """The program with this suggestion applied, or None when its ranges do not fit the program."""
@@ -154,13 +155,14 @@ def _fixits(record: dict, main_file: str | None) -> list[Fixit]:
         spans = [s for s in child.get("spans", []) if s.get("suggested_replacement") is not None
                  and (not main_file or s.get("file_name") == main_file)]
         message = child.get("message") or "suggestion"
-        groups: list[tuple[str, list[tuple[int, int, str]]]] = []
+        groups: list[tuple[str, str, list[tuple[int, int, str]]]] = []
         for s in spans:
             part = (s["byte_start"], s["byte_end"], s["suggested_replacement"])
-            if not groups or any((a, b) == part[:2] for a, b, _ in groups[-1][1]):
-                groups.append((s.get("suggestion_applicability") or "Unspecified", []))
-            groups[-1][1].append(part)
-        out += [Fixit(message, parts, applicability) for applicability, parts in groups]
+            if not groups or groups[-1][1] != s.get("file_name") or any((a, b) == part[:2]
+                                                                        for a, b, _ in groups[-1][2]):
+                groups.append((s.get("suggestion_applicability") or "Unspecified", s.get("file_name"), []))
+            groups[-1][2].append(part)
+        out += [Fixit(message, parts, applicability, file) for applicability, file, parts in groups]
     return out
 
 

@@ -1,0 +1,230 @@
+"""``sleepy fix``: repair a real Cargo or Python project one diagnostic at a time, as ``cargo fix`` would.
+
+The project is copied and built in the sandbox (``sleepy.tasks.project``); at each step the first
+errors' hints (rustc's suggestions and notes, the interpreter's hints: ``sleepy.tasks.hints``) are
+applied to the file each error is in and the whole project is verified; a passing build ends the
+run, a step forward (``sleepy.tasks.verify.progressed``) is kept and the next step starts from it.
+Every candidate is one wide event (origin, signature before and after, the edit, verify time).
+
+Conventions of ``cargo fix`` / ``ruff --fix``: by default nothing is written and the result is a
+unified diff; ``apply`` writes each changed file atomically and keeps what it replaced, so
+``undo`` restores it; a dirty git tree is refused unless allowed. Nothing is written outside the
+project; the run's events and undo record live under ``~/.cache/sleepy/fix/<project>/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sleepy.tasks.edit import EditError, diff_to_edit
+from sleepy.tasks.hints import tool_candidates
+from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_project
+from sleepy.tasks.pyindex import _cache_dir
+from sleepy.tasks.signature import Diagnostic
+from sleepy.tasks.verify import VerifyResult, progressed
+from sleepy.telemetry.events import EventLog
+
+DIAGNOSTICS_PER_STEP = 3  # the first errors whose hints are tried at each step
+
+
+@dataclass
+class FixAttempt:
+    step: int
+    file: str
+    origin: str
+    hint: str
+    signature_before: str | None
+    signature_after: str | None
+    passed: bool
+    progress: bool
+    verify_s: float
+    edit: str
+
+
+@dataclass
+class FixResult:
+    project: Project
+    original: dict[str, str]
+    files: dict[str, str]  # the project's files after the repair (changed or not)
+    green: bool
+    already_green: bool
+    attempts: list[FixAttempt] = field(default_factory=list)
+    remaining: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> dict[str, str]:
+        return {rel: text for rel, text in self.files.items() if self.original.get(rel) != text}
+
+    def diff(self) -> str:
+        """A unified diff of every changed file (``a/`` and ``b/`` paths, as git prints them)."""
+        out = []
+        for rel, text in sorted(self.changed.items()):
+            out += difflib.unified_diff(self.original[rel].splitlines(keepends=True), text.splitlines(keepends=True),
+                                        f"a/{rel}", f"b/{rel}")
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
+
+
+def state_dir(root: Path) -> Path:
+    """Where a project's fix runs keep their events and undo record (outside the project)."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return _cache_dir() / "fix" / key
+
+
+def _restricted(diag: Diagnostic, file: str) -> Diagnostic:
+    """``diag`` with only what is in ``file``: hints are applied to one file at a time."""
+    return dataclasses.replace(diag, spans=[s for s in diag.spans if s.file == file],
+                               fixits=[f for f in diag.fixits if f.file in (None, file)],
+                               helps=[(m, [s for s in spans if s.file == file]) for m, spans in diag.helps])
+
+
+def _candidates(project: Project, files: dict[str, str], verdict: VerifyResult, limit: int) -> list[tuple]:
+    """(file, new text, origin, hint) for the first errors, each on the file its primary span is in."""
+    out, seen = [], set()
+    for diag in verdict.diagnostics[:DIAGNOSTICS_PER_STEP]:
+        file = diag.primary.file if diag.primary else next((f.file for f in diag.fixits if f.file), None)
+        if file not in files:
+            continue
+        for c in tool_candidates(project.pack, files[file], [_restricted(diag, file)], limit).candidates:
+            if (file, c.program) not in seen:
+                seen.add((file, c.program))
+                out.append((file, c.program, c.origin, c.hint))
+    return out[:limit]
+
+
+def _shown(before: str, after: str) -> str:
+    try:
+        return diff_to_edit(before, after).render()
+    except EditError:
+        return ""
+
+
+def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8,
+                log: Callable[[str], None] | None = None) -> FixResult:
+    """Repair the project at ``path`` in a private copy; the user's files are not touched (see :func:`apply`)."""
+    began = time.perf_counter()
+    project = detect_project(path)
+    events = EventLog(state_dir(project.root) / "events.jsonl")
+    build = ProjectBuild.open(project)
+    try:
+        verdict = build.check()
+        result = FixResult(project, dict(project.files), dict(project.files), verdict.passed, verdict.passed)
+        visited = {json.dumps(sorted(result.files.items()))}
+        for step in range(1, max_steps + 1):
+            if verdict.passed:
+                break
+            if log:
+                first = verdict.primary
+                where = f" in {first.primary.file}:{first.primary.line_start}" if first and first.primary else ""
+                log(f"step {step}: {len(verdict.diagnostics)} error(s); first {verdict.signature}{where}")
+            forward = None
+            for file, text, origin, hint in _candidates(project, result.files, verdict, tool_limit):
+                files = {**result.files, file: text}
+                key = json.dumps(sorted(files.items()))
+                if key in visited:
+                    continue
+                after = build.check({file: text})
+                rank = progressed(verdict, after, project.pack)
+                attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
+                                     False, round(after.duration_s, 4), _shown(result.files[file], text))
+                result.attempts.append(attempt)
+                if after.passed or (rank and (forward is None or rank > forward[0])):
+                    forward = (3 if after.passed else rank, files, after, attempt)
+                build.write({file: result.files[file]})  # back to the step's start for the next candidate
+                if after.passed:
+                    break
+            for a in result.attempts:
+                if a.step == step:
+                    events.append(_event(project, a))
+            if forward is None:
+                break
+            _, files, verdict, attempt = forward
+            attempt.progress = not verdict.passed
+            visited.add(json.dumps(sorted(files.items())))
+            build.write(files)
+            result.files = dict(files)
+        result.green = verdict.passed
+        result.remaining = [] if verdict.passed else verdict.diagnostics
+        result.seconds = round(time.perf_counter() - began, 2)
+        return result
+    finally:
+        build.close()
+
+
+def _event(project: Project, a: FixAttempt) -> dict:
+    return {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "sleepy.run.kind": "fix",
+            "sleepy.project": str(project.root), "sleepy.task.pack": project.pack, "sleepy.task.id": a.file,
+            "sleepy.attempt": a.step, "sleepy.signature.before": a.signature_before,
+            "sleepy.signature.after": a.signature_after, "sleepy.verifier.passed": a.passed,
+            "sleepy.progress": a.progress, "sleepy.latency.verify_s": a.verify_s, "sleepy.edit": a.edit,
+            "sleepy.edit.origin": a.origin, "sleepy.edit.hint": a.hint}
+
+
+def git_dirty(root: Path) -> bool | None:
+    """Whether the git tree holding ``root`` has changes; None when it is not in a git repository."""
+    try:
+        done = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return bool(done.stdout.strip())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.sleepy-tmp")
+    tmp.write_bytes(text.encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def apply(result: FixResult, allow_dirty: bool = False) -> list[str]:
+    """Write the changed files (each atomically) and keep what they replaced for :func:`undo`."""
+    root = result.project.root
+    if not allow_dirty and git_dirty(root):
+        raise ProjectError(f"{root}: the git tree has uncommitted changes; commit them or pass --allow-dirty")
+    changed = result.changed
+    for rel in changed:
+        target = (root / rel).resolve()
+        if root.resolve() not in target.parents:
+            raise ProjectError(f"{rel}: outside the project, not written")
+        if target.read_bytes().decode("utf-8") != result.original[rel]:
+            raise ProjectError(f"{rel}: changed on disk while sleepy fix ran; nothing written")
+    record = {"root": str(root.resolve()), "time": datetime.now(UTC).isoformat(timespec="seconds"),
+              "before": {rel: result.original[rel] for rel in changed}, "after": changed}
+    state = state_dir(root)
+    state.mkdir(parents=True, exist_ok=True)
+    _atomic_write(state / "undo.json", json.dumps(record))
+    for rel, text in changed.items():
+        _atomic_write(root / rel, text)
+    return sorted(changed)
+
+
+def undo(path: Path) -> list[str]:
+    """Restore the files the last applied run changed, where they still hold what it wrote."""
+    root = Path(path)
+    record_path = state_dir(root) / "undo.json"
+    if not record_path.is_file():
+        raise ProjectError(f"{root}: no applied sleepy fix run to undo")
+    try:
+        record = json.loads(record_path.read_text())
+    except (OSError, ValueError):
+        raise ProjectError(f"{record_path}: damaged undo record") from None
+    edited = [rel for rel, text in record["after"].items()
+              if not (root / rel).is_file() or (root / rel).read_bytes().decode("utf-8", "replace") != text]
+    if edited:
+        raise ProjectError(f"{', '.join(sorted(edited))}: changed since sleepy fix wrote it; nothing restored")
+    for rel, text in record["before"].items():
+        _atomic_write(root / rel, text)
+    record_path.unlink()
+    return sorted(record["before"])

@@ -1,0 +1,179 @@
+"""Verify a project: ``cargo check`` (every target, tests included) or the Python tests, in the sandbox.
+
+The project is copied once into a private work folder (the user's folder is never written: ``target/``
+and caches land in the copy), each candidate's files are written into the copy, and the build runs
+under the sandbox with the copy as its only writable folder, no network and the compiler's limits:
+``build.rs`` scripts, proc macros and tests are code. Cargo runs offline with its own home in the
+copy. The diagnostics name the file each span is in, relative to the project root.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sleepy.tasks import sandbox
+from sleepy.tasks.project.detect import SKIP_DIRS, Project, ProjectError
+from sleepy.tasks.signature import Diagnostic, Span, parse_python_traceback, parse_rustc_json
+from sleepy.tasks.verify import ToolchainMissing, VerifyResult, rustc_path
+
+BUILD_LIMITS = dataclasses.replace(sandbox.COMPILER_LIMITS, wall_s=300.0, cpu_s=600, output_bytes=8 << 20,
+                                   fsize_bytes=1 << 30)
+"""A project build compiles more than one file: minutes, not seconds, and a long JSON stream."""
+
+
+def cargo_path() -> str:
+    """The toolchain's cargo (past the rustup shim); ToolchainMissing with how to install it."""
+    real = Path(rustc_path()).parent / "cargo"
+    if real.is_file():
+        return str(real)
+    found = shutil.which("cargo")
+    if found is None:
+        raise ToolchainMissing("cargo not found: install Rust with cargo (apt-get install cargo, or rustup)")
+    return found
+
+
+@dataclasses.dataclass
+class ProjectBuild:
+    """A private copy of a project that candidates are written into and verified in, one at a time."""
+
+    project: Project
+    folder: Path
+    files: dict[str, str]  # what the copy holds now
+
+    @classmethod
+    def open(cls, project: Project) -> ProjectBuild:
+        folder = Path(tempfile.mkdtemp(prefix="sleepy-fix-"))
+        ignore = shutil.ignore_patterns(*SKIP_DIRS)
+        try:
+            if project.single_file:
+                (folder / "src").mkdir()
+                for rel in project.files:
+                    shutil.copy2(project.root / rel, folder / "src" / rel)
+            else:
+                shutil.copytree(project.root, folder / "src", ignore=ignore, symlinks=True)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
+        return cls(project, folder, dict(project.files))
+
+    @property
+    def work(self) -> Path:
+        return self.folder / "src"
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def write(self, files: dict[str, str]) -> None:
+        """Put ``files`` into the copy (only those that differ from what it holds)."""
+        for rel, text in files.items():
+            if self.files.get(rel) != text:
+                (self.work / rel).write_bytes(text.encode("utf-8"))
+                self.files[rel] = text
+
+    def check(self, files: dict[str, str] | None = None) -> VerifyResult:
+        """Verify the project with ``files`` (changed files only) written over the copy."""
+        self.write(files or {})
+        return _cargo(self.work) if self.project.kind == "cargo" else _python(self.work, self.project)
+
+
+def _cargo(work: Path) -> VerifyResult:
+    env = {"CARGO_HOME": f"{sandbox.SANDBOX_WORKDIR}/.cargo-home", "RUSTC": rustc_path(),
+           "CARGO_TARGET_DIR": f"{sandbox.SANDBOX_WORKDIR}/target", "CARGO_TERM_COLOR": "never",
+           "CARGO_NET_OFFLINE": "true"}
+    ran = sandbox.run([cargo_path(), "check", "--offline", "--all-targets", "--message-format=json", "-q"], work,
+                      BUILD_LIMITS, env=env)
+    if ran.ok:
+        return VerifyResult(True, [], ran.duration_s, "check")
+    records = []
+    for line in ran.stdout.splitlines():
+        if '"compiler-message"' in line:
+            m = re.search(r'"message":(\{.*\})\}$', line)
+            if m:
+                records.append(m.group(1))
+    diags = _unique(parse_rustc_json("\n".join(records)))
+    for d in diags:
+        d.spans = [dataclasses.replace(s, file=_relative(s.file)) for s in d.spans]
+        d.fixits = [dataclasses.replace(f, file=_relative(f.file)) if f.file else f for f in d.fixits]
+        d.helps = [(m, [dataclasses.replace(s, file=_relative(s.file)) for s in spans]) for m, spans in d.helps]
+    if not diags:
+        tail = (ran.stderr or ran.stdout)[-400:].strip().splitlines()
+        what = ran.violation or "failed"
+        reason = tail[-1] if tail else f"cargo exited {ran.returncode}"
+        diags = [Diagnostic(key=f"rust:cargo:{what}", code="cargo", message=reason)]
+    return VerifyResult(False, diags, ran.duration_s, "check", ran.stderr[-2000:])
+
+
+def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """cargo checks the library once per target (lib, lib test): the same error comes twice."""
+    seen, out = set(), []
+    for d in diags:
+        key = (d.key, d.message, tuple((s.file, s.line_start, s.col_start) for s in d.spans[:1]))
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _relative(file: str) -> str:
+    prefix = sandbox.SANDBOX_WORKDIR + "/"
+    return file[len(prefix):] if file.startswith(prefix) else file
+
+
+def _python(work: Path, project: Project) -> VerifyResult:
+    began = time.perf_counter()
+    compiled = sandbox.run([sys.executable, "-I", "-m", "py_compile", *sorted(project.files)], work,
+                           sandbox.COMPILER_LIMITS)
+    if not compiled.ok:
+        diag = _project_traceback(compiled.stderr, project)
+        return VerifyResult(False, [diag], time.perf_counter() - began, "check", compiled.stderr)
+    if project.has_tests:
+        argv = [sys.executable, "-m", "pytest", "-x", "-q", "--tb=native", "-p", "no:cacheprovider"]
+    elif project.entry:
+        argv = [sys.executable, "-I", project.entry]
+    else:
+        return VerifyResult(True, [], time.perf_counter() - began, "check")
+    ran = sandbox.run(argv, work, dataclasses.replace(sandbox.PROGRAM_LIMITS, wall_s=120.0, cpu_s=120,
+                                                      output_bytes=1 << 20),
+                      env={"PYTHONPATH": sandbox.SANDBOX_WORKDIR})
+    duration = time.perf_counter() - began
+    if ran.ok:
+        return VerifyResult(True, [], duration, "test" if project.has_tests else "run", ran.stdout[-2000:])
+    text = ran.stderr if "Traceback" in ran.stderr else ran.stdout + "\n" + ran.stderr
+    return VerifyResult(False, [_project_traceback(text, project, ran.violation)], duration,
+                        "test" if project.has_tests else "run", text[-4000:])
+
+
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+
+
+def _project_traceback(text: str, project: Project, violation: str | None = None) -> Diagnostic:
+    """The last traceback in ``text`` (pytest's --tb=native, or Python's own), its span in the deepest
+    frame that is a file of the project."""
+    if violation:
+        return Diagnostic(key=f"py:{violation}", code=violation, message=f"the run hit the {violation}")
+    lines = text.splitlines()
+    start = max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=0)
+    block = []
+    for line in lines[start:]:
+        block.append(line)
+        if block and not line.startswith((" ", "Traceback")) and re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)"
+                                                                            r"\b", line):
+            break
+    span = None
+    for line in block:
+        m = _FRAME.match(line)
+        if m:
+            rel = _relative(m.group("file"))
+            if rel in project.files:
+                n = int(m.group("line"))
+                span = Span(rel, n, n, 1, 1)
+    diag = parse_python_traceback("\n".join(block), "\0") or Diagnostic(
+        key="py:failed", code="failed", message=(block[-1] if block else "the project's check failed")[:200])
+    diag.spans = [span] if span else []
+    return diag

@@ -1,0 +1,108 @@
+"""`sleepy fix` on real projects built by real cargo and a real pytest, in the sandbox."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import needs_rustc
+
+from sleepy.loop.fix import apply, fix_project, state_dir, undo
+from sleepy.tasks.project import ProjectError, detect_project
+
+CARGO_TOML = '[package]\nname = "shelf"\nversion = "0.1.0"\nedition = "2021"\n'
+LIB = ("mod shapes;\npub use shapes::Point;\n"
+       "pub fn total(v: Vec<i32>) -> i32 { v.iter().sum() }\n\n"
+       "#[cfg(test)]\nmod tests {\n    #[test]\n    fn sums() { assert_eq!(super::total(vec![1, 2]), 3); }\n}\n")
+SHAPES = "pub struct Point { pub x: i32 }\npub fn show(p: &Point) -> String { format!(\"{:?}\", p) }\n"
+MAIN = "fn main() {\n    let v = vec![1, 2];\n    let t = shelf::total(v);\n    println!(\"{} {}\", t, v.len());\n}\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def crate(tmp_path: Path) -> Path:
+    return write(tmp_path / "shelf", {"Cargo.toml": CARGO_TOML, "src/lib.rs": LIB, "src/shapes.rs": SHAPES,
+                                      "src/main.rs": MAIN})
+
+
+def sleepy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sleepy.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+@needs_rustc
+def test_a_crate_is_repaired_across_files_one_diagnostic_at_a_time_and_nothing_is_written(tmp_path):
+    root = crate(tmp_path)
+    result = fix_project(root)
+    assert result.green and not result.already_green
+    assert [a.file for a in result.attempts if a.passed or a.progress] == ["src/shapes.rs", "src/main.rs"]
+    assert "#[derive(Debug)]" in result.changed["src/shapes.rs"]
+    assert "+++ b/src/main.rs" in result.diff() and "+++ b/src/shapes.rs" in result.diff()
+    assert (root / "src/shapes.rs").read_text() == SHAPES and not (root / "target").exists()  # dry run
+    events = (state_dir(root) / "events.jsonl").read_text().splitlines()
+    assert events and all('"sleepy.edit.origin": "tool:rustc"' in e for e in events)
+
+
+@needs_rustc
+def test_apply_writes_atomically_refuses_a_dirty_tree_and_undo_restores(tmp_path):
+    root = crate(tmp_path)
+    for cmd in (["init", "-q"], ["add", "-A"], ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(root), *cmd], check=True)
+    (root / "notes.txt").write_text("uncommitted\n")
+    dirty = sleepy("fix", str(root), "--apply")
+    assert dirty.returncode == 2 and "uncommitted changes" in dirty.stderr
+    assert (root / "src/shapes.rs").read_text() == SHAPES
+    done = sleepy("fix", str(root), "--apply", "--allow-dirty")
+    assert done.returncode == 0, done.stderr
+    assert "#[derive(Debug)]" in (root / "src/shapes.rs").read_text()
+    assert sleepy("fix", str(root)).stdout.count("already green") == 1
+    restored = sleepy("fix", str(root), "--undo")
+    assert restored.returncode == 0 and (root / "src/shapes.rs").read_text() == SHAPES
+    assert (root / "src/main.rs").read_text() == MAIN
+    assert sleepy("fix", str(root), "--undo").returncode == 2  # nothing left to undo
+
+
+@needs_rustc
+def test_what_tools_cannot_repair_is_left_with_exit_1_and_undo_never_overwrites_new_edits(tmp_path):
+    root = write(tmp_path / "stuck", {"Cargo.toml": CARGO_TOML.replace("shelf", "stuck"),
+                                      "src/main.rs": "fn main() {\n    let x: i32 = \"seven\";\n}\n"})
+    left = sleepy("fix", str(root))
+    assert left.returncode == 1 and "error(s) left at src/main.rs:2" in left.stderr
+    shelf = crate(tmp_path)
+    result = fix_project(shelf)
+    apply(result, allow_dirty=True)
+    (shelf / "src/main.rs").write_text(MAIN + "// my own edit\n")
+    with pytest.raises(ProjectError, match="changed since"):
+        undo(shelf)
+    assert (shelf / "src/main.rs").read_text().endswith("// my own edit\n")
+
+
+def test_a_python_package_is_repaired_against_its_own_tests(tmp_path):
+    root = write(tmp_path / "pkg", {
+        "pyproject.toml": "[project]\nname = 'wordy'\nversion = '0.1'\n",
+        "wordy/__init__.py": "",
+        "wordy/counts.py": "def counts(words):\n    seen = defaultdict(int)\n    for w in words:\n"
+                           "        seen[w] += 1\n    return dict(seen)\n",
+        "tests/test_counts.py": "from wordy.counts import counts\n\n\ndef test_counts():\n"
+                                "    assert counts(['a', 'b', 'a']) == {'a': 2, 'b': 1}\n"})
+    project = detect_project(root)
+    assert project.kind == "python" and project.has_tests
+    result = fix_project(root)
+    assert result.green and list(result.changed) == ["wordy/counts.py"]
+    assert result.changed["wordy/counts.py"].startswith("from collections import defaultdict\n")
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    assert sleepy("fix", str(tmp_path / "missing")).returncode == 2
+    (tmp_path / "empty").mkdir()
+    empty = sleepy("fix", str(tmp_path / "empty"))
+    assert empty.returncode == 2 and "not a Cargo or Python project" in empty.stderr
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "x.py").write_bytes(b"print('\xff')\n")
+    binary = sleepy("fix", str(tmp_path / "bin"))
+    assert binary.returncode == 2 and "not UTF-8" in binary.stderr and "Traceback" not in binary.stderr
