@@ -29,6 +29,18 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
     echo "note: install postgresql (apt-get install postgresql) to run the PostgreSQL store tests" >&2
   fi
 fi
+# Real crates for `sleepy fix` tests and benchmarks/real_projects.py: Debian's crate sources build offline
+# through a Cargo source replacement (/usr/share/cargo/registry), as Debian's own packaging does.
+CRATES="semver serde itoa fnv hex either scopeguard strsim heck glob same-file unicode-width memchr base64 bitflags"
+if ! ls /usr/share/cargo/registry/semver-* >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      $(for c in $CRATES; do echo "librust-$c-dev"; done)) >/dev/null 2>&1 \
+      || echo "note: could not install Debian's librust-*-dev crates; the real-crate tests will be skipped" >&2
+  else
+    echo "note: apt-get install librust-semver-dev (and others) for the real-crate tests of sleepy fix" >&2
+  fi
+fi
 command -v rustc >/dev/null 2>&1 || echo "note: rustc not found: the Rust pack needs it (apt-get install rustc); the Python pack works without it" >&2
 # torch is pinned to the CPU build so pip does not pull a multi-GB CUDA build.
 python3 -m pip install --quiet --disable-pip-version-check "torch==2.13.0"

@@ -583,6 +583,8 @@ def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace,
         = False,
         undo_last: Annotated[bool, typer.Option("--undo", help="Restore the files the last --apply changed.")]
         = False,
+        tests: Annotated[bool, typer.Option("--tests", help="Cargo: also check the test and example targets.")]
+        = False,
         max_steps: Annotated[int, typer.Option(help="Repair steps (one diagnostic at a time).")] = 12) -> None:
     """Repair a project's build one diagnostic at a time with the verifier's own hints, as cargo fix would.
 
@@ -601,7 +603,8 @@ def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace,
             restored = undo(path)
             console.print(f"restored {len(restored)} file(s): {', '.join(restored)}", highlight=False)
             return
-        result = fix_project(path, max_steps, log=lambda m: err.print(m, highlight=False, markup=False))
+        result = fix_project(path, max_steps, tests=tests,
+                             log=lambda m: err.print(m, highlight=False, markup=False))
         if result.already_green:
             console.print(f"{result.project.root}: the build is already green ({result.seconds:.1f} s)")
             return

@@ -106,3 +106,25 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "bin" / "x.py").write_bytes(b"print('\xff')\n")
     binary = sleepy("fix", str(tmp_path / "bin"))
     assert binary.returncode == 2 and "not UTF-8" in binary.stderr and "Traceback" not in binary.stderr
+
+
+SEMVER = sorted(Path("/usr/share/cargo/registry").glob("semver-1.*"))
+
+
+@needs_rustc
+@pytest.mark.skipif(not SEMVER, reason="Debian's librust-semver-dev is not installed (install.sh installs it as root)")
+def test_a_real_crate_with_a_dependency_builds_offline_and_a_dropped_import_is_repaired(tmp_path):
+    root = tmp_path / "semver"
+    import shutil
+
+    shutil.copytree(SEMVER[-1], root)
+    (root / ".cargo").mkdir(exist_ok=True)
+    (root / ".cargo" / "config.toml").write_text('[source.crates-io]\nreplace-with = "debian"\n[source.debian]\n'
+                                                 'directory = "/usr/share/cargo/registry"\n')
+    assert 'serde' in (root / "Cargo.toml").read_text()  # resolved from Debian's registry, offline
+    eval_rs = root / "src" / "eval.rs"
+    original = eval_rs.read_text()
+    eval_rs.write_text(original.replace("use crate::{Comparator, Op, Version, VersionReq};\n", "", 1))
+    result = fix_project(root)
+    assert result.green and result.changed["src/eval.rs"].count("use crate::") >= 1
+    assert [a.origin for a in result.attempts if a.passed] == ["tool:rustc"]

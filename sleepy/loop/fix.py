@@ -109,56 +109,64 @@ def _shown(before: str, after: str) -> str:
         return ""
 
 
-def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8,
+def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8, tests: bool = False,
                 log: Callable[[str], None] | None = None) -> FixResult:
     """Repair the project at ``path`` in a private copy; the user's files are not touched (see :func:`apply`)."""
-    began = time.perf_counter()
     project = detect_project(path)
-    events = EventLog(state_dir(project.root) / "events.jsonl")
-    build = ProjectBuild.open(project)
+    build = ProjectBuild.open(project, tests)
     try:
-        verdict = build.check()
-        result = FixResult(project, dict(project.files), dict(project.files), verdict.passed, verdict.passed)
-        visited = {json.dumps(sorted(result.files.items()))}
-        for step in range(1, max_steps + 1):
-            if verdict.passed:
+        return repair(build, max_steps, tool_limit, EventLog(state_dir(project.root) / "events.jsonl"), log)
+    finally:
+        build.close()
+
+
+def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events: EventLog | None = None,
+           log: Callable[[str], None] | None = None) -> FixResult:
+    """Repair what ``build``'s copy holds now, one diagnostic at a time; the copy ends as the result's files."""
+    began = time.perf_counter()
+    project = build.project
+    verdict = build.check()
+    start = dict(build.files)
+    result = FixResult(project, start, dict(start), verdict.passed, verdict.passed)
+    visited = {json.dumps(sorted(result.files.items()))}
+    for step in range(1, max_steps + 1):
+        if verdict.passed:
+            break
+        if log:
+            first = verdict.primary
+            where = f" in {first.primary.file}:{first.primary.line_start}" if first and first.primary else ""
+            log(f"step {step}: {len(verdict.diagnostics)} error(s); first {verdict.signature}{where}")
+        forward = None
+        for file, text, origin, hint in _candidates(project, result.files, verdict, tool_limit):
+            files = {**result.files, file: text}
+            key = json.dumps(sorted(files.items()))
+            if key in visited:
+                continue
+            after = build.check({file: text})
+            rank = progressed(verdict, after, project.pack)
+            attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
+                                 False, round(after.duration_s, 4), _shown(result.files[file], text))
+            result.attempts.append(attempt)
+            if after.passed or (rank and (forward is None or rank > forward[0])):
+                forward = (3 if after.passed else rank, files, after, attempt)
+            build.write({file: result.files[file]})  # back to the step's start for the next candidate
+            if after.passed:
                 break
-            if log:
-                first = verdict.primary
-                where = f" in {first.primary.file}:{first.primary.line_start}" if first and first.primary else ""
-                log(f"step {step}: {len(verdict.diagnostics)} error(s); first {verdict.signature}{where}")
-            forward = None
-            for file, text, origin, hint in _candidates(project, result.files, verdict, tool_limit):
-                files = {**result.files, file: text}
-                key = json.dumps(sorted(files.items()))
-                if key in visited:
-                    continue
-                after = build.check({file: text})
-                rank = progressed(verdict, after, project.pack)
-                attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
-                                     False, round(after.duration_s, 4), _shown(result.files[file], text))
-                result.attempts.append(attempt)
-                if after.passed or (rank and (forward is None or rank > forward[0])):
-                    forward = (3 if after.passed else rank, files, after, attempt)
-                build.write({file: result.files[file]})  # back to the step's start for the next candidate
-                if after.passed:
-                    break
+        if events is not None:
             for a in result.attempts:
                 if a.step == step:
                     events.append(_event(project, a))
-            if forward is None:
-                break
-            _, files, verdict, attempt = forward
-            attempt.progress = not verdict.passed
-            visited.add(json.dumps(sorted(files.items())))
-            build.write(files)
-            result.files = dict(files)
-        result.green = verdict.passed
-        result.remaining = [] if verdict.passed else verdict.diagnostics
-        result.seconds = round(time.perf_counter() - began, 2)
-        return result
-    finally:
-        build.close()
+        if forward is None:
+            break
+        _, files, verdict, attempt = forward
+        attempt.progress = not verdict.passed
+        visited.add(json.dumps(sorted(files.items())))
+        build.write(files)
+        result.files = dict(files)
+    result.green = verdict.passed
+    result.remaining = [] if verdict.passed else verdict.diagnostics
+    result.seconds = round(time.perf_counter() - began, 2)
+    return result
 
 
 def _event(project: Project, a: FixAttempt) -> dict:

@@ -45,9 +45,10 @@ class ProjectBuild:
     project: Project
     folder: Path
     files: dict[str, str]  # what the copy holds now
+    tests: bool = False  # Cargo: also check the test and example targets (benches may need nightly)
 
     @classmethod
-    def open(cls, project: Project) -> ProjectBuild:
+    def open(cls, project: Project, tests: bool = False) -> ProjectBuild:
         folder = Path(tempfile.mkdtemp(prefix="sleepy-fix-"))
         ignore = shutil.ignore_patterns(*SKIP_DIRS)
         try:
@@ -60,7 +61,7 @@ class ProjectBuild:
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
-        return cls(project, folder, dict(project.files))
+        return cls(project, folder, dict(project.files), tests)
 
     @property
     def work(self) -> Path:
@@ -79,14 +80,17 @@ class ProjectBuild:
     def check(self, files: dict[str, str] | None = None) -> VerifyResult:
         """Verify the project with ``files`` (changed files only) written over the copy."""
         self.write(files or {})
-        return _cargo(self.work) if self.project.kind == "cargo" else _python(self.work, self.project)
+        if self.project.kind == "cargo":
+            return _cargo(self.work, self.tests)
+        return _python(self.work, self.project)
 
 
-def _cargo(work: Path) -> VerifyResult:
+def _cargo(work: Path, tests: bool) -> VerifyResult:
     env = {"CARGO_HOME": f"{sandbox.SANDBOX_WORKDIR}/.cargo-home", "RUSTC": rustc_path(),
            "CARGO_TARGET_DIR": f"{sandbox.SANDBOX_WORKDIR}/target", "CARGO_TERM_COLOR": "never",
            "CARGO_NET_OFFLINE": "true"}
-    ran = sandbox.run([cargo_path(), "check", "--offline", "--all-targets", "--message-format=json", "-q"], work,
+    targets = ["--lib", "--bins", "--tests", "--examples"] if tests else []
+    ran = sandbox.run([cargo_path(), "check", "--offline", *targets, "--message-format=json", "-q"], work,
                       BUILD_LIMITS, env=env)
     if ran.ok:
         return VerifyResult(True, [], ran.duration_s, "check")
