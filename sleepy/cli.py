@@ -220,6 +220,9 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
                                                                                  "production, candidate or an id.")]
              = "production",
              model: ModelOpt = None, workspace: WorkspaceOpt = None, tasks: TasksOpt = None,
+             project: Annotated[Path | None, typer.Option(help="Evaluate on a real project's held-out files, "
+                                                               "broken on purpose (the day never sees them).")]
+             = None,
              holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family (0: koans only).")] = 0,
              samples: Annotated[int, typer.Option(help="Samples per task (any passing counts).")] = 1,
              temperature: Annotated[float, typer.Option(help="0 = greedy.")] = 0.0,
@@ -249,6 +252,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     items = _tasks(pack, tasks) if tasks else None
     if items is not None and not items:
         fail(f"{tasks}: no task folders in it")
+    if project is not None:
+        items, pack = _project_split(project, seed, held=True, jobs=jobs)
     order = [x.strip() for x in candidates.split(",") if x.strip()] if candidates else cfg.candidates
     sources = tuple(s for s in order if tools or s != "tool")
     try:
@@ -283,6 +288,26 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
         console.print(f"per-task results written to {json_out}")
 
 
+def _project_split(path: Path, seed: int, held: bool, jobs: int) -> tuple[list[Task], str]:
+    """A project's proven breakages: the day split, or the held-out files (``held``); and its pack."""
+    from sleepy.tasks.project import ProjectError, detect_project
+    from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN, project_tasks
+
+    try:
+        proj = detect_project(path)
+        err.print(f"breaking {proj.root} on purpose and proving each breakage (builds the project; may take "
+                  "a while)...", highlight=False)
+        made = project_tasks(proj, seed, jobs=jobs)
+    except (ProjectError, ToolchainMissing) as exc:
+        fail(str(exc))
+    chosen = [t for t in made if (t.origin == HELD_OUT_ORIGIN) == held]
+    err.print(f"{len(made)} proven breakages; {len(chosen)} in the {'held-out' if held else 'day'} split",
+              highlight=False)
+    if not chosen:
+        fail(f"{path}: no proven breakage in the {'held-out' if held else 'day'} split")
+    return chosen, proj.pack
+
+
 def _open_memory(cfg: Settings, embed: bool = True):
     from sleepy.memory.recall import Embedder, ExperienceMemory
     from sleepy.memory.store import open_store
@@ -298,6 +323,9 @@ def _open_memory(cfg: Settings, embed: bool = True):
 def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-n", help="Generated tasks to work.")]
         = 50, seed: Annotated[int, typer.Option(help="Seed of the day's task stream.")] = 1,
         tasks_dir: TasksOpt = None,
+        project: Annotated[Path | None, typer.Option(help="Learn a real project: its own code broken on purpose "
+                                                          "(the day works the day split; eval --project the "
+                                                          "held-out files).")] = None,
         attempts: Annotated[int | None, typer.Option(help="Model calls per task (default 3).")] = None,
         samples: Annotated[int | None, typer.Option(help="Samples per attempt (default 1).")] = None,
         memory: Annotated[bool | None, typer.Option("--memory/--no-memory", help="Recall verified fixes.")] = None,
@@ -309,6 +337,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
 
     Example: sleepy day --pack rust -n 50 --seed 1
     Example: sleepy day --pack python --tasks my-tasks/
+    Example: sleepy day --project path/to/crate -n 40
     """
     from sleepy.loop.day import day_tasks, run_day
     from sleepy.loop.episodes import day_config
@@ -321,7 +350,11 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     if tasks_dir is not None and tasks_dir.name.isdigit() and not tasks_dir.exists():
         fail(f"--tasks takes a folder of tasks; for {tasks_dir.name} generated tasks use -n {tasks_dir.name}")
     try:
-        items = day_tasks(pack, tasks, seed, tasks_dir)
+        if project is not None:
+            items, pack = _project_split(project, seed, held=False, jobs=jobs)
+            items = items[:tasks]
+        else:
+            items = day_tasks(pack, tasks, seed, tasks_dir)
         routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
     except (TaskFormatError, ValueError, ModelLoadError, RegistryError) as exc:
         fail(str(exc))
@@ -329,6 +362,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     store, mem = _open_memory(cfg, embed=cfg.memory)
     ep_cfg = day_config(cfg, jobs, seed)
     params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
+              **({"project": str(project.resolve())} if project else {}),
               "model": lm.name, "memory": cfg.memory}
     done = {"n": 0, "passed": 0}
     with Progress(TextColumn("day"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),

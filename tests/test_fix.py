@@ -128,3 +128,41 @@ def test_a_real_crate_with_a_dependency_builds_offline_and_a_dropped_import_is_r
     result = fix_project(root)
     assert result.green and result.changed["src/eval.rs"].count("use crate::") >= 1
     assert [a.origin for a in result.attempts if a.passed] == ["tool:rustc"]
+
+
+@needs_rustc
+def test_a_project_s_own_code_broken_on_purpose_becomes_proven_day_tasks_and_held_out_files(tmp_path, micro):
+    from sleepy.adapters.lora import RoutedModel
+    from sleepy.loop.day import run_day
+    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.memory.recall import ExperienceMemory
+    from sleepy.memory.sqlite import SQLiteStore
+    from sleepy.model.loader import load_model
+    from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN, project_tasks
+    from sleepy.tasks.task import Task
+    from sleepy.tasks.verify import verify
+
+    root = crate(tmp_path)
+    fixed = fix_project(root)
+    for rel, text in fixed.changed.items():  # start from a green crate
+        (root / rel).write_text(text)
+    (root / "src/extra.rs").write_text("use std::collections::HashMap;\n\npub fn tally(words: &[&str]) -> "
+                                       "HashMap<String, usize> {\n    let mut out = HashMap::new();\n"
+                                       "    for w in words { *out.entry(w.to_string()).or_insert(0) += 1; }\n"
+                                       "    out\n}\n")
+    (root / "src/lib.rs").write_text("mod extra;\npub use extra::tally;\n" + LIB)
+    tasks = project_tasks(detect_project(root), seed=3)
+    assert tasks and {t.origin for t in tasks} == {"project", HELD_OUT_ORIGIN}
+    held = {t.file for t in tasks if t.origin == HELD_OUT_ORIGIN}
+    assert held.isdisjoint({t.file for t in tasks if t.origin == "project"})  # split by file
+    for t in tasks[:3]:
+        assert not verify(t).passed and verify(t, t.fix).passed and t.signature.startswith("rust:")
+    day = [t for t in tasks if t.origin == "project"][:4]
+    store = SQLiteStore(tmp_path / "day.db")
+    summary = run_day(RoutedModel(load_model(str(micro[0] / "model")), None), store, ExperienceMemory(store), day,
+                      EpisodeConfig(attempts=1, max_new_tokens=8), {"test": "project"})
+    assert summary.tasks == len(day) and summary.passed >= 1
+    (row,) = store.task_rows([day[0].id])
+    again = Task.from_row(row)  # the store keeps where the task lives: a night can verify it again
+    assert again.project == str(root.resolve()) and again.file == day[0].file
+    assert verify(again, day[0].fix).passed

@@ -21,7 +21,7 @@ def correct(store: Repository, memory: ExperienceMemory, episode_id: int, fixed_
     if not rows:
         raise CorrectionError(f"episode {episode_id}: its task {episode['task_id']!r} is not in the store")
     r = rows[0]
-    task = Task(r["id"], r["pack"], r["family"], r["source"], r["signature"], origin=r["origin"])
+    task = Task.from_row(r)
     before = verify(task)
     if before.passed:
         raise CorrectionError(f"task {task.id} already passes: nothing to correct")

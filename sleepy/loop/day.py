@@ -56,7 +56,7 @@ class DayRecorder(Recorder):
 
     def on_start(self, ep: Episode) -> None:
         t = ep.task
-        self.store.upsert_task(t.id, t.pack, t.family, t.origin, t.signature, t.source)
+        self.store.upsert_task(t.id, t.pack, t.family, t.origin, t.signature, t.source, t.project, t.file)
         self.episode_ids[id(ep)] = self.store.start_episode(self.ctx.run_id, t.id, self.ctx.release)
 
     def on_attempt(self, ep: Episode, attempt: int, step: StepResult, recalled: list[Recalled]) -> None:

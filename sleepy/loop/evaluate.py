@@ -93,7 +93,8 @@ class EvalReport:
         tmp.replace(path)
 
 
-_SETS = {"frozen": "frozen", "generated": "holdout"}  # a folder of the user's own tasks is the set "tasks"
+_SETS = {"frozen": "frozen", "generated": "holdout", "project": "project", "project-holdout": "project-holdout"}
+# a folder of the user's own tasks is the set "tasks"
 
 
 def known_families(model_path: str, pack: str) -> tuple[str, ...] | None:

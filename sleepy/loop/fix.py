@@ -14,7 +14,6 @@ project; the run's events and undo record live under ``~/.cache/sleepy/fix/<proj
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import hashlib
 import json
@@ -29,6 +28,7 @@ from pathlib import Path
 from sleepy.tasks.edit import EditError, diff_to_edit
 from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_project
+from sleepy.tasks.project.build import restrict
 from sleepy.tasks.pyindex import _cache_dir
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.verify import VerifyResult, progressed
@@ -81,13 +81,6 @@ def state_dir(root: Path) -> Path:
     return _cache_dir() / "fix" / key
 
 
-def _restricted(diag: Diagnostic, file: str) -> Diagnostic:
-    """``diag`` with only what is in ``file``: hints are applied to one file at a time."""
-    return dataclasses.replace(diag, spans=[s for s in diag.spans if s.file == file],
-                               fixits=[f for f in diag.fixits if f.file in (None, file)],
-                               helps=[(m, [s for s in spans if s.file == file]) for m, spans in diag.helps])
-
-
 def _candidates(project: Project, files: dict[str, str], verdict: VerifyResult, limit: int) -> list[tuple]:
     """(file, new text, origin, hint) for the first errors, each on the file its primary span is in."""
     out, seen = [], set()
@@ -95,7 +88,7 @@ def _candidates(project: Project, files: dict[str, str], verdict: VerifyResult, 
         file = diag.primary.file if diag.primary else next((f.file for f in diag.fixits if f.file), None)
         if file not in files:
             continue
-        for c in tool_candidates(project.pack, files[file], [_restricted(diag, file)], limit).candidates:
+        for c in tool_candidates(project.pack, files[file], [restrict(diag, file)], limit).candidates:
             if (file, c.program) not in seen:
                 seen.add((file, c.program))
                 out.append((file, c.program, c.origin, c.hint))

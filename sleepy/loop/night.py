@@ -225,7 +225,7 @@ def _stored_task(store: Repository, task_id: str) -> Task | None:
     if not rows:
         return None
     r = rows[0]
-    return Task(r["id"], r["pack"], r["family"], r["source"], r["signature"], origin=r["origin"])
+    return Task.from_row(r)
 
 
 def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,

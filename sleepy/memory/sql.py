@@ -72,6 +72,11 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE fixes ADD COLUMN pattern TEXT;
     """,
+    # 3: a task from a real project (sleepy day --project): the project folder and the file it broke
+    """
+    ALTER TABLE tasks ADD COLUMN project TEXT;
+    ALTER TABLE tasks ADD COLUMN file TEXT;
+    """,
 ]
 
 
@@ -194,10 +199,11 @@ class SQLStore(Repository):
         with self._tx():
             self._q("UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?", (now(), json.dumps(summary), run_id))
 
-    def upsert_task(self, task_id, pack, family, origin, signature, source) -> None:
+    def upsert_task(self, task_id, pack, family, origin, signature, source, project=None, file=None) -> None:
         with self._tx():
-            self._q("INSERT INTO tasks(id, pack, family, origin, signature, source) VALUES (?,?,?,?,?,?) "
-                    "ON CONFLICT(id) DO NOTHING", (task_id, pack, family, origin, signature, source))
+            self._q("INSERT INTO tasks(id, pack, family, origin, signature, source, project, file) "
+                    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING",
+                    (task_id, pack, family, origin, signature, source, project, file))
 
     def start_episode(self, run_id: int, task_id: str, release: str) -> int:
         with self._tx():
@@ -307,7 +313,7 @@ class SQLStore(Repository):
     def task_rows(self, ids: list[str]) -> list[dict]:
         if not ids:
             return []
-        cols = ("id", "pack", "family", "origin", "signature", "source")
+        cols = ("id", "pack", "family", "origin", "signature", "source", "project", "file")
         rows = self._q(f"SELECT {', '.join(cols)} FROM tasks WHERE id IN ({_marks(len(ids))})", tuple(ids))
         found = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
         return [found[i] for i in ids if i in found]

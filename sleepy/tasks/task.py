@@ -39,6 +39,14 @@ class Task:
     description: str = ""
     origin: str = "frozen"  # frozen | generated | user
     check_only: bool = False  # Rust: passing means type-checking; otherwise a program with fn main must also run
+    project: str | None = None  # a real project's folder: ``source`` is its file ``file``, verified by building it
+    file: str | None = None
+
+    @classmethod
+    def from_row(cls, r: dict) -> Task:
+        """A task as the store keeps it (``Repository.task_rows``)."""
+        return cls(r["id"], r["pack"], r["family"], r["source"], r["signature"], origin=r["origin"],
+                   project=r.get("project"), file=r.get("file"))
 
     @property
     def ext(self) -> str:

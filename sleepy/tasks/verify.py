@@ -181,7 +181,8 @@ def verify(task: Task, candidate: str | None = None) -> VerifyResult:
     tool candidates for production and candidate, and eval the same ones for every seed, so the
     second time costs nothing. A verdict hit by a limit (a timeout) is not remembered."""
     candidate = task.source if candidate is None else candidate
-    key = (task.pack, task.crate_type, task.check_only, hashlib.sha256(task.source.encode()).digest(),
+    key = (task.pack, task.crate_type, task.check_only, task.project, task.file,
+           hashlib.sha256(task.source.encode()).digest(),
            hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).digest())
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
@@ -191,6 +192,10 @@ def verify(task: Task, candidate: str | None = None) -> VerifyResult:
     tamper = _tampered(task, candidate)
     if tamper is not None:
         result = VerifyResult(False, [tamper], 0.0, "tamper")
+    elif task.project is not None:
+        from sleepy.tasks.project.build import verify_in_project  # a project is built, not one file
+
+        result = verify_in_project(task.project, task.file or "", candidate)
     else:
         result = verify_rust(task, candidate) if task.pack == "rust" else verify_python(task, candidate)
     result.source_sha = hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).hexdigest()

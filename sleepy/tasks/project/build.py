@@ -9,16 +9,18 @@ copy. The diagnostics name the file each span is in, relative to the project roo
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from sleepy.tasks import sandbox
-from sleepy.tasks.project.detect import SKIP_DIRS, Project, ProjectError
+from sleepy.tasks.project.detect import SKIP_DIRS, Project, ProjectError, detect_project
 from sleepy.tasks.signature import Diagnostic, Span, parse_python_traceback, parse_rustc_json
 from sleepy.tasks.verify import ToolchainMissing, VerifyResult, rustc_path
 
@@ -83,6 +85,48 @@ class ProjectBuild:
         if self.project.kind == "cargo":
             return _cargo(self.work, self.tests)
         return _python(self.work, self.project)
+
+
+def restrict(diag: Diagnostic, file: str) -> Diagnostic:
+    """``diag`` with only what is in ``file``: hints are applied to one file at a time."""
+    return dataclasses.replace(diag, spans=[s for s in diag.spans if s.file == file],
+                               fixits=[f for f in diag.fixits if f.file in (None, file)],
+                               helps=[(m, [s for s in spans if s.file == file]) for m, spans in diag.helps])
+
+
+_POOL: dict[tuple[str, int], ProjectBuild] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _close_pool() -> None:
+    with _POOL_LOCK:
+        for build in _POOL.values():
+            build.close()
+        _POOL.clear()
+
+
+def verify_in_project(project_root: str, file: str, candidate: str) -> VerifyResult:
+    """``candidate`` as the text of ``file`` of the project at ``project_root``, the rest as it is.
+
+    Each verifier thread keeps its own copy of the project (its build cache warm across calls);
+    the diagnostics in ``file`` come first, each reduced to what is in ``file`` (where an edit can go)."""
+    key = (project_root, threading.get_ident())
+    with _POOL_LOCK:
+        build = _POOL.get(key)
+    if build is None:
+        build = ProjectBuild.open(detect_project(Path(project_root)))
+        with _POOL_LOCK:
+            if not _POOL:
+                atexit.register(_close_pool)
+            _POOL[key] = build
+    if file not in build.project.files:
+        raise ProjectError(f"{project_root}: no file {file!r} in the project")
+    result = build.check({file: candidate})
+    build.write({file: build.project.files[file]})
+    inside = [d for d in result.diagnostics if any(s.file == file for s in d.spans)]
+    outside = [d for d in result.diagnostics if d not in inside]
+    result.diagnostics = [restrict(d, file) for d in inside] + outside
+    return result
 
 
 def _cargo(work: Path, tests: bool) -> VerifyResult:
