@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from sleepy.tasks.edit import common_affixes
 from sleepy.tasks.signature import Diagnostic, Fixit
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -158,12 +159,7 @@ class View:
             if shown is None:
                 continue
             new = shown.encode()
-            p = 0
-            while p < min(len(old), len(new)) and old[p] == new[p]:
-                p += 1
-            q = 0
-            while q < min(len(old), len(new)) - p and old[-1 - q] == new[-1 - q]:
-                q += 1
+            p, q = common_affixes(old, new)
             try:
                 text = new[p:len(new) - q].decode()
             except UnicodeDecodeError:

@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from itertools import product
 
-from sleepy.tasks.edit import CODE_TOKENS
+from sleepy.tasks.edit import CODE_TOKENS, common_affixes
 from sleepy.tasks.signature import Diagnostic, Span
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
@@ -231,12 +231,7 @@ def _span_change(diag: Diagnostic, a: list[str], n: int, fixed: str, primary: in
 def _fragment(old: str, new: str, widen: bool = True) -> tuple[str, str]:
     """The changed tokens of one line, widened (``widen``) by one visible token each side: (old, new)."""
     a, b = CODE_TOKENS.findall(old), CODE_TOKENS.findall(new)
-    p = 0
-    while p < min(len(a), len(b)) and a[p] == b[p]:
-        p += 1
-    s = 0
-    while s < min(len(a), len(b)) - p and a[-1 - s] == b[-1 - s]:
-        s += 1
+    p, s = common_affixes(a, b)
     i, j = p, len(a) - s  # old tokens [i, j); new tokens [i, len(b) - s)
     k = len(b) - s
     if not widen:

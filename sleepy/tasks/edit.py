@@ -29,6 +29,17 @@ END = "### end"
 CODE_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")  # words, runs of space, single symbols
 
 
+def common_affixes(a, b) -> tuple[int, int]:
+    """Lengths of the longest common prefix of two sequences and of their common suffix after it."""
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < min(len(a), len(b)) - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    return p, s
+
+
 class EditError(ValueError):
     """An edit that cannot be parsed or placed; the message says why in one line."""
 
@@ -154,12 +165,7 @@ def _fragment_pair(old: str, new: str, neighbours: list[str]) -> tuple[str, str]
     where possible, absent from the neighbouring lines (so a wrong line number cannot misplace it).
     """
     toks_old, toks_new = CODE_TOKENS.findall(old), CODE_TOKENS.findall(new)
-    p = 0
-    while p < min(len(toks_old), len(toks_new)) and toks_old[p] == toks_new[p]:
-        p += 1
-    s = 0
-    while (s < min(len(toks_old), len(toks_new)) - p and toks_old[-1 - s] == toks_new[-1 - s]):
-        s += 1
+    p, s = common_affixes(toks_old, toks_new)
     a, b = p, len(toks_old) - s  # old token span [a, b)
     c, d = p, len(toks_new) - s
 
