@@ -11,7 +11,7 @@ def cycle() -> CycleResult:
                                          "holdout/n2": False}, families=fams),
             NightRow(1, "r1", 30, 12, 10.0, 80.0, True, "ok", 0,
                      results={"frozen/k1": True, "frozen/n1": True, "holdout/k2": False, "holdout/n2": True},
-                     families=fams)]
+                     families=fams, solved_by={"tool": 1, "skill": 2})]
     return CycleResult("rust", 3, "sleepy cycle", rows, ["borrow"])
 
 
@@ -28,6 +28,7 @@ def test_report_is_self_contained_html_with_plots(tmp_path):
     text = path.read_text()
     assert text.count("data:image/png;base64,") == 3  # frozen curve, holdout curve, heatmap
     assert "BWT" in text and "sleepy cycle" in text and "<table>" in text
+    assert "<td>tool 1, skill 2</td>" in text  # who solved the gate's tasks: what each layer adds
 
 
 def test_naive_router_catch_all_and_routed_exact_match():

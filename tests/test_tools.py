@@ -233,3 +233,16 @@ def test_training_examples_of_a_one_line_program_are_written_in_the_view_the_mod
     assert "4|     println!" in example.prompt  # numbered lines of the formatted view
     view = view_of("rust", src)
     assert view.to_original(apply_edit(view.shown, parse_edit(example.completion))) == fixed
+
+
+def test_the_gate_counts_what_each_layer_solved():
+    from sleepy.loop.cycle import solved_by_layer
+    from sleepy.loop.evaluate import EvalReport, EvalRow
+
+    rows = [EvalRow("a", "frozen", "borrow", True, "s", True, None, "", solved_by="tool"),
+            EvalRow("b", "frozen", "borrow", True, "s", True, None, "", solved_by="skill"),
+            EvalRow("c", "frozen", "borrow", True, "s", False, "s", "")]
+    report = EvalReport("r", "rust", "m", 0, 1, 1.0, rows)
+    assert solved_by_layer([report]) == {"tool": 1, "skill": 1}
+    assert report.by_origin() == [{"set": "frozen", "tasks": 3, "tool": 1, "memory": 0, "model": 0, "skill": 1,
+                                   "passed": 2, "pass_rate": 0.6667}]

@@ -40,6 +40,7 @@ class NightRow:
     skills: list[dict] = field(default_factory=list)
     results: dict = field(default_factory=dict)  # "set/task" -> majority passed (production after the night)
     families: dict = field(default_factory=dict)  # "set/task" -> family
+    solved_by: dict = field(default_factory=dict)  # layer -> tasks it solved in the greedy gate run (tool, ...)
 
 
 @dataclass
@@ -55,6 +56,15 @@ class CycleResult:
         data = json.loads(path.read_text())
         data["nights"] = [NightRow(**row) for row in data.get("nights", [])]
         return cls(**data)
+
+
+def solved_by_layer(reports: list[EvalReport]) -> dict[str, int]:
+    """Tasks each layer solved in the greedy gate run (seed 0): what the tools, the model and skills add."""
+    counts: dict[str, int] = {}
+    for r in reports[0].rows if reports else []:
+        if r.solved_by:
+            counts[r.solved_by] = counts.get(r.solved_by, 0) + 1
+    return counts
 
 
 def matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
@@ -74,7 +84,8 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
     log(f"night 0: evaluating production ({start_model.name}) as the base line")
     reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals")
     results, families = matrix_row(reports)
-    result.nights.append(NightRow(0, start_model.name, results=results, families=families))
+    result.nights.append(NightRow(0, start_model.name, results=results, families=families,
+                                  solved_by=solved_by_layer(reports)))
     result.known_families = list(known_families(start_model.lm.path, pack) or [])
     for n in range(1, nights + 1):
         row = NightRow(n, registry.resolve("production"))
@@ -96,8 +107,10 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
             reports = [EvalReport.load(eval_path(out_dir / "evals", pack, chosen, night_cfg, seed))
                        for seed in range(night_cfg.gate_seeds)]
             results, families = matrix_row(reports)
+            row.solved_by = solved_by_layer(reports)
         else:
             row.reason = night.note
+            row.solved_by = result.nights[-1].solved_by
         row.production = registry.resolve("production")
         row.results, row.families = results, families
         result.nights.append(row)

@@ -34,7 +34,7 @@ from sleepy.adapters.lora import load_release_model
 from sleepy.adapters.registry import Registry
 from sleepy.config import Settings
 from sleepy.files import atomic_write_text
-from sleepy.loop.cycle import CycleResult, NightRow, matrix_row, run_cycle
+from sleepy.loop.cycle import CycleResult, NightRow, matrix_row, run_cycle, solved_by_layer
 from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import day_config
 from sleepy.loop.evaluate import evaluate, known_families
@@ -99,7 +99,8 @@ def _frozen_weights_run(name: str, pack: str, nights: int, tasks: int, seed: int
                                 copy_names=night_cfg.copy_names, sources=tuple(settings.candidates))
                        for s in range(night_cfg.gate_seeds)]
         results, families = matrix_row(reports)
-        return NightRow(n, "base", results=results, families=families, night_seconds=round(time.time() - started, 1))
+        return NightRow(n, "base", results=results, families=families, night_seconds=round(time.time() - started, 1),
+                        solved_by=solved_by_layer(reports))
 
     result.nights.append(row(0, time.time()))
     for n in range(1, nights + 1):

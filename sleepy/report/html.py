@@ -115,10 +115,15 @@ def write_report(result: CycleResult, path: Path) -> Path:
     def gate_cell(r) -> str:
         return "" if r.promoted is None else ("promoted" if r.promoted else "kept")
 
+    def layers_cell(r) -> str:
+        solved = getattr(r, "solved_by", None) or {}
+        return ", ".join(f"{k} {solved[k]}" for k in ("tool", "memory", "model", "skill") if k in solved)
+
     rows = "".join(
         f"<tr><td>{r.night}</td><td>{html.escape(r.production)}</td><td>{r.day_passed}/{r.day_tasks}</td>"
         f"<td>{gate_cell(r)}</td><td>{r.regressions}</td><td>{html.escape(r.reason)}</td>"
-        f"<td>{r.night_seconds:.0f}</td><td>{skills_cell(r)}</td></tr>" for r in result.nights)
+        f"<td>{r.night_seconds:.0f}</td><td>{layers_cell(r)}</td><td>{skills_cell(r)}</td></tr>"
+        for r in result.nights)
     images = "".join(f"<h2>{t}</h2><img id='{i}' src='data:image/png;base64,{b}'/>" for i, t, b in figs)
     rates = "".join(f"<li>night {i}: {r}</li>" for i, r in enumerate(s["pass_rates"]))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>sleepy cycle report</title>
@@ -133,7 +138,8 @@ table{{border-collapse:collapse;font-size:13px}}</style></head><body>
 <li>night wall time (s): {s['night_seconds']}</li></ul>
 <h2>Pass rates</h2><ul>{rates}</ul>
 <h2>Nights</h2><table><tr><th>night</th><th>production after</th><th>day</th><th>gate</th><th>regressions</th>
-<th>why</th><th>night s</th><th>skills (trainable params)</th></tr>{rows}</table>
+<th>why</th><th>night s</th><th>who solved the gate's tasks (greedy)</th><th>skills (trainable params)</th></tr>
+{rows}</table>
 {images}</body></html>"""
     path.write_text(body)
     return path
