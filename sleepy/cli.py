@@ -619,7 +619,10 @@ def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace,
         = False,
         tests: Annotated[bool, typer.Option("--tests", help="Cargo: also check the test and example targets.")]
         = False,
-        max_steps: Annotated[int, typer.Option(help="Repair steps (one diagnostic at a time).")] = 12) -> None:
+        max_steps: Annotated[int, typer.Option(help="Repair steps (one diagnostic at a time).")] = 12,
+        use_model: Annotated[bool, typer.Option("--model/--no-model", help="Ask production's model (with its "
+                                                "routed skill) where the tools make no step forward.")] = True,
+        workspace: WorkspaceOpt = None) -> None:
     """Repair a project's build one diagnostic at a time with the verifier's own hints, as cargo fix would.
 
     Exit code 0 when the build is green, 1 when something is left, 2 on bad input.
@@ -637,7 +640,17 @@ def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace,
             restored = undo(path)
             console.print(f"restored {len(restored)} file(s): {', '.join(restored)}", highlight=False)
             return
-        result = fix_project(path, max_steps, tests=tests,
+        routed = None
+        if use_model:
+            try:
+                from sleepy.adapters.lora import load_release_model
+
+                cfg = _settings(workspace)
+                routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
+            except ImportError as exc:
+                err.print(f"note: no model ({exc.name} is not installed: pip install 'sleepy[model]'); tools only",
+                          highlight=False)
+        result = fix_project(path, max_steps, tests=tests, model=routed,
                              log=lambda m: err.print(m, highlight=False, markup=False))
         if result.already_green:
             console.print(f"{result.project.root}: the build is already green ({result.seconds:.1f} s)")

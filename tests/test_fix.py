@@ -166,3 +166,18 @@ def test_a_project_s_own_code_broken_on_purpose_becomes_proven_day_tasks_and_hel
     again = Task.from_row(row)  # the store keeps where the task lives: a night can verify it again
     assert again.project == str(root.resolve()) and again.file == day[0].file
     assert verify(again, day[0].fix).passed
+
+
+@needs_rustc
+def test_where_the_tools_make_no_step_forward_the_model_is_asked_and_its_edit_verified_by_the_build(tmp_path, micro):
+    from sleepy.adapters.lora import RoutedModel
+    from sleepy.model.loader import load_model
+
+    root = write(tmp_path / "stuck", {"Cargo.toml": CARGO_TOML.replace("shelf", "stuck"),
+                                      "src/main.rs": "fn main() {\n    let x: i32 = \"seven\";\n}\n"})
+    result = fix_project(root, model=RoutedModel(load_model(str(micro[0] / "model")), None), model_calls=2)
+    asked = [a for a in result.attempts if a.origin == "model"]
+    assert len(asked) == 2 and all(a.file == "src/main.rs" and a.edit for a in asked)
+    assert all(a.passed == (a.signature_after is None) for a in asked)
+    assert result.green == any(a.passed for a in asked)
+    assert (root / "src/main.rs").read_text().count("seven") == 1  # the user's file is never written

@@ -7,6 +7,7 @@ verifier runs in parallel workers. The day loop and ``sleepy eval`` both call :f
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
@@ -142,8 +143,11 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
 
 
 def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
-            budget: int = PROMPT_BUDGET) -> list[StepResult]:
-    """One attempt for every item of ``work``: each task goes to the skill its signature routes to."""
+            budget: int = PROMPT_BUDGET,
+            verifier: Callable[[Task, str], VerifyResult] | None = None) -> list[StepResult]:
+    """One attempt for every item of ``work``: each task goes to the skill its signature routes to.
+
+    ``verifier`` replaces the task verifier (``sleepy fix`` verifies a file by building its project)."""
     gen = gen or GenerationConfig()
     builder = ContextBuilder(model.lm.count_tokens, budget=budget)
     views = [view_of(w.task.pack, w.source) for w in work]
@@ -173,7 +177,7 @@ def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None =
             except EditError as exc:
                 row.append(Sample(c, str(exc), None, None))
         samples.append(row)
-    results = iter(verify_many(to_verify, jobs=jobs))
+    results = iter(verify_many(to_verify, jobs=jobs) if verifier is None else [verifier(t, c) for t, c in to_verify])
     for row in samples:
         for s in row:
             if s.candidate is not None:

@@ -31,6 +31,7 @@ from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_pro
 from sleepy.tasks.project.build import restrict
 from sleepy.tasks.pyindex import _cache_dir
 from sleepy.tasks.signature import Diagnostic
+from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult, progressed
 from sleepy.telemetry.events import EventLog
 
@@ -103,18 +104,45 @@ def _shown(before: str, after: str) -> str:
 
 
 def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8, tests: bool = False,
-                log: Callable[[str], None] | None = None) -> FixResult:
-    """Repair the project at ``path`` in a private copy; the user's files are not touched (see :func:`apply`)."""
+                log: Callable[[str], None] | None = None, model=None, model_calls: int = 3) -> FixResult:
+    """Repair the project at ``path`` in a private copy; the user's files are not touched (see :func:`apply`).
+
+    ``model`` (a :class:`sleepy.adapters.lora.RoutedModel`) is asked, up to ``model_calls`` times, when the
+    tools make no step forward: shown the file of the first error, its edit verified by building."""
     project = detect_project(path)
     build = ProjectBuild.open(project, tests)
     try:
-        return repair(build, max_steps, tool_limit, EventLog(state_dir(project.root) / "events.jsonl"), log)
+        return repair(build, max_steps, tool_limit, EventLog(state_dir(project.root) / "events.jsonl"), log,
+                      model, model_calls)
     finally:
         build.close()
 
 
+def _model_candidates(model, build: ProjectBuild, files: dict[str, str], verdict: VerifyResult,
+                      call: int) -> list[tuple]:
+    """The model's edit of the first error's file, verified by building the project with it."""
+    from sleepy.loop.agent import Work, attempt
+    from sleepy.model.generation import GenerationConfig
+
+    diag = verdict.primary
+    file = diag.primary.file if diag and diag.primary else None
+    if file not in files:
+        return []
+    task = Task(f"fix:{file}", build.project.pack, "project", files[file], diag.key, origin="user")
+    work = Work(task, files[file], restrict(diag, file), verdict=verdict)
+
+    def in_project(_task: Task, candidate: str) -> VerifyResult:
+        result = build.check({file: candidate})
+        build.write({file: files[file]})
+        return result
+
+    gen = GenerationConfig(temperature=0.0 if call == 1 else 0.8, seed=call)
+    (step,) = attempt(model, [work], gen, jobs=1, verifier=in_project)
+    return [(file, s.candidate, s) for s in step.samples]
+
+
 def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events: EventLog | None = None,
-           log: Callable[[str], None] | None = None) -> FixResult:
+           log: Callable[[str], None] | None = None, model=None, model_calls: int = 3) -> FixResult:
     """Repair what ``build``'s copy holds now, one diagnostic at a time; the copy ends as the result's files."""
     began = time.perf_counter()
     project = build.project
@@ -122,6 +150,8 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
     start = dict(build.files)
     result = FixResult(project, start, dict(start), verdict.passed, verdict.passed)
     visited = {json.dumps(sorted(result.files.items()))}
+    calls = 0
+    tried: set[str] = set()  # states a candidate led to that were verified already: never built twice
     for step in range(1, max_steps + 1):
         if verdict.passed:
             break
@@ -133,8 +163,9 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
         for file, text, origin, hint in _candidates(project, result.files, verdict, tool_limit):
             files = {**result.files, file: text}
             key = json.dumps(sorted(files.items()))
-            if key in visited:
+            if key in visited or key in tried:
                 continue
+            tried.add(key)
             after = build.check({file: text})
             rank = progressed(verdict, after, project.pack)
             attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
@@ -145,11 +176,27 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
             build.write({file: result.files[file]})  # back to the step's start for the next candidate
             if after.passed:
                 break
+        if forward is None and model is not None and calls < model_calls:
+            calls += 1
+            for file, text, sample in _model_candidates(model, build, result.files, verdict, calls):
+                after = sample.result
+                attempt = FixAttempt(step, file, "model", sample.edit_error or "the model's edit", verdict.signature,
+                                     sample.signature_after, sample.passed, False, round(sample.verify_seconds, 4),
+                                     sample.completion.text)
+                result.attempts.append(attempt)
+                if after is None:
+                    continue  # an edit that could not be placed: logged, nothing to build
+                rank = progressed(verdict, after, project.pack)
+                if after.passed or rank == 2:
+                    forward = (3 if after.passed else rank, {**result.files, file: text}, after, attempt)
+                    break
         if events is not None:
             for a in result.attempts:
                 if a.step == step:
                     events.append(_event(project, a))
         if forward is None:
+            if model is not None and calls < model_calls:
+                continue  # the model tries again, sampled
             break
         _, files, verdict, attempt = forward
         attempt.progress = not verdict.passed
