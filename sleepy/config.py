@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationError
 
 DEFAULT_WORKSPACE = Path(".sleepy")
 SQLITE_PREFIX = "sqlite:///"  # sqlite:///relative/path or sqlite:////absolute/path, as in SQLAlchemy
@@ -36,43 +36,43 @@ class Settings(BaseModel):
     workspace: Path = DEFAULT_WORKSPACE
     model: str = "bundled"  # a local folder, a hub id, or "bundled"
     device: str = "auto"
-    jobs: int = 2  # parallel verifier workers
-    prompt_budget: int = 900  # tokens
-    max_new_tokens: int = 96
-    batch_size: int = 16
+    jobs: PositiveInt = 2  # parallel verifier workers
+    prompt_budget: Annotated[int, Field(ge=64)] = 900  # tokens
+    max_new_tokens: PositiveInt = 96
+    batch_size: PositiveInt = 16
     store: str = ""  # "" = SQLite in the workspace; or sqlite:///PATH or postgresql://USER@HOST/DB
-    attempts: int = 3  # model calls per task in a day
+    attempts: PositiveInt = 3  # model calls per task in a day
     candidates: list[Literal["tool", "memory", "model"]] = ["tool", "memory", "model"]  # sources tried at each
     # step, in order: the verifier's own hints (rustc's suggestions, Python's "Did you mean", imports from the
     # standard library's index), memory's adapted fix patterns, the model with its routed skill
-    max_steps: int = 8  # steps per task: a program with several errors is repaired one diagnostic at a time
-    tool_candidates: int = 8  # hints applied and verified per step (each costs one verification, ~40 ms)
-    samples: int = 1  # per attempt
+    max_steps: PositiveInt = 8  # steps per task: a program with several errors is repaired one diagnostic at a time
+    tool_candidates: NonNegativeInt = 8  # hints applied and verified per step (each costs one verification, ~40 ms)
+    samples: PositiveInt = 1  # per attempt
     copy_anchors: bool = True  # constrained decoding: an edit's '-' lines can only be text of the program
     # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit
     copy_names: bool = True  # constrained decoding: a name in a '+' line must be in the prompt or in the model's
     # names.json (names its training edits introduced); the tiny model otherwise misspells names it copies
     memory: bool = True
-    memory_from_attempt: int = 2  # recalled fixes enter prompts from this attempt on: the tiny model blends a
+    memory_from_attempt: PositiveInt = 2  # recalled fixes enter prompts from this attempt on: the tiny model blends a
     # recalled fix's names into its first edit (benchmarks/results/day_reuse_rust*.json: from attempt 1 memory
     # loses 28 tasks and wins 4 of 400; from attempt 2 it loses 0 and wins 2)
-    memory_patterns: int = 4  # before the model's first try, apply this many patterns of recalled fixes
+    memory_patterns: NonNegativeInt = 4  # before the model's first try, apply this many patterns of recalled fixes
     # (sleepy.memory.patterns; each fix is generalised when it is stored) and verify the programs; 0: off
-    min_failures: int = 3  # a signature needs this many failed episodes to get a skill
-    gate_seeds: int = 3
-    holdout_per_family: int = 10
-    lora_steps: int = 40
-    max_skills: int = 3  # per night
-    self_replay: int = 0  # replay this many of the model's own verified fixes per other signature (0: off)
+    min_failures: PositiveInt = 3  # a signature needs this many failed episodes to get a skill
+    gate_seeds: PositiveInt = 3
+    holdout_per_family: NonNegativeInt = 10
+    lora_steps: PositiveInt = 40
+    max_skills: PositiveInt = 3  # per night
+    self_replay: NonNegativeInt = 0  # replay this many of the model's own verified fixes per other signature (0: off)
     teacher_url: str | None = None  # OpenAI-compatible endpoint asked for fixes at night (verified before use)
     strategy: Literal["routed", "naive", "averaged"] = "routed"  # naive/averaged: the baselines routing beats
-    lora_rank: int = 8
+    lora_rank: PositiveInt = 8
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
-    share_k: int = 16  # basis components per module and side (capped at the directions the skills hold);
+    share_k: PositiveInt = 16  # basis components per module and side (capped at the directions the skills hold);
     # 16 in float16 keeps 20 skills within 2x one rank-8 LoRA (benchmarks/results/forgetting_rust_3x3.json);
     # share_k and share_dtype take effect when a night builds or merges a basis
     share_dtype: Literal["float32", "float16", "bfloat16"] = "float16"  # basis and coefficient files
-    share_extra_vectors: int = 0  # temporary basis vectors a new share skill may add (folded in by a merge);
+    share_extra_vectors: NonNegativeInt = 0  # temporary basis vectors a new share skill may add (folded in by a merge);
     # each costs about a rank-1 LoRA, so the default keeps a new skill at coefficients only (~0.3% of rank-8 LoRA)
 
     @property
@@ -119,4 +119,6 @@ def load_settings(workspace: Path | None = None, **overrides) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise ConfigError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        field = ".".join(map(str, first["loc"]))
+        where = "the command line" if field in overrides and overrides[field] is not None else str(path)
+        raise ConfigError(f"{where}: {field} = {first.get('input')!r}: {first['msg']}") from None

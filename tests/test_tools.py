@@ -246,3 +246,16 @@ def test_the_gate_counts_what_each_layer_solved():
     assert solved_by_layer([report]) == {"tool": 1, "skill": 1}
     assert report.by_origin() == [{"set": "frozen", "tasks": 3, "tool": 1, "memory": 0, "model": 0, "skill": 1,
                                    "passed": 2, "pass_rate": 0.6667}]
+
+
+def test_settings_out_of_range_are_one_line_errors_naming_the_value(tmp_path):
+    from sleepy.cli import app
+
+    for args in (["eval", "--attempts", "0"], ["day", "-n", "2", "--attempts", "-1"], ["eval", "--samples", "0"]):
+        result = CliRunner().invoke(app, [*args, "-w", str(tmp_path / "ws")])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "at least 1" in result.output or "greater than 0" in result.output
+    (tmp_path / "ws").mkdir(exist_ok=True)
+    (tmp_path / "ws" / "config.toml").write_text("max_new_tokens = -3\n")
+    bad = CliRunner().invoke(app, ["day", "-n", "1", "-w", str(tmp_path / "ws")])
+    assert bad.exit_code == 2 and "config.toml: max_new_tokens = -3" in bad.output

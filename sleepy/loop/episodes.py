@@ -54,6 +54,9 @@ class EpisodeConfig:
         unknown = [x for x in self.sources if x not in SOURCES]
         if unknown or not self.sources:
             raise ValueError(f"candidate sources must be some of {', '.join(SOURCES)}; got {list(self.sources)}")
+        for name in ("attempts", "samples", "max_new_tokens", "max_steps", "batch_size", "jobs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
 def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
