@@ -7,7 +7,8 @@ are run with these candidate sources, greedy, seed 0, paired per task:
 * ``model``        the model alone (``--no-tools``, no memory), up to ``--attempts`` calls;
 * ``tools+model``  tools first, then the model;
 * ``full``         tools, memory's adapted fix patterns, then the model (needs ``--memory-from``: a
-                   workspace whose store a day filled with verified fixes of *generated* tasks).
+                   workspace whose store a day filled with verified fixes of *generated* tasks);
+* ``memory-first`` the same sources with memory before the tools (the order is a setting).
 
 It reports each row's pass rate, who solved what, and the paired check that the full system never
 fails a task that tools alone solve.
@@ -50,6 +51,7 @@ def main() -> None:
 
         memory = ExperienceMemory(open_store(load_settings(Path(args.memory_from))), Embedder())
         rows["memory+model"] = ("memory", "model")
+        rows["memory-first"] = ("memory", "tool", "model")  # the other order, to choose the default by
         rows["full"] = ("tool", "memory", "model")
     reports = {}
     for name, sources in rows.items():

@@ -181,3 +181,21 @@ def test_where_the_tools_make_no_step_forward_the_model_is_asked_and_its_edit_ve
     assert all(a.passed == (a.signature_after is None) for a in asked)
     assert result.green == any(a.passed for a in asked)
     assert (root / "src/main.rs").read_text().count("seven") == 1  # the user's file is never written
+
+
+INFLECTION = sorted((Path.home() / ".cache" / "sleepy" / "sdists").glob("inflection-*.tar.gz"))
+
+
+@pytest.mark.skipif(not INFLECTION, reason="the inflection sdist is not downloaded (install.sh fetches it from PyPI)")
+def test_a_real_python_package_is_repaired_against_its_own_test_suite(tmp_path):
+    import tarfile
+
+    with tarfile.open(INFLECTION[-1]) as tar:
+        tar.extractall(tmp_path, filter="data")
+    (root,) = tmp_path.glob("inflection-*")
+    module = root / "inflection" / "__init__.py"
+    original = module.read_text()
+    module.write_text(original.replace("import unicodedata\n", "", 1))  # a dropped import
+    result = fix_project(root)
+    assert result.green and result.changed["inflection/__init__.py"].count("import unicodedata") == 1
+    assert module.read_text() != original  # a dry run: the broken file is left as it is
