@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -239,22 +239,29 @@ def progressed(before: VerifyResult, after: VerifyResult, pack: str) -> int:
     """How far ``after`` (a candidate's verdict) is a step forward from ``before`` though it does not pass.
 
     2: a clear step. Rust: a later stage (it type-checks now and fails at run or test time), a later
-    compiler phase, or fewer errors in the same phase. Python stops at the first exception, so a
-    step forward is a different error, or the same one further down, that is not a new syntax
-    error: the failing line was repaired and execution got past it.
-    1 (Rust): sideways: the first error is gone and another of the same phase took its place
-    (``derive(Ord)`` added, now ``PartialOrd`` is missing); worth following from a tool's hint.
+    compiler phase, or fewer errors in the same phase and no kind of error that was not there
+    before (an edit that breaks type inference also "removes" the errors inference would have
+    found). Python stops at the first exception, so a step forward is a different error, or the
+    same one further down, that is not a new syntax error: the failing line was repaired and
+    execution got past it.
+    1 (Rust): sideways: the first error is gone and others of the same phase took its place
+    (``derive(Ord)`` added, now ``PartialOrd`` is missing); worth following from a tool's hint only.
     0: no step forward.
     """
     if after.passed or after.stage == "tamper" or before.passed:
         return 0
     if pack == "rust":
         a, b = _rust_score(after), _rust_score(before)
-        if a > b:
+        if a[:2] > b[:2]:
+            return 2
+        if a[:2] < b[:2]:
+            return 0
+        new_kinds = Counter(d.key for d in after.diagnostics) - Counter(d.key for d in before.diagnostics)
+        if a > b and not new_kinds:
             return 2
         moved = after.primary is not None and before.primary is not None and _where(after.primary) != _where(
             before.primary) and _where(before.primary) not in {_where(d) for d in after.diagnostics}
-        return 1 if a == b and moved else 0
+        return 1 if moved and len(after.diagnostics) <= len(before.diagnostics) + 2 else 0
     a, b = after.primary, before.primary
     if a is None or b is None or a.code in _NOT_PROGRESS_PY or a.code.startswith(("timeout", "output")):
         return 0
