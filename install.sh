@@ -31,7 +31,7 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 # Real crates for `sleepy fix` tests and benchmarks/real_projects.py: Debian's crate sources build offline
 # through a Cargo source replacement (/usr/share/cargo/registry), as Debian's own packaging does.
-CRATES="semver serde itoa fnv hex either scopeguard strsim heck glob same-file unicode-width memchr base64 bitflags"
+CRATES="semver serde serde-derive itoa fnv hex either scopeguard strsim heck glob same-file unicode-width memchr base64 bitflags"
 if ! ls /usr/share/cargo/registry/semver-* >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

@@ -48,6 +48,10 @@ def crate_copy(name: str, into: Path) -> tuple[Path, dict] | None:
     shutil.copytree(src, dst)
     (dst / ".cargo").mkdir(exist_ok=True)
     (dst / ".cargo" / "config.toml").write_text(CARGO_CONFIG)
+    # Only the library is built: its dev-dependencies (test tools Debian does not package) would stop
+    # cargo from resolving offline, so they are dropped from the copy, as Debian's own packaging does.
+    manifest = dst / "Cargo.toml"
+    manifest.write_text(re.sub(r"(?ms)^\[dev-dependencies[^\]]*\]\n.*?(?=^\[|\Z)", "", manifest.read_text()))
     meta = tomllib.loads((dst / "Cargo.toml").read_text()).get("package", {})
     return dst, {"crate": meta.get("name", name), "version": meta.get("version", "?"),
                  "licence": meta.get("license", "?"), "source": f"Debian librust-{name}-dev ({src})"}

@@ -36,7 +36,7 @@ def day_db(micro, tmp_path_factory):
     store = SQLiteStore(ws / "s.db")
     lm = load_model(str(root / "model"))
     run_day(RoutedModel(lm, None), store, ExperienceMemory(store), day_tasks("rust", 6, seed=9),
-            EpisodeConfig(attempts=1, max_new_tokens=8), {"t": "night"})
+            EpisodeConfig(attempts=1, max_new_tokens=8, sources=("model",)), {"t": "night"})  # failures to mine
     store.close()
     return root, ws / "s.db"
 

@@ -226,10 +226,14 @@ def test_tasks_are_inserted_once_and_read_back_in_the_order_asked(store):
     store.upsert_task("a", "rust", "borrow", "generated", "rust:E0382:x", "fn main() {}")
     store.upsert_task("a", "rust", "traits", "user", None, "changed")  # an upsert never rewrites a task
     store.upsert_task("b", "python", "names", "user", None, "print(x)\n")
-    assert store.task_rows(["b", "missing", "a"]) == [
-        {"id": "b", "pack": "python", "family": "names", "origin": "user", "signature": None, "source": "print(x)\n"},
+    store.upsert_task("c", "rust", "borrow", "project", None, "fn f() {}", "/src/crate", "src/lib.rs")
+    assert store.task_rows(["b", "missing", "a", "c"]) == [
+        {"id": "b", "pack": "python", "family": "names", "origin": "user", "signature": None, "source": "print(x)\n",
+         "project": None, "file": None},
         {"id": "a", "pack": "rust", "family": "borrow", "origin": "generated", "signature": "rust:E0382:x",
-         "source": "fn main() {}"}]
+         "source": "fn main() {}", "project": None, "file": None},
+        {"id": "c", "pack": "rust", "family": "borrow", "origin": "project", "signature": None,
+         "source": "fn f() {}", "project": "/src/crate", "file": "src/lib.rs"}]
     assert store.task_rows([]) == []
 
 

@@ -182,6 +182,9 @@ def test_a_one_line_program_is_shown_formatted_and_the_model_s_edit_lands_on_the
     inserted = view.to_original(apply_edit(view.shown, parse_edit("@@ 2\n- let s\n+ let mut s\n")))
     assert inserted.startswith("fn main() { let mut s = ") and inserted.count("\n") == 1
     assert not view_of("rust", "fn main() {\n    let x = 1;\n}\n").reformatted  # code people lay out stays as is
+    from sleepy.tasks.packs import get_pack
+
+    assert not any(view_of("rust", k.source).reformatted for k in get_pack("rust").frozen())
 
 
 def test_one_name_for_one_meaning_tasks_is_a_folder_and_a_count_is_n(tmp_path):

@@ -26,6 +26,8 @@ from sleepy.tasks.signature import Diagnostic, Fixit
 TOKEN = re.compile(r"\w+|[^\w\s]")
 MIN_EXTRA_LINES = 3  # formatting must add at least this many lines to be worth a view
 STATEMENTS_ON_A_LINE = re.compile(r";\s*\S")
+CRAMPED_LINES = 3  # a program of at most this many lines, or with a line this long, is cramped
+CRAMPED_WIDTH = 150
 
 
 @cache
@@ -173,8 +175,14 @@ def _line_starts(text: str) -> list[int]:
 
 
 def view_of(pack: str, source: str) -> View:
-    """The view the model gets: formatted when the program crams statements onto few lines, else as written."""
-    if pack != "rust" or not STATEMENTS_ON_A_LINE.search(source):
+    """The view the model gets: formatted when the program crams statements onto few lines, else as written.
+
+    Only cramped programs (a few lines, or a very long line) are reformatted: a program laid out by a
+    person is shown as written, so what the model sees is the user's code (and the leakage guard,
+    which compares programs token by token, sees the same tokens)."""
+    lines = source.splitlines()
+    cramped = len(lines) <= CRAMPED_LINES or any(len(line) > CRAMPED_WIDTH for line in lines)
+    if pack != "rust" or not cramped or not STATEMENTS_ON_A_LINE.search(source):
         return View(source, source)
     shown = rustfmt(source)
     if shown is None or shown.count("\n") < source.count("\n") + MIN_EXTRA_LINES:
