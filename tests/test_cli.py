@@ -39,7 +39,7 @@ def test_koans_check_on_a_user_folder_and_a_malformed_one(tmp_path):
 
 def test_every_command_has_help_with_an_example():
     for command in (["koans", "list"], ["koans", "check"], ["day"], ["eval"], ["night"], ["cycle"], ["pretrain"],
-                    ["stats"], ["events"], ["releases"], ["rollback"], ["promote"], ["memory", "search"]):
+                    ["stats"], ["events"], ["releases"], ["rollback"], ["promote"], ["memory", "search"], ["fix"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output, command
 
