@@ -5,8 +5,8 @@ Crates: Debian's ``librust-*-dev`` packages (installed by ``install.sh`` as root
 builds offline, in the sandbox. Each crate must build as shipped. Its own source files are broken by
 the mutation operators of ``sleepy.tasks.real_code`` (drop a ``&``, ``mut``, ``.clone()``, ``?``, a
 ``use``, a cast, an ``.unwrap()``; misspell a name; swap a number type); a breakage counts when the
-crate then fails to build (the original builds, so every breakage is proven). Files are split by a
-hash of their path: a third are held out (the breakages a night would never train on). Each
+crate then fails to build (the original builds, so every breakage is proven). Files are split as
+``sleepy day --project`` splits them: a third are held out (the breakages a night would never train on). Each
 breakage is repaired by ``sleepy.loop.fix.repair`` (the verifier's hints, one diagnostic at a time) and
 by rustc's first suggestion alone (one step, as ``cargo fix`` applies machine-applicable fixes).
 
@@ -15,7 +15,6 @@ by rustc's first suggestion alone (one step, as ``cargo fix`` applies machine-ap
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import shutil
@@ -28,8 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import OneLineParser, write_result  # noqa: E402
 
-from sleepy.loop.fix import _candidates, repair  # noqa: E402
+from sleepy.loop.fix import hint_candidates, repair  # noqa: E402
 from sleepy.tasks.project import ProjectBuild, detect_project  # noqa: E402
+from sleepy.tasks.project.mutate import held_out_files  # noqa: E402
 from sleepy.tasks.real_code import mutations  # noqa: E402
 
 REGISTRY = Path("/usr/share/cargo/registry")
@@ -55,10 +55,6 @@ def crate_copy(name: str, into: Path) -> tuple[Path, dict] | None:
     meta = tomllib.loads((dst / "Cargo.toml").read_text()).get("package", {})
     return dst, {"crate": meta.get("name", name), "version": meta.get("version", "?"),
                  "licence": meta.get("license", "?"), "source": f"Debian librust-{name}-dev ({src})"}
-
-
-def held_out(rel: str) -> bool:
-    return int(hashlib.sha256(rel.encode()).hexdigest(), 16) % 3 == 0
 
 
 def main() -> None:
@@ -87,8 +83,10 @@ def main() -> None:
                     continue
                 first_build = time.perf_counter() - began
                 original = dict(build.files)
+                sources = sorted(f for f in original if f.endswith(".rs") and f.startswith("src/"))
+                held = held_out_files(sources)  # the same split as sleepy day --project
                 proven = []
-                for rel in sorted(f for f in original if f.endswith(".rs") and f.startswith("src/")):
+                for rel in sources:
                     for mut in mutations(original[rel], rng, args.per_file):
                         if len(proven) >= args.max_per_crate:
                             break
@@ -100,7 +98,7 @@ def main() -> None:
                 for rel, mut, verdict in proven:
                     build.write({rel: mut.source})
                     # rustc's first suggestion alone, one step (what applying the compiler's hint blindly does)
-                    first = _candidates(project, build.files, verdict, 1)
+                    first = hint_candidates(project, build.files, verdict, 1)
                     first_ok = False
                     if first and first[0][2] == "tool:rustc":
                         f_rel, text = first[0][0], first[0][1]
@@ -109,7 +107,7 @@ def main() -> None:
                         build.write({rel: mut.source})
                     fixed = repair(build, max_steps=8)
                     build.write(original)
-                    case = {"crate": meta["crate"], "file": rel, "held_out": held_out(rel), "operator": mut.operator,
+                    case = {"crate": meta["crate"], "file": rel, "held_out": rel in held, "operator": mut.operator,
                             "family": mut.family, "signature": verdict.signature, "first_suggestion": first_ok,
                             "tools": fixed.green, "steps": sum(a.passed or a.progress for a in fixed.attempts),
                             "seconds": fixed.seconds}

@@ -199,3 +199,17 @@ def test_a_real_python_package_is_repaired_against_its_own_test_suite(tmp_path):
     result = fix_project(root)
     assert result.green and result.changed["inflection/__init__.py"].count("import unicodedata") == 1
     assert module.read_text() != original  # a dry run: the broken file is left as it is
+
+
+def test_an_atomic_rewrite_keeps_the_file_s_permissions_and_line_endings(tmp_path):
+    import os
+    import stat
+
+    from sleepy.files import atomic_write_text
+
+    script = tmp_path / "run.py"
+    script.write_bytes(b"print('hi')\r\n")
+    os.chmod(script, 0o755)
+    atomic_write_text(script, "print('caf\u00e9')\r\n")
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert script.read_bytes() == "print('caf\u00e9')\r\n".encode()

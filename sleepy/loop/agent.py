@@ -15,7 +15,7 @@ from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.context.view import view_of
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.generation import Completion, GenerationConfig, generate
-from sleepy.tasks.edit import EditError, apply_edit, diff_to_edit, parse_edit
+from sleepy.tasks.edit import EditError, apply_edit, parse_edit, shown_edit
 from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
@@ -88,27 +88,25 @@ def diagnose(tasks: list[Task], jobs: int = 2) -> list[VerifyResult]:
     return verify_many([(t, None) for t in tasks], jobs=jobs)
 
 
-def _shown_edit(source: str, candidate: str) -> str | None:
-    """The edit a memory-made program amounts to, as events show edits; None if no line changed."""
-    try:
-        return diff_to_edit(source, candidate).render()
-    except EditError:
-        return None
-
-
 def adapted_samples(memory: ExperienceMemory, work: list[Work], jobs: int = 2, patterns: int = 4) -> list[list[Sample]]:
     """Memory's own attempt: recalled fixes of each task's signature, generalised and applied, then verified.
 
     No model call: the edit a sample shows is the diff memory made, and a passing one solves the task
     at the cost of a few verifier runs.
     """
-    made = [[(a, text) for a in memory.adapt(w.task, w.source, w.diagnostic, patterns)
-             if (text := _shown_edit(w.source, a.candidate)) is not None] for w in work]
-    verdicts = verify_in_turn([[(w.task, a.candidate) for a, _ in row] for w, row in zip(work, made, strict=True)],
-                              jobs)
-    return [[Sample(Completion(text, 0, 0, [], 0.0), None, a.candidate, res, res.duration_s, f"memory:fix/{a.fix_id}")
-             for (a, text), res in zip(row, results, strict=False)]
-            for row, results in zip(made, verdicts, strict=True)]
+    return _verified(work, [[(a.candidate, f"memory:fix/{a.fix_id}", "")
+                             for a in memory.adapt(w.task, w.source, w.diagnostic, patterns)] for w in work], jobs)
+
+
+def _verified(work: list[Work], made: list[list[tuple[str, str, str]]], jobs: int) -> list[list[Sample]]:
+    """Samples of programs made without a model call ((program, origin, note) per item), verified in turn;
+    the edit a sample shows is the diff the program amounts to."""
+    shown = [[(program, origin, note, text) for program, origin, note in row
+              if (text := shown_edit(w.source, program)) is not None] for w, row in zip(work, made, strict=True)]
+    verdicts = verify_in_turn([[(w.task, c[0]) for c in row] for w, row in zip(work, shown, strict=True)], jobs)
+    return [[Sample(Completion(text, 0, 0, [], 0.0), None, program, res, res.duration_s, origin, note=note)
+             for (program, origin, note, text), res in zip(row, results, strict=False)]
+            for row, results in zip(shown, verdicts, strict=True)]
 
 
 def verify_in_turn(rows: list[list[tuple[Task, str]]], jobs: int = 2) -> list[list[VerifyResult]]:
@@ -134,12 +132,9 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
     for w in work:
         diags = w.verdict.diagnostics if w.verdict else ([w.diagnostic] if w.diagnostic else [])
         hints = tool_candidates(w.task.pack, w.source, diags, limit)
-        made.append([(c, text) for c in hints.candidates if (text := _shown_edit(w.source, c.program)) is not None])
+        made.append([(c.program, c.origin, c.hint) for c in hints.candidates])
         skipped.append(hints.skipped)
-    verdicts = verify_in_turn([[(w.task, c.program) for c, _ in row] for w, row in zip(work, made, strict=True)], jobs)
-    out = [[Sample(Completion(text, 0, 0, [], 0.0), None, c.program, res, res.duration_s, c.origin, note=c.hint)
-            for (c, text), res in zip(row, results, strict=False)] for row, results in zip(made, verdicts, strict=True)]
-    return out, skipped
+    return _verified(work, made, jobs), skipped
 
 
 def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,

@@ -137,14 +137,14 @@ def _finish(ep: Episode, recorder: Recorder, on_done: Callable[[Episode], None] 
         on_done(ep)
 
 
-def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]], pack_of) -> list[str | None]:
+def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]]) -> list[str | None]:
     """Per item: "passed", "progress" (the best step forward is marked) or None; samples stay in order."""
     out: list[str | None] = []
     for row, w, visited in zip(rows, work, seen, strict=True):
         if any(s.passed for s in row):
             out.append("passed")
             continue
-        steps = [(progressed(w.verdict, s.result, pack_of(w)), s) for s in row
+        steps = [(progressed(w.verdict, s.result, w.task.pack), s) for s in row
                  if s.result is not None and s.candidate not in visited and w.verdict is not None]
         # A sideways step (the error replaced by another of its phase) is followed only from the verifier's
         # own hint: a model edit or a recalled pattern that merely moves the error is no evidence of a repair
@@ -210,8 +210,7 @@ def _step(model: RoutedModel, live: list[tuple[Episode, Work]], k: int, cfg: Epi
                     step.samples += rows[i]  # tools' and memory's tries are logged after the model's samples
                     rows[i] = step.samples
                     steps[i] = step
-        for i, verdict in zip(open_, _resolve([rows[i] for i in open_], work,
-                                              [seen[id(live[i][0])] for i in open_], lambda w: w.task.pack),
+        for i, verdict in zip(open_, _resolve([rows[i] for i in open_], work, [seen[id(live[i][0])] for i in open_]),
                               strict=True):
             settled[i] = verdict
     still: list[tuple[Episode, Work]] = []
@@ -227,13 +226,14 @@ def _step(model: RoutedModel, live: list[tuple[Episode, Work]], k: int, cfg: Epi
         recorder.on_attempt(ep, k, step, recalled[i])
         if settled[i] == "passed":
             _finish(ep, recorder, on_done)
-        elif settled[i] == "progress":
+        elif settled[i] == "progress" and k < cfg.max_steps:
             best = next(s for s in rows[i] if s.progress)
             seen[id(ep)].add(best.candidate)
             still.append((ep, dataclasses.replace(w, source=best.candidate, diagnostic=best.result.primary,
                                                   verdict=best.result, previous_edit=None, previous_error=None,
                                                   memories=[], tried=[])))
-        elif ep.model_calls >= cfg.attempts or "model" not in cfg.sources or k == cfg.max_steps:
+        elif settled[i] == "progress" or ep.model_calls >= cfg.attempts or "model" not in cfg.sources \
+                or k == cfg.max_steps:
             _finish(ep, recorder, on_done)
         else:
             failed = next((s for s in rows[i] if s.origin == "model"), rows[i][0] if rows[i] else None)
@@ -243,8 +243,4 @@ def _step(model: RoutedModel, live: list[tuple[Episode, Work]], k: int, cfg: Epi
                 w.previous_error = failed.edit_error or (
                     f"{res.primary.code}: {res.primary.message}" if res and res.primary else "still failing")
             still.append((ep, w))
-    if still and still[-1][0].attempts == cfg.max_steps:
-        for ep, _ in still:
-            _finish(ep, recorder, on_done)
-        return []
     return still

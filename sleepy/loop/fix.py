@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -25,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sleepy.tasks.edit import EditError, diff_to_edit
+from sleepy.files import atomic_write_text, cache_dir
+from sleepy.tasks.edit import shown_edit
 from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_project
 from sleepy.tasks.project.build import restrict
-from sleepy.tasks.pyindex import _cache_dir
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult, progressed
@@ -79,10 +78,10 @@ class FixResult:
 def state_dir(root: Path) -> Path:
     """Where a project's fix runs keep their events and undo record (outside the project)."""
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return _cache_dir() / "fix" / key
+    return cache_dir() / "fix" / key
 
 
-def _candidates(project: Project, files: dict[str, str], verdict: VerifyResult, limit: int) -> list[tuple]:
+def hint_candidates(project: Project, files: dict[str, str], verdict: VerifyResult, limit: int) -> list[tuple]:
     """(file, new text, origin, hint) for the first errors, each on the file its primary span is in."""
     out, seen = [], set()
     for diag in verdict.diagnostics[:DIAGNOSTICS_PER_STEP]:
@@ -94,13 +93,6 @@ def _candidates(project: Project, files: dict[str, str], verdict: VerifyResult, 
                 seen.add((file, c.program))
                 out.append((file, c.program, c.origin, c.hint))
     return out[:limit]
-
-
-def _shown(before: str, after: str) -> str:
-    try:
-        return diff_to_edit(before, after).render()
-    except EditError:
-        return ""
 
 
 def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8, tests: bool = False,
@@ -160,7 +152,7 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
             where = f" in {first.primary.file}:{first.primary.line_start}" if first and first.primary else ""
             log(f"step {step}: {len(verdict.diagnostics)} error(s); first {verdict.signature}{where}")
         forward = None
-        for file, text, origin, hint in _candidates(project, result.files, verdict, tool_limit):
+        for file, text, origin, hint in hint_candidates(project, result.files, verdict, tool_limit):
             files = {**result.files, file: text}
             key = json.dumps(sorted(files.items()))
             if key in visited or key in tried:
@@ -169,7 +161,7 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
             after = build.check({file: text})
             rank = progressed(verdict, after, project.pack)
             attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
-                                 False, round(after.duration_s, 4), _shown(result.files[file], text))
+                                 False, round(after.duration_s, 4), shown_edit(result.files[file], text) or "")
             result.attempts.append(attempt)
             if after.passed or (rank and (forward is None or rank > forward[0])):
                 forward = (3 if after.passed else rank, files, after, attempt)
@@ -230,12 +222,6 @@ def git_dirty(root: Path) -> bool | None:
     return bool(done.stdout.strip())
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.sleepy-tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, path)
-
-
 def apply(result: FixResult, allow_dirty: bool = False) -> list[str]:
     """Write the changed files (each atomically) and keep what they replaced for :func:`undo`."""
     root = result.project.root
@@ -252,9 +238,9 @@ def apply(result: FixResult, allow_dirty: bool = False) -> list[str]:
               "before": {rel: result.original[rel] for rel in changed}, "after": changed}
     state = state_dir(root)
     state.mkdir(parents=True, exist_ok=True)
-    _atomic_write(state / "undo.json", json.dumps(record))
+    atomic_write_text(state / "undo.json", json.dumps(record))
     for rel, text in changed.items():
-        _atomic_write(root / rel, text)
+        atomic_write_text(root / rel, text)
     return sorted(changed)
 
 
@@ -273,6 +259,6 @@ def undo(path: Path) -> list[str]:
     if edited:
         raise ProjectError(f"{', '.join(sorted(edited))}: changed since sleepy fix wrote it; nothing restored")
     for rel, text in record["before"].items():
-        _atomic_write(root / rel, text)
+        atomic_write_text(root / rel, text)
     record_path.unlink()
     return sorted(record["before"])

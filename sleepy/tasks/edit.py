@@ -194,6 +194,14 @@ def _fragment_pair(old: str, new: str, neighbours: list[str]) -> tuple[str, str]
     return f_old, f_new
 
 
+def shown_edit(source: str, candidate: str) -> str | None:
+    """The edit a program made without the model amounts to, as events show edits; None if no line changed."""
+    try:
+        return diff_to_edit(source, candidate).render()
+    except EditError:
+        return None
+
+
 def diff_to_edit(before: str, after: str) -> Edit:
     """The edit (in this format) that turns ``before`` into ``after``: used to build training data."""
     a, b = before.splitlines(), after.splitlines()

@@ -34,8 +34,6 @@ from sleepy.tasks.signature import Diagnostic, Fixit
 
 log = logging.getLogger("sleepy.tools")
 
-TRIED_APPLICABILITY = ("MachineApplicable", "MaybeIncorrect", "Unspecified")
-
 
 @dataclass
 class ToolCandidate:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from functools import cache
-from pathlib import Path
+
+from sleepy.files import cache_dir
 
 INDEX_VERSION = 1
 
@@ -63,11 +63,6 @@ print(json.dumps(out))
 """
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sleepy"
-
-
 def _installed_top_level() -> list[str]:
     """Top-level modules of installed distributions (names only: importing them all would be slow)."""
     from importlib import metadata
@@ -82,7 +77,7 @@ def _installed_top_level() -> list[str]:
 def load_index() -> dict:
     """``{"modules": [...], "names": {name: [module, ...]}}`` for the running interpreter (cached on disk)."""
     key = hashlib.sha256(f"{INDEX_VERSION}:{sys.version}:{sys.executable}".encode()).hexdigest()[:16]
-    path = _cache_dir() / f"pyindex-{key}.json"
+    path = cache_dir() / f"pyindex-{key}.json"
     if path.is_file():
         try:
             return json.loads(path.read_text())

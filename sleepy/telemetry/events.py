@@ -78,6 +78,8 @@ def attempt_event(ctx: EventContext, episode_id: int, attempt: int, sample_index
         "sleepy.edit": sample.completion.text,
         "sleepy.edit.error": sample.edit_error,
         "sleepy.edit.origin": sample.origin,
+        "sleepy.edit.hint": sample.note or None,  # the tool hint a candidate came from
+        "sleepy.tools.skipped": step.notes,  # hints a tool could not apply this step, each with the reason
     }
 
 

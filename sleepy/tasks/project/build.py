@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import json
 import re
 import shutil
 import sys
@@ -140,10 +141,12 @@ def _cargo(work: Path, tests: bool) -> VerifyResult:
         return VerifyResult(True, [], ran.duration_s, "check")
     records = []
     for line in ran.stdout.splitlines():
-        if '"compiler-message"' in line:
-            m = re.search(r'"message":(\{.*\})\}$', line)
-            if m:
-                records.append(m.group(1))
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("reason") == "compiler-message":
+            records.append(json.dumps(record.get("message", {})))  # rustc's own diagnostic, as rustc prints it
     diags = _unique(parse_rustc_json("\n".join(records)))
     for d in diags:
         d.spans = [dataclasses.replace(s, file=_relative(s.file)) for s in d.spans]
