@@ -253,7 +253,7 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     if items is not None and not items:
         fail(f"{tasks}: no task folders in it")
     if project is not None:
-        items, pack = _project_split(project, seed, held=True, jobs=jobs)
+        items, _, pack = _project_split(project, seed, held=True, jobs=jobs)
     order = [x.strip() for x in candidates.split(",") if x.strip()] if candidates else cfg.candidates
     sources = tuple(s for s in order if tools or s != "tool")
     try:
@@ -288,8 +288,8 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
         console.print(f"per-task results written to {json_out}")
 
 
-def _project_split(path: Path, seed: int, held: bool, jobs: int) -> tuple[list[Task], str]:
-    """A project's proven breakages: the day split, or the held-out files (``held``); and its pack."""
+def _project_split(path: Path, seed: int, held: bool, jobs: int) -> tuple[list[Task], list[Task], str]:
+    """A project's proven breakages: the day split, or the held-out files (``held``); the others; its pack."""
     from sleepy.tasks.project import ProjectError, detect_project
     from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN, project_tasks
 
@@ -305,7 +305,7 @@ def _project_split(path: Path, seed: int, held: bool, jobs: int) -> tuple[list[T
               highlight=False)
     if not chosen:
         fail(f"{path}: no proven breakage in the {'held-out' if held else 'day'} split")
-    return chosen, proj.pack
+    return chosen, [t for t in made if t not in chosen], proj.pack
 
 
 def _open_memory(cfg: Settings, embed: bool = True):
@@ -339,7 +339,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     Example: sleepy day --pack python --tasks my-tasks/
     Example: sleepy day --project path/to/crate -n 40
     """
-    from sleepy.loop.day import day_tasks, run_day
+    from sleepy.loop.day import day_tasks, keep_for_gate, run_day
     from sleepy.loop.episodes import day_config
     from sleepy.model.loader import ModelLoadError
 
@@ -351,7 +351,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
         fail(f"--tasks takes a folder of tasks; for {tasks_dir.name} generated tasks use -n {tasks_dir.name}")
     try:
         if project is not None:
-            items, pack = _project_split(project, seed, held=False, jobs=jobs)
+            items, held_out, pack = _project_split(project, seed, held=False, jobs=jobs)
             items = items[:tasks]
         else:
             items = day_tasks(pack, tasks, seed, tasks_dir)
@@ -360,6 +360,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
         fail(str(exc))
     lm = routed.lm
     store, mem = _open_memory(cfg, embed=cfg.memory)
+    if project is not None:
+        keep_for_gate(store, held_out)
     ep_cfg = day_config(cfg, jobs, seed)
     params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
               **({"project": str(project.resolve())} if project else {}),
@@ -489,12 +491,22 @@ def releases(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: sleepy releases
     """
+    from sleepy.adapters.registry import RegistryError
+
     reg = _registry(_settings(workspace))
-    aliases = reg.aliases()
+    try:
+        aliases = reg.aliases()
+        found, damaged = reg.scan()
+        history = reg.history()
+    except RegistryError as exc:
+        fail(str(exc))
+    problems = [str(d) for d in damaged] + reg.warnings  # listed around, not fatal: the rest is still shown
     rows = [{"id": r.id, "created_at": r.created_at, "parent": r.parent, "skills": [s.name for s in r.skills],
-             "aliases": [a for a, v in aliases.items() if v == r.id]} for r in reg.list()]
+             "aliases": [a for a, v in aliases.items() if v == r.id]} for r in found]
     if as_json:
-        print(json.dumps({"releases": rows, "aliases": aliases, "history": reg.history()}, indent=2))
+        print(json.dumps({"releases": rows, "aliases": aliases, "history": history, "problems": problems},
+                         indent=2))
+        _warn(problems)
         return
     table = Table(title=f"releases (production: {aliases.get('production', 'base')})")
     for col in ("id", "created", "parent", "skills", "aliases"):
@@ -502,8 +514,15 @@ def releases(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     for r in rows:
         table.add_row(r["id"], r["created_at"], r["parent"] or "base", str(len(r["skills"])), ", ".join(r["aliases"]))
     console.print(table)
-    for h in reg.history()[-10:]:
+    for h in history[-10:]:
         console.print(f"{h['time']} {h['who']}: {h['alias']} {h['from']} -> {h['to']} ({h['why']})", highlight=False)
+    _warn(problems)
+
+
+def _warn(lines: list[str]) -> None:
+    """One stderr line per damage a command tolerated (a damaged release left out, a torn history line)."""
+    for line in lines:
+        err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -533,11 +552,55 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="Release to ret
     """
     from sleepy.adapters.registry import RegistryError
 
+    reg = _registry(_settings(workspace))
     try:
-        entry = _registry(_settings(workspace)).rollback(to)
+        entry = reg.rollback(to)
     except RegistryError as exc:
+        _warn(reg.warnings)
         fail(str(exc))
+    _warn(reg.warnings)
     console.print(f"production: {entry['from']} -> {entry['to']}")
+
+
+registry_app = typer.Typer(help="Check and mend the release registry (releases, aliases, history).",
+                           no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("verify")
+def registry_verify(workspace: WorkspaceOpt = None) -> None:
+    """Check every release (manifest, files.json, every file's hash, the release id), aliases.json and the
+    history; one line per problem, exit 1 if any.
+
+    Example: sleepy registry verify
+    """
+    reg = _registry(_settings(workspace))
+    problems = reg.check()
+    for p in problems:
+        console.print(escape(p.line), highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"registry {reg.root}: {len(reg.list())} release(s), aliases and history sound", highlight=False)
+
+
+@registry_app.command("repair")
+def registry_repair(workspace: WorkspaceOpt = None) -> None:
+    """Drop torn history lines (a backup is kept), move damaged releases to quarantine/ and aliases off them,
+    rebuild aliases.json from the history; one line per action.
+
+    Example: sleepy registry repair
+    """
+    from sleepy.adapters.registry import RegistryError
+
+    reg = _registry(_settings(workspace))
+    try:
+        actions = reg.repair()
+    except (RegistryError, OSError) as exc:
+        fail(f"repair stopped: {exc}")
+    for line in actions:
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    if not actions:
+        console.print(f"registry {reg.root}: nothing to repair", highlight=False)
 
 
 @app.command()
@@ -706,18 +769,37 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
                                                                            "(production), serve whatever it names "
                                                                            "now: a promotion or rollback takes "
                                                                            "effect within seconds.")] = True,
+          api_key_env: Annotated[str | None, typer.Option("--api-key-env", metavar="VAR",
+                                                          help="Environment variable holding the API key every "
+                                                               "request must carry (Authorization: Bearer KEY; "
+                                                               "the dashboard asks for it as a password). "
+                                                               "Required when --host is not loopback.")] = None,
+          allow_host: Annotated[list[str] | None, typer.Option("--allow-host", metavar="NAME",
+                                                               help="Another name clients reach the server by "
+                                                                    "(the Host header is checked against the "
+                                                                    "bound names, which stops DNS rebinding); "
+                                                                    "repeatable.")] = None,
           ) -> None:
     """Serve a release over an OpenAI-compatible API with the dashboard at / (also a teacher for another workspace).
 
     Example: sleepy serve --port 8000   (then: curl localhost:8000/v1/models, or open http://localhost:8000/)
+    Beyond this machine: SLEEPY_KEY=... sleepy serve --host 0.0.0.0 --api-key-env SLEEPY_KEY
     """
+    import os
+
     import uvicorn
 
     from sleepy.adapters.lora import load_release_model
     from sleepy.adapters.registry import ALIASES, RegistryError
     from sleepy.model.loader import ModelLoadError
     from sleepy.serve import ServeContext, create_app
+    from sleepy.serve.guard import is_loopback
 
+    api_key = os.environ.get(api_key_env) if api_key_env else None
+    if api_key_env and not api_key:
+        fail(f"--api-key-env {api_key_env}: that environment variable is not set (or empty)")
+    if api_key is None and not is_loopback(host):
+        fail(f"--host {host} is reachable from other machines: give an API key with --api-key-env VAR")
     cfg = _settings(workspace, model=model)
     registry = _registry(cfg)
     try:
@@ -727,9 +809,11 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
     store, mem = _open_memory(cfg) if memory else (None, None)
     follows = release in ALIASES and follow  # an alias is followed as it moves (promotion, rollback)
     ctx = ServeContext(routed, cfg.workspace, store, mem, registry, max_batch=max_batch,
-                       follow=release if follows else None, device=cfg.device)
+                       follow=release if follows else None, device=cfg.device, host=host, port=port,
+                       allow_hosts=tuple(allow_host or ()), api_key=api_key)
     err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port} (dashboard at /)"
-              + (f", following {release}" if follows else ""), highlight=False)
+              + (f", following {release}" if follows else "") + (", API key required" if api_key else ""),
+              highlight=False)
     uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning")
 
 

@@ -130,6 +130,20 @@ def test_a_real_crate_with_a_dependency_builds_offline_and_a_dropped_import_is_r
     assert [a.origin for a in result.attempts if a.passed] == ["tool:rustc"]
 
 
+def green_crate(tmp_path: Path) -> Path:
+    """The test crate repaired, with one more module: four source files to break and split."""
+    root = crate(tmp_path)
+    fixed = fix_project(root)
+    for rel, text in fixed.changed.items():
+        (root / rel).write_text(text)
+    (root / "src/extra.rs").write_text("use std::collections::HashMap;\n\npub fn tally(words: &[&str]) -> "
+                                       "HashMap<String, usize> {\n    let mut out = HashMap::new();\n"
+                                       "    for w in words { *out.entry(w.to_string()).or_insert(0) += 1; }\n"
+                                       "    out\n}\n")
+    (root / "src/lib.rs").write_text("mod extra;\npub use extra::tally;\n" + LIB)
+    return root
+
+
 @needs_rustc
 def test_a_project_s_own_code_broken_on_purpose_becomes_proven_day_tasks_and_held_out_files(tmp_path, micro):
     from sleepy.adapters.lora import RoutedModel
@@ -142,15 +156,7 @@ def test_a_project_s_own_code_broken_on_purpose_becomes_proven_day_tasks_and_hel
     from sleepy.tasks.task import Task
     from sleepy.tasks.verify import verify
 
-    root = crate(tmp_path)
-    fixed = fix_project(root)
-    for rel, text in fixed.changed.items():  # start from a green crate
-        (root / rel).write_text(text)
-    (root / "src/extra.rs").write_text("use std::collections::HashMap;\n\npub fn tally(words: &[&str]) -> "
-                                       "HashMap<String, usize> {\n    let mut out = HashMap::new();\n"
-                                       "    for w in words { *out.entry(w.to_string()).or_insert(0) += 1; }\n"
-                                       "    out\n}\n")
-    (root / "src/lib.rs").write_text("mod extra;\npub use extra::tally;\n" + LIB)
+    root = green_crate(tmp_path)
     tasks = project_tasks(detect_project(root), seed=3)
     assert tasks and {t.origin for t in tasks} == {"project", HELD_OUT_ORIGIN}
     held = {t.file for t in tasks if t.origin == HELD_OUT_ORIGIN}
@@ -166,6 +172,49 @@ def test_a_project_s_own_code_broken_on_purpose_becomes_proven_day_tasks_and_hel
     again = Task.from_row(row)  # the store keeps where the task lives: a night can verify it again
     assert again.project == str(root.resolve()) and again.file == day[0].file
     assert verify(again, day[0].fix).passed
+
+
+@needs_rustc
+def test_a_night_learns_from_the_project_s_own_files_and_gates_on_its_held_out_files(tmp_path, micro):
+    import json
+
+    from sleepy.adapters.lora import LoraParams, RoutedModel
+    from sleepy.adapters.registry import Registry
+    from sleepy.loop.day import keep_for_gate, run_day
+    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.loop.evaluate import EvalReport
+    from sleepy.loop.night import NightConfig, run_night
+    from sleepy.memory.recall import ExperienceMemory
+    from sleepy.memory.sqlite import SQLiteStore
+    from sleepy.model.loader import load_model
+    from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN, project_tasks
+
+    root = green_crate(tmp_path)
+    tasks = project_tasks(detect_project(root), seed=3)
+    day = [t for t in tasks if t.origin == "project"]
+    held = [t for t in tasks if t.origin == HELD_OUT_ORIGIN]
+    store = SQLiteStore(tmp_path / "day.db")
+    keep_for_gate(store, held)
+    model = str(micro[0] / "model")
+    # the model alone, so the day leaves failures for the night to mine
+    run_day(RoutedModel(load_model(model), None), store, ExperienceMemory(store), day,
+            EpisodeConfig(attempts=1, max_new_tokens=8, sources=("model",)), {"test": "project night"})
+    cfg = NightConfig(min_failures=1, max_skills=1, teacher_budget=4, gate_seeds=1, holdout_per_family=0,
+                      max_new_tokens=8, skills="lora", sources=("model",), lora=LoraParams(steps=2, rank=4, alpha=8))
+    rep = run_night(store, ExperienceMemory(store), Registry(tmp_path / "reg"), "rust", cfg, model,
+                    tmp_path / "evals")
+    assert rep.candidate, rep.note
+    release = Registry(tmp_path / "reg").get(rep.candidate)
+    (skill,) = release.skills
+    data = [json.loads(line) for line in (release.folder / skill.path / "data.jsonl").open()]
+    day_ids, held_ids = {t.id for t in day}, {t.id for t in held}
+    taught = [d for d in data if d["source"] == "reference"]
+    assert taught and all(d["task_id"] in day_ids for d in taught)  # the project's own file taught the fix
+    assert not held_ids & {d["task_id"] for d in data}  # never a held-out breakage
+    gated = [EvalReport.load(p) for p in sorted((tmp_path / "evals").glob("*.json"))]
+    assert len(gated) == 2  # production and candidate, one seed
+    for report in gated:
+        assert {r.task_id for r in report.rows if r.set == "project-holdout"} == held_ids
 
 
 @needs_rustc

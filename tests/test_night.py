@@ -83,7 +83,7 @@ def test_a_frozen_koan_in_training_data_aborts_the_night(failed_day, tmp_path, m
     root, _, store = failed_day
     koan = get_pack("rust").frozen()[0]
     import sleepy.loop.night as night_module
-    monkeypatch.setattr(night_module, "regenerate", lambda _tid: koan)
+    monkeypatch.setattr(night_module, "reference", lambda _task: koan)
     reg = Registry(tmp_path / "reg")
     with pytest.raises(LeakageError, match=koan.id):
         run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))

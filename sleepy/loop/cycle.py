@@ -21,7 +21,7 @@ from sleepy.loop.day import day_tasks, run_day
 from sleepy.loop.episodes import EpisodeConfig
 from sleepy.loop.evaluate import EvalReport, known_families
 from sleepy.loop.gate import majority
-from sleepy.loop.night import NightConfig, eval_path, gate_eval, run_night
+from sleepy.loop.night import NightConfig, eval_path, gate_eval, project_holdout, run_night
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
 
@@ -82,7 +82,7 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
     production = registry.get("production")
     start_model = load_release_model(production, model_ref)
     log(f"night 0: evaluating production ({start_model.name}) as the base line")
-    reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals")
+    reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals", project_holdout(store, pack))
     results, families = matrix_row(reports)
     result.nights.append(NightRow(0, start_model.name, results=results, families=families,
                                   solved_by=solved_by_layer(reports)))
@@ -104,7 +104,8 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
             row.reason = night.decision["reason"]
             row.regressions = len(night.decision["regressions"])
             chosen = night.evaluated["candidate" if row.promoted else "production"]
-            reports = [EvalReport.load(eval_path(out_dir / "evals", pack, chosen, night_cfg, seed))
+            held = project_holdout(store, pack)
+            reports = [EvalReport.load(eval_path(out_dir / "evals", pack, chosen, night_cfg, seed, held))
                        for seed in range(night_cfg.gate_seeds)]
             results, families = matrix_row(reports)
             row.solved_by = solved_by_layer(reports)

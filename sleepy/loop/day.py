@@ -44,6 +44,12 @@ def day_tasks(pack: str, n: int, seed: int, tasks_dir: Path | None = None) -> li
     return get_pack(pack).stream(n, seed)
 
 
+def keep_for_gate(store: Repository, held_out: list[Task]) -> None:
+    """Store a project's held-out breakages (no episodes: the day never works them) for the night's gate."""
+    for t in held_out:
+        store.upsert_task(t.id, t.pack, t.family, t.origin, t.signature, t.source, t.project, t.file)
+
+
 class DayRecorder(Recorder):
     """Persists episodes and events, and remembers verified fixes the moment they exist."""
 

@@ -3,8 +3,9 @@
 1. Mining: signatures with at least ``min_failures`` failed episodes since the last night.
 2. Data per cluster, verified before use: the agent's own verified fixes of that signature
    (rejection sampling: only samples the verifier passed ever reach the store), human corrections
-   (``sleepy correct``), and a teacher. The built-in teacher is the pack's reference fix, for
-   generated tasks only, under a per-night budget: a stand-in for a human reviewer; with
+   (``sleepy correct``), and a teacher. The built-in teacher is the reference fix (the pack's, for
+   generated tasks; the project's own file, for a project's day tasks; never a held-out task's),
+   under a per-night budget: a stand-in for a human reviewer; with
    ``teacher_url``, first a stronger model behind an OpenAI-compatible endpoint. Every teacher
    fix is verified, then remembered (so memory gains it too). Replay mixes in earlier skills' data.
    The leakage guard checks every training set; a frozen koan in it aborts the night.
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import time
@@ -58,7 +60,8 @@ from sleepy.memory.repository import Repository
 from sleepy.model.loader import load_model, model_hash, resolve
 from sleepy.tasks.edit import END
 from sleepy.tasks.leakage import LeakageGuard
-from sleepy.tasks.packs import PACKS, get_pack, regenerate
+from sleepy.tasks.packs import PACKS, get_pack, reference
+from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import verify
 
@@ -67,7 +70,7 @@ from sleepy.tasks.verify import verify
 class NightConfig:
     min_failures: int = 3
     max_skills: int = 4
-    teacher_budget: int = 64  # reference fixes per night, generated tasks only
+    teacher_budget: int = 64  # reference fixes per night (generated tasks and a project's day tasks)
     max_examples_per_skill: int = 96
     replay_ratio: float = 0.5  # replayed examples per new example
     # also replay the production model's own verified fixes of other signatures (what a new adapter must not
@@ -174,7 +177,7 @@ def collect_examples(store: Repository, memory: ExperienceMemory, signature: str
     """Verified examples for one cluster; returns them and how much teacher budget was used.
 
     Sources in order: the agent's (and people's) verified fixes, the remote teacher, then the pack's
-    reference fix for generated tasks. Teacher fixes of either kind are verified, then remembered.
+    reference fix (:func:`sleepy.tasks.packs.reference`). Teacher fixes of either kind are verified, then remembered.
     """
     examples: list[TrainExample] = []
     seen: set[str] = set()
@@ -204,12 +207,12 @@ def collect_examples(store: Repository, memory: ExperienceMemory, signature: str
             answer = teacher.fix(task, before.primary, builder)
             fixed, proof, kind = answer.fixed, answer.proof, "teacher"
         if fixed is None:
-            reference = regenerate(task_id)
-            if reference is not None and reference.fix is not None:
+            ref = reference(task)
+            if ref is not None and ref.fix is not None:
                 used += 1
-                proof = verify(reference, reference.fix)
-                task, before = reference, verify(reference)
-                fixed, kind = (reference.fix, "reference") if proof.passed and not before.passed else (None, "")
+                proof = verify(ref, ref.fix)
+                task, before = ref, verify(ref)
+                fixed, kind = (ref.fix, "reference") if proof.passed and not before.passed else (None, "")
         if fixed is None:
             continue
         memory.remember(task, task.source, fixed, before.primary, kind, proof)
@@ -356,15 +359,15 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
         router = {ANY: AVERAGE}
     candidate = registry.create(staging, base_model, model_hash(base_model), router, list(skills.values()),
                                 production_id, notes)
-    registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained")
     report.candidate = candidate.id
     phases["training"] = round(time.time() - t0, 2)
 
     # 4. the gate
     t0 = time.time()
     prod_model = load_release_model(production, base_model)
-    prod_reports = gate_eval(prod_model, pack, cfg, evals_dir)
-    cand_reports = gate_eval(load_release_model(candidate, base_model), pack, cfg, evals_dir)
+    held = project_holdout(store, pack)
+    prod_reports = gate_eval(prod_model, pack, cfg, evals_dir, held)
+    cand_reports = gate_eval(load_release_model(candidate, base_model), pack, cfg, evals_dir, held)
     report.evaluated = {"production": prod_model.cache_key, "candidate": candidate.id}
     decision = decide(prod_reports, cand_reports)
     report.decision = decision.to_json()
@@ -374,6 +377,9 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
         report.production_after = candidate.id
     else:
         registry.record_gate(candidate.id, decision.reason, _metrics(decision))
+    # Only now, with the verdict on record: a night killed before this leaves no alias on an ungated release.
+    registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained, gated: {decision.reason}",
+                  _metrics(decision))
     return _finish(store, run.id, report, began, phases)
 
 
@@ -389,25 +395,38 @@ def _skill_kind(cfg: NightConfig, has_basis: bool) -> str:
     return "share" if has_basis else "lora+bootstrap"
 
 
-def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: int) -> Path:
+def project_holdout(store: Repository, pack: str) -> list[Task]:
+    """The held-out breakages of every project this workspace learns (``sleepy day --project`` stores them):
+    the gate measures on them too, so a skill is promoted on code of the project it never trained on."""
+    return [Task.from_row(r) for r in store.tasks_of_origin(HELD_OUT_ORIGIN, pack)]
+
+
+def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: int,
+              extra: list[Task] | tuple = ()) -> Path:
     temperature = 0.0 if seed == 0 else cfg.gate_temperature
     # how edits are decoded is part of the result: a saved eval of other decoding is never reused
     decoding = f"a{int(cfg.copy_anchors)}n{int(cfg.copy_names)}-{'+'.join(cfg.sources)}"
-    return evals_dir / f"{pack}-{release}-h{cfg.holdout_per_family}-t{temperature}-{decoding}-seed{seed}.json"
+    # so is the set: a project's held-out tasks join the gate, named by a digest of what they are
+    tasks = f"-p{hashlib.sha256(''.join(t.id + t.source for t in extra).encode()).hexdigest()[:10]}" if extra else ""
+    return evals_dir / f"{pack}-{release}-h{cfg.holdout_per_family}{tasks}-t{temperature}-{decoding}-seed{seed}.json"
 
 
-def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path | None) -> list[EvalReport]:
-    """Evaluate a release on the gate's seeds. Releases are immutable, so a saved result is reused."""
+def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path | None,
+              extra: list[Task] | tuple = ()) -> list[EvalReport]:
+    """Evaluate a release on the gate's seeds: the frozen set, the holdout and ``extra`` (a project's held-out
+    breakages). Releases are immutable, so a saved result is reused."""
     reports = []
+    pack_tasks = get_pack(pack)
+    tasks = pack_tasks.frozen() + pack_tasks.holdout(cfg.holdout_per_family) + list(extra) if extra else None
     for seed in range(cfg.gate_seeds):
-        path = eval_path(evals_dir, pack, model.cache_key, cfg, seed) if evals_dir is not None else None
+        path = eval_path(evals_dir, pack, model.cache_key, cfg, seed, extra) if evals_dir is not None else None
         if path is not None and path.is_file():
             reports.append(EvalReport.load(path))
             continue
         temperature = 0.0 if seed == 0 else cfg.gate_temperature
         rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs,
                        max_new_tokens=cfg.max_new_tokens, copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names,
-                       sources=cfg.sources)
+                       sources=cfg.sources, tasks=tasks)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             rep.save(path)

@@ -139,6 +139,10 @@ class Repository(ABC):
     def task_rows(self, ids: list[str]) -> list[dict]: ...
 
     @abstractmethod
+    def tasks_of_origin(self, origin: str, pack: str) -> list[dict]:
+        """Every stored task of one origin and pack (a project's held-out breakages, for the gate)."""
+
+    @abstractmethod
     def episode(self, episode_id: int) -> dict | None:
         """One episode (id, run_id, task_id, release, passed, attempts), or None."""
 

@@ -318,6 +318,10 @@ class SQLStore(Repository):
         found = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
         return [found[i] for i in ids if i in found]
 
+    def tasks_of_origin(self, origin: str, pack: str) -> list[dict]:
+        ids = [r[0] for r in self._q("SELECT id FROM tasks WHERE origin = ? AND pack = ? ORDER BY id", (origin, pack))]
+        return self.task_rows(ids)
+
     def episode(self, episode_id: int) -> dict | None:
         cols = ("id", "run_id", "task_id", "release", "passed", "attempts")
         row = self._q(f"SELECT {', '.join(cols)} FROM episodes WHERE id = ?", (episode_id,)).fetchone()

@@ -8,7 +8,7 @@ frozen generated holdout; day streams draw only from seeds below them.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sleepy.tasks.task import Task, load_tasks
@@ -76,3 +76,23 @@ def regenerate(task_id: str) -> Task | None:
     if family not in pack.families:
         return None
     return pack.generate(family, int(parts[-1]))
+
+
+def reference(task: Task) -> Task | None:
+    """The task with a reference fix a night may learn from, or None.
+
+    A generated task is regenerated with its fix. A project's own breakage has the best reference
+    there is: the file as the project holds it now (the night verifies it before use, so a file
+    the user has changed since is never taught as the fix). A held-out project task has none: the
+    night never trains on it."""
+    from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN
+
+    if task.origin == HELD_OUT_ORIGIN:
+        return None
+    if task.project and task.file:
+        try:
+            text = (Path(task.project) / task.file).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return replace(task, fix=text)
+    return regenerate(task.id)
