@@ -499,7 +499,7 @@ def releases(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
         found, damaged = reg.scan()
         history = reg.history()
     except RegistryError as exc:
-        fail(str(exc))
+        fail(escape(str(exc)))
     problems = [str(d) for d in damaged] + reg.warnings  # listed around, not fatal: the rest is still shown
     rows = [{"id": r.id, "created_at": r.created_at, "parent": r.parent, "skills": [s.name for s in r.skills],
              "aliases": [a for a, v in aliases.items() if v == r.id]} for r in found]
@@ -557,7 +557,7 @@ def rollback(to: Annotated[str | None, typer.Option("--to", help="Release to ret
         entry = reg.rollback(to)
     except RegistryError as exc:
         _warn(reg.warnings)
-        fail(str(exc))
+        fail(escape(str(exc)))
     _warn(reg.warnings)
     console.print(f"production: {entry['from']} -> {entry['to']}")
 
@@ -575,12 +575,15 @@ def registry_verify(workspace: WorkspaceOpt = None) -> None:
     Example: sleepy registry verify
     """
     reg = _registry(_settings(workspace))
-    problems = reg.check()
+    try:
+        problems = reg.check()
+    except OSError as exc:
+        fail(f"cannot read the registry {reg.root}: {exc}")
     for p in problems:
-        console.print(escape(p.line), highlight=False, soft_wrap=True)
+        _say(p.line)
     if problems:
         raise typer.Exit(1)
-    console.print(f"registry {reg.root}: {len(reg.list())} release(s), aliases and history sound", highlight=False)
+    _say(f"registry {reg.root}: {len(reg.list())} release(s), aliases and history sound")
 
 
 @registry_app.command("repair")
@@ -596,11 +599,16 @@ def registry_repair(workspace: WorkspaceOpt = None) -> None:
     try:
         actions = reg.repair()
     except (RegistryError, OSError) as exc:
-        fail(f"repair stopped: {exc}")
+        fail(escape(f"repair stopped: {exc}"))
     for line in actions:
-        console.print(escape(line), highlight=False, soft_wrap=True)
+        _say(line)
     if not actions:
-        console.print(f"registry {reg.root}: nothing to repair", highlight=False)
+        _say(f"registry {reg.root}: nothing to repair")
+
+
+def _say(line: str) -> None:
+    """One line of a report on stdout, never wrapped (a path stays whole for grep) nor read as markup."""
+    console.print(escape(line), highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -2,11 +2,20 @@
 
 A release is a folder ``releases/<id>/`` holding ``manifest.json`` (base model and its hash, the
 router table, the skills, the parent release, metrics) and every skill's files; ``files.json``
-lists the sha256 of every file, and the release id is the hash of that list. Aliases
-(``production``, ``candidate``) live in ``aliases.json``, replaced atomically (write, fsync,
-rename); every move is appended to ``history.jsonl`` with who, when, why and metrics. A file whose
-hash no longer matches is refused with a clear error. ``base`` is the implicit release of the
-core model alone.
+lists the sha256 of every file (``manifest.json`` included), and the release id is the hash of that
+list. Every load recomputes the id from ``files.json`` and checks ``manifest.json`` against it, so a
+file changed together with a rewritten ``files.json`` is refused (the id no longer matches); a full
+check also hashes every file. Aliases (``production``, ``candidate``) live in ``aliases.json``,
+replaced atomically (write, fsync, rename); every move is first appended to ``history.jsonl`` with
+who, when, why and metrics. ``base`` is the implicit release of the core model alone.
+
+Damage is expected exactly when recovery is needed (a killed process, a full disk, a hand edit), so
+every reader either tolerates it or raises :class:`RegistryDamaged`, whose message is one line naming
+the file. A torn (half-written) history line is a move that never happened (the history is written
+before the alias), so readers skip it and say so in :attr:`Registry.warnings`. :meth:`Registry.check`
+lists every problem and :meth:`Registry.repair` mends what can be mended: torn history lines dropped
+(a backup kept), damaged releases moved to ``quarantine/`` with aliases moved off them, and
+``aliases.json`` rebuilt from the history.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +35,28 @@ from sleepy.files import atomic_write_text
 
 BASE = "base"
 ALIASES = ("production", "candidate")
+HINT = "`sleepy registry verify` lists the damage, `sleepy registry repair` mends it"
+# manifest.json field -> the types it may hold; anything else is a damaged manifest, not a KeyError later
+MANIFEST_FIELDS: dict[str, tuple[type, ...]] = {
+    "base_model": (str,), "base_hash": (str,), "router": (dict,), "skills": (list,), "parent": (str, type(None)),
+    "created_at": (str,), "notes": (dict,)}
 
 
 class RegistryError(RuntimeError):
     """A missing, unknown or corrupted release; the message is one line."""
+
+
+class RegistryDamaged(RegistryError):
+    """A registry file that is torn, truncated, missing or does not match its hash.
+
+    A subclass of :class:`RegistryError`, so every command that already prints those as one line does the
+    same here; ``line`` (file and what is wrong, no advice) is what ``sleepy registry verify`` prints, and
+    ``release`` names the release the file belongs to, so repair knows what to quarantine."""
+
+    def __init__(self, path: Path, what: str, release: str | None = None) -> None:
+        self.path, self.what, self.release = path, " ".join(what.split()), release
+        self.line = f"{path}: {self.what}"
+        super().__init__(f"{self.line} ({HINT})")
 
 
 @dataclass
@@ -65,11 +93,67 @@ def _sha_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def release_id_of(files: dict[str, str]) -> str:
+    """The release id: the hash of the file list. The list holds manifest.json's hash, so the id covers the
+    manifest and every file; registries made before the id was checked on load used the same formula and
+    load unchanged."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _read_json(path: Path, release: str | None = None) -> object:
+    """Parse one registry JSON file; a missing, unreadable or truncated one is RegistryDamaged naming it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RegistryDamaged(path, "missing", release) from None
+    except OSError as exc:
+        raise RegistryDamaged(path, f"unreadable ({exc.strerror or exc})", release) from None
+    try:
+        return json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError included: garbage bytes
+        raise RegistryDamaged(path, f"not valid JSON, truncated or garbled ({exc})", release) from None
+
+
+def _is_entry(value: object) -> bool:
+    """A usable history line: an alias move with string ends (what rollback and repair read)."""
+    return (isinstance(value, dict) and value.get("alias") in ALIASES
+            and isinstance(value.get("to"), str) and isinstance(value.get("from"), str))
+
+
+def _append_line(path: Path, entry: dict) -> None:
+    """Append one JSON line durably. A previous write torn by a crash left no newline: start a fresh line,
+    so the torn fragment stays one ignorable line instead of garbling this entry too."""
+    with path.open("ab+") as fh:
+        fh.seek(0, os.SEEK_END)
+        torn = False
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            torn = fh.read(1) != b"\n"
+        fh.write((b"\n" if torn else b"") + json.dumps(entry).encode() + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``...: a backup or quarantine never overwrites an earlier one."""
+    n, out = 1, path
+    while out.exists():
+        n += 1
+        out = path.with_name(f"{path.name}-{n}")
+    return out
+
+
 class Registry:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.releases_dir = root / "releases"
+        self.quarantine_dir = root / "quarantine"
         self.releases_dir.mkdir(parents=True, exist_ok=True)
+        self.warnings: list[str] = []  # damage readers tolerated (torn history lines), one line each
 
     # ------------------------------------------------------------------ one night at a time
     @contextmanager
@@ -107,11 +191,11 @@ class Registry:
         manifest = {"base_model": base_model, "base_hash": base_hash, "router": router,
                     "skills": [asdict(s) for s in skills], "parent": parent,
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "notes": notes or {}}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
         files = {str(p.relative_to(staging)): _sha_file(p) for p in sorted(staging.rglob("*"))
                  if p.is_file() and p.name != "files.json"}
-        (staging / "files.json").write_text(json.dumps(files, indent=2, sort_keys=True))
-        release_id = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        atomic_write_text(staging / "files.json", json.dumps(files, indent=2, sort_keys=True))
+        release_id = release_id_of(files)
         target = self.releases_dir / release_id
         if not target.exists():
             os.replace(staging, target)
@@ -124,49 +208,146 @@ class Registry:
         """An alias or release id (or a unique prefix of one) -> a release id; ``base`` stays ``base``."""
         if name == BASE:
             return BASE
-        aliases = self.aliases()
         if name in ALIASES:
-            return aliases.get(name, BASE)
+            return self.aliases().get(name, BASE)
         matches = [p.name for p in self.releases_dir.iterdir() if p.name.startswith(name)]
         if len(matches) != 1:
             raise RegistryError(f"unknown release {name!r}" if not matches else f"ambiguous release prefix {name!r}")
         return matches[0]
 
     def get(self, name: str, check: bool = True) -> Release | None:
+        """The release ``name`` names (None for ``base``). The id and the manifest are always checked against
+        files.json; ``check`` also hashes every file (``list`` skips that: it would read every weight)."""
         release_id = self.resolve(name)
         if release_id == BASE:
             return None
         folder = self.releases_dir / release_id
-        if not (folder / "manifest.json").is_file():
-            raise RegistryError(f"release {release_id} is missing its manifest")
+        if not folder.is_dir():
+            where = f"{self.root / 'aliases.json'} names it as {name}" if name in ALIASES else "it was removed"
+            raise RegistryDamaged(folder, f"release folder missing ({where})", release_id)
+        listed = self._files(release_id)
+        release = self._manifest(release_id, listed)
         if check:
             self.verify(release_id)
-        m = json.loads((folder / "manifest.json").read_text())
-        return Release(release_id, m["base_model"], m["base_hash"], m["router"],
-                       [SkillInfo(**s) for s in m["skills"]], m["parent"], m["created_at"], m["notes"], folder)
+        return release
 
-    def verify(self, release_id: str) -> None:
+    def _files(self, release_id: str) -> dict[str, str]:
+        """files.json of a release, refused unless it is a list of hashes whose own hash is the release id."""
+        path = self.releases_dir / release_id / "files.json"
+        listed = _read_json(path, release_id)
+        if not isinstance(listed, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in listed.items()):
+            raise RegistryDamaged(path, "not a map of file -> sha256", release_id)
+        if "manifest.json" not in listed:
+            raise RegistryDamaged(path, "manifest.json not listed", release_id)
+        derived = release_id_of(listed)
+        if derived != release_id:
+            raise RegistryDamaged(path, f"hashes to release id {derived}, not {release_id}: the file list was "
+                                        "rewritten; refusing the release", release_id)
+        return listed
+
+    def _manifest(self, release_id: str, listed: dict[str, str]) -> Release:
+        """manifest.json parsed into a Release; garbage, a missing field or an edit after sealing is damage."""
         folder = self.releases_dir / release_id
-        listed = json.loads((folder / "files.json").read_text())
+        path = folder / "manifest.json"
+        m = _read_json(path, release_id)
+        if not isinstance(m, dict):
+            raise RegistryDamaged(path, "not a JSON object", release_id)
+        for key, types in MANIFEST_FIELDS.items():
+            if not isinstance(m.get(key), types):
+                raise RegistryDamaged(path, f"field {key!r} missing or of the wrong type", release_id)
+        if _sha_file(path) != listed["manifest.json"]:
+            raise RegistryDamaged(path, "changed after the release was sealed (sha256 mismatch); refusing it",
+                                  release_id)
+        try:
+            skills = [SkillInfo(**s) for s in m["skills"]]
+        except TypeError as exc:
+            raise RegistryDamaged(path, f"malformed skill entry ({exc})", release_id) from None
+        return Release(release_id, m["base_model"], m["base_hash"], m["router"], skills, m["parent"],
+                       m["created_at"], m["notes"], folder)
+
+    def _file_problems(self, release_id: str, listed: dict[str, str]) -> Iterator[RegistryDamaged]:
+        folder = self.releases_dir / release_id
         for rel, digest in listed.items():
             path = folder / rel
             if not path.is_file():
-                raise RegistryError(f"release {release_id}: file {rel} is missing")
-            if _sha_file(path) != digest:
-                raise RegistryError(f"release {release_id}: file {rel} is corrupted (sha256 mismatch); refusing it")
+                yield RegistryDamaged(path, f"missing (listed in files.json of release {release_id})", release_id)
+            elif _sha_file(path) != digest:
+                yield RegistryDamaged(path, f"corrupted (sha256 mismatch); refusing release {release_id}",
+                                      release_id)
+
+    def verify(self, release_id: str) -> None:
+        """Raise the first problem of a release: its id, its manifest, then every file's hash."""
+        listed = self._files(release_id)
+        for problem in self._file_problems(release_id, listed):
+            raise problem
+
+    def release_problems(self, release_id: str) -> list[RegistryDamaged]:
+        """Every problem of one release (all files hashed): what ``sleepy registry verify`` prints."""
+        try:
+            listed = self._files(release_id)
+            self._manifest(release_id, listed)
+        except RegistryDamaged as exc:
+            return [exc]
+        return list(self._file_problems(release_id, listed))
+
+    def scan(self) -> tuple[list[Release], list[RegistryDamaged]]:
+        """Every release that loads (files not hashed), oldest first, and the damage that kept others out."""
+        found, damaged = [], []
+        for folder in self.releases_dir.iterdir():
+            if not folder.is_dir():
+                continue
+            try:
+                release = self.get(folder.name, check=False)
+            except RegistryDamaged as exc:
+                damaged.append(exc)
+                continue
+            assert release is not None
+            found.append(release)
+        return sorted(found, key=lambda r: r.created_at), damaged
 
     def list(self) -> list[Release]:
-        out = [self.get(p.name, check=False) for p in self.releases_dir.iterdir() if (p / "manifest.json").is_file()]
-        return sorted(out, key=lambda r: r.created_at)
+        """The releases that load; damaged ones are left out (``scan`` says which and why)."""
+        return self.scan()[0]
 
     # ------------------------------------------------------------------ aliases
     def aliases(self) -> dict[str, str]:
         path = self.root / "aliases.json"
-        return json.loads(path.read_text()) if path.is_file() else {}
+        if not path.is_file():
+            return {}
+        aliases = _read_json(path)
+        if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+            raise RegistryDamaged(path, "not a map of alias -> release id")
+        return aliases
+
+    def _history_lines(self) -> tuple[list[dict], list[RegistryDamaged]]:
+        """The history's entries and one problem per line that is not one (a torn write, a hand edit)."""
+        path = self.root / "history.jsonl"
+        if not path.is_file():
+            return [], []
+        entries, bad = [], []
+        lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+        for n, line in enumerate(lines, 1):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                value = None
+            if _is_entry(value):
+                entries.append(value)
+            elif line.strip():
+                last = " (the last)" if n == len(lines) else ""
+                bad.append(RegistryDamaged(path, f"line {n}{last} torn or not a history entry: {line[:40]!r}"))
+        return entries, bad
 
     def history(self) -> list[dict]:
-        path = self.root / "history.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+        """Every alias move, oldest first. A torn line is skipped (the history is written before the alias,
+        so the move it began never happened) and named once in ``warnings``."""
+        entries, bad = self._history_lines()
+        for problem in bad:
+            warning = f"{problem.line}; ignored, the move it began never took effect ({HINT})"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        return entries
 
     def move(self, alias: str, target: str, why: str, metrics: dict | None = None, who: str | None = None) -> dict:
         """Point ``alias`` at ``target`` atomically and append the move to the history."""
@@ -174,14 +355,11 @@ class Registry:
             raise RegistryError(f"unknown alias {alias!r}: {', '.join(ALIASES)}")
         release_id = self.resolve(target)
         if release_id != BASE:
-            self.verify(release_id)
+            self.get(release_id)
         aliases = self.aliases()
         entry = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "who": who or _who(), "alias": alias,
                  "from": aliases.get(alias, BASE), "to": release_id, "why": why, "metrics": metrics or {}}
-        with (self.root / "history.jsonl").open("a") as fh:
-            fh.write(json.dumps(entry) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        _append_line(self.root / "history.jsonl", entry)
         aliases[alias] = release_id
         atomic_write_text(self.root / "aliases.json", json.dumps(aliases, indent=2, sort_keys=True))
         return entry
@@ -190,8 +368,7 @@ class Registry:
         """Record a gate refusal: production stays where it is, and the reason is kept."""
         entry = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "who": _who(), "release": release,
                  "promoted": False, "why": why, "metrics": metrics or {}}
-        with (self.root / "gate.jsonl").open("a") as fh:
-            fh.write(json.dumps(entry) + "\n")
+        _append_line(self.root / "gate.jsonl", entry)
         return entry
 
     def promote(self, release: str, why: str, metrics: dict | None = None) -> dict:
@@ -205,6 +382,120 @@ class Registry:
                 raise RegistryError("production has never moved: nothing to roll back")
             to = moves[-1]["from"]
         return self.move("production", to, why, who=who)
+
+    # ------------------------------------------------------------------ verify and repair
+    def check(self) -> list[RegistryDamaged]:
+        """Every problem in the registry, one per damaged file: each release fully (id, manifest, every
+        file's hash), aliases.json (parses, names releases that exist, agrees with the history) and every
+        history line. Reads only."""
+        problems = [p for folder in sorted(self.releases_dir.iterdir()) if folder.is_dir()
+                    for p in self.release_problems(folder.name)]
+        entries, bad = self._history_lines()
+        problems += bad
+        try:
+            aliases = self.aliases()
+        except RegistryDamaged as exc:
+            return problems + [exc]
+        path = self.root / "aliases.json"
+        for alias, target in sorted(aliases.items()):
+            if target != BASE and not (self.releases_dir / target).is_dir():
+                problems.append(RegistryDamaged(path, f"{alias} names release {target}, which is not in "
+                                                      f"{self.releases_dir}"))
+        for alias, target in sorted(_last_moves(entries).items()):
+            if aliases.get(alias, BASE) != target:
+                problems.append(RegistryDamaged(path, f"{alias} is {aliases.get(alias, BASE)} but the last move "
+                                                      f"in history.jsonl set it to {target}"))
+        return problems
+
+    def repair(self) -> list[str]:
+        """Mend what ``check`` finds, holding the night lock; one line per action, none when all is well.
+
+        Torn history lines are dropped (the file is copied aside first), damaged releases move to
+        ``quarantine/`` (nothing is deleted), every alias on one moves back to the last sound release it named
+        (the move recorded in the history), and aliases.json is rebuilt from the history."""
+        with self.night_lock():
+            actions = self._repair_history()
+            quarantined = self._quarantine_damaged(actions)
+            self._move_off(quarantined, actions)
+            self._rebuild_aliases(actions)
+        return actions
+
+    def _repair_history(self) -> list[str]:
+        entries, bad = self._history_lines()
+        if not bad:
+            return []
+        path = self.root / "history.jsonl"
+        backup = _free_path(path.with_name(f"{path.name}.bak-{_stamp()}"))
+        shutil.copy2(path, backup)
+        atomic_write_text(path, "".join(json.dumps(e) + "\n" for e in entries))
+        return [f"{p.line}: dropped it (backup: {backup})" for p in bad]
+
+    def _quarantine_damaged(self, actions: list[str]) -> dict[str, str]:
+        """Move every release with a problem into quarantine/; release id -> the first problem's line."""
+        out: dict[str, str] = {}
+        for folder in sorted(self.releases_dir.iterdir()):
+            problems = self.release_problems(folder.name) if folder.is_dir() else []
+            if not problems:
+                continue
+            self.quarantine_dir.mkdir(exist_ok=True)
+            target = _free_path(self.quarantine_dir / folder.name)
+            os.replace(folder, target)
+            out[folder.name] = f"{problems[0].path.relative_to(folder)} {problems[0].what}"
+            _append_line(self.quarantine_dir / "quarantine.jsonl",
+                         {"time": datetime.now(UTC).isoformat(timespec="seconds"), "who": _who(),
+                          "release": folder.name, "folder": target.name, "problems": [p.line for p in problems]})
+            actions.append(f"quarantined release {folder.name} to {target}: {problems[0].line}")
+        return out
+
+    def _move_off(self, quarantined: dict[str, str], actions: list[str]) -> None:
+        """Point every alias that names a missing release at the last sound one it named (or base); the move
+        is appended to the history so the rebuilt aliases.json agrees with it."""
+        entries, _ = self._history_lines()
+        current = self._readable_aliases() | _last_moves(entries)
+        for alias in ALIASES:
+            target = current.get(alias, BASE)
+            if target == BASE or (self.releases_dir / target).is_dir():
+                continue
+            moves = [h for h in entries if h["alias"] == alias]
+            earlier = [r for h in reversed(moves) for r in (h["to"], h["from"])]
+            fallback = next((r for r in earlier if r == BASE or (self.releases_dir / r).is_dir()), BASE)
+            why = f"registry repair: release {target} quarantined ({quarantined[target]})" if target in quarantined \
+                else f"registry repair: release {target} is not in {self.releases_dir.name}/"
+            _append_line(self.root / "history.jsonl",
+                         {"time": datetime.now(UTC).isoformat(timespec="seconds"), "who": _who(), "alias": alias,
+                          "from": target, "to": fallback, "why": why, "metrics": {}})
+            actions.append(f"moved {alias} off release {target} to {fallback}")
+
+    def _readable_aliases(self) -> dict[str, str]:
+        try:
+            return self.aliases()
+        except RegistryDamaged:
+            return {}
+
+    def _rebuild_aliases(self, actions: list[str]) -> None:
+        """aliases.json from the history's last move of each alias (an alias the history never moved keeps
+        its readable value); a damaged file is copied aside before it is replaced."""
+        path = self.root / "aliases.json"
+        try:
+            current, damaged = self.aliases(), None
+        except RegistryDamaged as exc:
+            current, damaged = {}, exc
+        wanted = current | _last_moves(self._history_lines()[0])
+        if damaged is None and wanted == current:
+            return
+        if damaged is not None:
+            backup = _free_path(path.with_name(f"{path.name}.bak-{_stamp()}"))
+            shutil.copy2(path, backup)
+            actions.append(f"{damaged.line}; copied aside to {backup.name}")
+        atomic_write_text(path, json.dumps(wanted, indent=2, sort_keys=True))
+        for alias in sorted(wanted):
+            if current.get(alias) != wanted[alias]:
+                actions.append(f"{path}: {alias} -> {wanted[alias]} (rebuilt from history.jsonl)")
+
+
+def _last_moves(entries: list[dict]) -> dict[str, str]:
+    """Alias -> where its last recorded move took it."""
+    return {e["alias"]: e["to"] for e in entries}
 
 
 def _who() -> str:
