@@ -41,13 +41,16 @@ if ! ls /usr/share/cargo/registry/semver-* >/dev/null 2>&1; then
     echo "note: apt-get install librust-semver-dev (and others) for the real-crate tests of sleepy fix" >&2
   fi
 fi
-# A real Python package with its own tests (PyPI sdist) for `sleepy fix` on Python; kept in the user's cache.
+# Real Python packages with their own tests (PyPI sdists) for `sleepy fix` on Python and
+# benchmarks/project_learning.py; kept in the user's cache.
 SDISTS="${XDG_CACHE_HOME:-$HOME/.cache}/sleepy/sdists"
-if ! ls "$SDISTS"/inflection-*.tar.gz >/dev/null 2>&1; then
-  mkdir -p "$SDISTS"
-  python3 -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps "inflection==0.5.1" \
-    -d "$SDISTS" >/dev/null 2>&1 || echo "note: could not download the inflection sdist; its sleepy fix test will be skipped" >&2
-fi
+mkdir -p "$SDISTS"
+for sdist in inflection==0.5.1 more-itertools==10.5.0 parse==1.20.2 tabulate==0.9.0 toolz==0.12.1; do
+  if ! ls "$SDISTS/${sdist%%==*}-${sdist##*==}.tar.gz" >/dev/null 2>&1; then
+    python3 -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps "$sdist" \
+      -d "$SDISTS" >/dev/null 2>&1 || echo "note: could not download the $sdist sdist; what uses it is skipped" >&2
+  fi
+done
 command -v rustc >/dev/null 2>&1 || echo "note: rustc not found: the Rust pack needs it (apt-get install rustc); the Python pack works without it" >&2
 # torch is pinned to the CPU build so pip does not pull a multi-GB CUDA build.
 python3 -m pip install --quiet --disable-pip-version-check "torch==2.13.0"

@@ -152,9 +152,22 @@ class ContextBuilder:
         self.budget = budget
         self.max_memories = max_memories
 
+    def for_task(self, task, source: str, diag: Diagnostic | None, files: dict[str, str] | None = None,
+                 **parts) -> Prompt:
+        """The prompt for ``task`` (a :class:`sleepy.tasks.task.Task`) as its ``source`` stands, with what the
+        look-up tools add (from ``files``, the project's other files as they stand, else as its folder holds
+        them). The agent, the night's training examples and the teacher all build here."""
+        from sleepy.context.lookup import lookups_for
+
+        found = lookups_for(task, source, diag, FULL_CODE_LINES, files)
+        return self.build(task.pack, source, diag, lookups=found, file=task.file, **parts)
+
     def build(self, lang: str, source: str, diag: Diagnostic | None, memories: list[Memory] | None = None,
               previous_edit: str | None = None, previous_error: str | None = None,
-              tried: list[tuple[str, str]] | None = None) -> Prompt:
+              tried: list[tuple[str, str]] | None = None, lookups: list | None = None,
+              file: str | None = None) -> Prompt:
+        """``lookups`` (:class:`sleepy.context.lookup.Lookup`) are the look-up tools' answers: code of other
+        files or outside the slice; ``file`` names the code's file where a project has several."""
         focus = sorted({s.line_start for s in diag.spans}) if diag and diag.spans else []
         fixed = [("instruction", 0, f"### task {lang}\n{INSTRUCTION}\n")]
         if diag is not None:
@@ -168,6 +181,8 @@ class ContextBuilder:
             optional.append(("previous", 3, f"### previous attempt{why}\n{previous_edit.rstrip()}\n"))
         for i, m in enumerate((memories or [])[: self.max_memories]):
             optional.append((f"memory{i}", 4 + i, f"### memory\n{render_memory(m)}\n"))
+        for i, found in enumerate(lookups or []):  # shed before memories: the newest kind of part
+            optional.append((found.name, 4 + self.max_memories + i, found.render()))
         tail = ("edit", 0, EDIT_HEADER)
 
         used = sum(self.count_tokens(t) for _, _, t in fixed) + self.count_tokens(tail[2])
@@ -179,7 +194,7 @@ class ContextBuilder:
         # and only then narrow the code.
         choice = None
         for radius in radii:
-            code_text = f"### code\n{render_code(source, focus or [1], radius)}\n"
+            code_text = f"### code{' ' + file if file else ''}\n{render_code(source, focus or [1], radius)}\n"
             code_cost = self.count_tokens(code_text)
             for keep in range(len(optional), -1, -1):
                 if used + code_cost + sum(costs[:keep]) <= self.budget:

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
+from sleepy.context.lookup import project_files
 from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.context.view import view_of
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.generation import Completion, GenerationConfig, generate
-from sleepy.tasks.edit import EditError, apply_edit, parse_edit, shown_edit
+from sleepy.tasks.edit import EditError, apply_edit, parse_edit, shown_edit, split_by_file
 from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
@@ -36,6 +37,7 @@ class Work:
     previous_error: str | None = None
     verdict: VerifyResult | None = None  # the verifier's whole verdict on ``source`` (every error, for tools)
     tried: list[tuple[str, str]] = field(default_factory=list)  # (edit, what became of it) tools tried this step
+    files: dict[str, str] | None = None  # other project files open for editing (``sleepy fix``), by path
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Sample:
     origin: str = "model"  # "memory:fix/<id>" (a recalled fix's pattern) or "tool:rustc" / "tool:python" (a hint)
     progress: bool = False  # not passing, but fewer errors (or a later one): the episode goes on from it
     note: str = ""  # where the candidate came from, in words (a tool's hint)
+    files: dict[str, str] = field(default_factory=dict)  # other project files the edit changed (``@@ FILE:LINE``)
 
     @property
     def passed(self) -> bool:
@@ -137,17 +140,32 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
     return _verified(work, made, jobs), skipped
 
 
+def _apply(w: Work, view, edit) -> tuple[str, dict[str, str]]:
+    """The program after ``edit``, and the other project files it changed (only where ``w.files`` opens them)."""
+    own = w.task.file or w.task.filename
+    known = project_files(w.task.project, own, w.source) if w.task.project else {}
+    parts = split_by_file(edit, [own], w.files or (), known)
+    candidate = w.source
+    if own in parts:
+        candidate = view.to_original(apply_edit(view.shown, parts.pop(own)))
+        if candidate is None:
+            raise EditError("the edit of the formatted view cannot be carried back onto the program")
+    return candidate, {f: apply_edit((w.files or {})[f], e) for f, e in parts.items()}
+
+
 def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
             budget: int = PROMPT_BUDGET,
             verifier: Callable[[Task, str], VerifyResult] | None = None) -> list[StepResult]:
     """One attempt for every item of ``work``: each task goes to the skill its signature routes to.
 
-    ``verifier`` replaces the task verifier (``sleepy fix`` verifies a file by building its project)."""
+    ``verifier`` replaces the task verifier (``sleepy fix`` verifies a file by building its project); it is
+    also given the other files an edit changed, where ``Work.files`` opened them."""
     gen = gen or GenerationConfig()
     builder = ContextBuilder(model.lm.count_tokens, budget=budget)
     views = [view_of(w.task.pack, w.source) for w in work]
-    prompts = [builder.build(w.task.pack, v.shown, v.diagnostic(w.diagnostic), w.memories,
-                             w.previous_edit, w.previous_error, w.tried) for w, v in zip(work, views, strict=True)]
+    prompts = [builder.for_task(w.task, v.shown, v.diagnostic(w.diagnostic), w.files, memories=w.memories,
+                                previous_edit=w.previous_edit, previous_error=w.previous_error, tried=w.tried)
+               for w, v in zip(work, views, strict=True)]
     skills = [model.skill_for(w.diagnostic.key if w.diagnostic else None) for w in work]
     completions: list = [None] * len(work)
     began = time.perf_counter()
@@ -164,15 +182,14 @@ def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None =
         row = []
         for c in comps:
             try:
-                candidate = v.to_original(apply_edit(v.shown, parse_edit(c.text)))
-                if candidate is None:
-                    raise EditError("the edit of the formatted view cannot be carried back onto the program")
-                row.append(Sample(c, None, candidate, None))
-                to_verify.append((w.task, candidate))
+                candidate, others = _apply(w, v, parse_edit(c.text))
+                row.append(Sample(c, None, candidate, None, files=others))
+                to_verify.append((w.task, candidate, others))
             except EditError as exc:
                 row.append(Sample(c, str(exc), None, None))
         samples.append(row)
-    results = iter(verify_many(to_verify, jobs=jobs) if verifier is None else [verifier(t, c) for t, c in to_verify])
+    results = iter(verify_many([(t, c) for t, c, _ in to_verify], jobs=jobs) if verifier is None
+                   else [verifier(t, c, o) if o else verifier(t, c) for t, c, o in to_verify])
     for row in samples:
         for s in row:
             if s.candidate is not None:

@@ -111,8 +111,13 @@ def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8, tests: boo
 
 
 def _model_candidates(model, build: ProjectBuild, files: dict[str, str], verdict: VerifyResult,
-                      call: int) -> list[tuple]:
-    """The model's edit of the first error's file, verified by building the project with it."""
+                      call: int) -> list[tuple[str, dict[str, str], object]]:
+    """The model's edit, verified by building the project with it: (the error's file, the files the edit
+    changed, the sample).
+
+    The model is shown the first error's file, with what the look-up tools find in the others
+    (definitions, impls, imports, call sites); its hunks may name any file of the project
+    (``@@ src/lib.rs:42``)."""
     from sleepy.loop.agent import Work, attempt
     from sleepy.model.generation import GenerationConfig
 
@@ -120,17 +125,19 @@ def _model_candidates(model, build: ProjectBuild, files: dict[str, str], verdict
     file = diag.primary.file if diag and diag.primary else None
     if file not in files:
         return []
-    task = Task(f"fix:{file}", build.project.pack, "project", files[file], diag.key, origin="user")
-    work = Work(task, files[file], restrict(diag, file), verdict=verdict)
+    task = Task(f"fix:{file}", build.project.pack, "project", files[file], diag.key, origin="user",
+                project=str(build.project.root), file=file)
+    others = {f: text for f, text in files.items() if f != file}
+    work = Work(task, files[file], restrict(diag, file), verdict=verdict, files=others)
 
-    def in_project(_task: Task, candidate: str) -> VerifyResult:
-        result = build.check({file: candidate})
-        build.write({file: files[file]})
+    def in_project(_task: Task, candidate: str, changed: dict[str, str] | None = None) -> VerifyResult:
+        result = build.check({file: candidate, **(changed or {})})
+        build.write({f: files[f] for f in [file, *(changed or {})]})
         return result
 
     gen = GenerationConfig(temperature=0.0 if call == 1 else 0.8, seed=call)
     (step,) = attempt(model, [work], gen, jobs=1, verifier=in_project)
-    return [(file, s.candidate, s) for s in step.samples]
+    return [(file, {file: s.candidate, **s.files} if s.candidate is not None else {}, s) for s in step.samples]
 
 
 def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events: EventLog | None = None,
@@ -170,9 +177,10 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
                 break
         if forward is None and model is not None and calls < model_calls:
             calls += 1
-            for file, text, sample in _model_candidates(model, build, result.files, verdict, calls):
+            for file, changes, sample in _model_candidates(model, build, result.files, verdict, calls):
                 after = sample.result
-                attempt = FixAttempt(step, file, "model", sample.edit_error or "the model's edit", verdict.signature,
+                attempt = FixAttempt(step, ", ".join(sorted(changes)) or file, "model",
+                                     sample.edit_error or "the model's edit", verdict.signature,
                                      sample.signature_after, sample.passed, False, round(sample.verify_seconds, 4),
                                      sample.completion.text)
                 result.attempts.append(attempt)
@@ -180,7 +188,7 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
                     continue  # an edit that could not be placed: logged, nothing to build
                 rank = progressed(verdict, after, project.pack)
                 if after.passed or rank == 2:
-                    forward = (3 if after.passed else rank, {**result.files, file: text}, after, attempt)
+                    forward = (3 if after.passed else rank, {**result.files, **changes}, after, attempt)
                     break
         if events is not None:
             for a in result.attempts:

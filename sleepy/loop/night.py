@@ -150,7 +150,7 @@ def _example(task: Task, after: str, source_kind: str, builder: ContextBuilder) 
     edit = view.edit_to(after)
     if edit is None:
         return None
-    prompt = builder.build(task.pack, view.shown, view.diagnostic(diag)).text
+    prompt = builder.for_task(task, view.shown, view.diagnostic(diag)).text
     return TrainExample(prompt, edit + END + "\n", source_kind, task.id, diag.key)
 
 

@@ -60,7 +60,7 @@ class Teacher:
 
     def fix(self, task: Task, diag: Diagnostic, builder: ContextBuilder) -> TeacherAnswer:
         view = view_of(task.pack, task.source)  # the teacher is shown what the model is shown
-        edit = self.ask(builder.build(task.pack, view.shown, view.diagnostic(diag)).text)
+        edit = self.ask(builder.for_task(task, view.shown, view.diagnostic(diag)).text)
         try:
             fixed = view.to_original(apply_edit(view.shown, parse_edit(edit)))
         except EditError as exc:

@@ -7,6 +7,10 @@ then ``-`` lines (text that is there now) and ``+`` lines (text to put there)::
     - s
     + s.clone()
 
+In a project, a hunk may name its file: ``@@ src/lib.rs:42``. A hunk without a file goes to the one
+file shown as code; a hunk that names a file outside the project, a file not open for editing, or
+no file where several are shown is refused with the reason (:func:`split_by_file`).
+
 * as many ``-`` as ``+`` lines: replace, on consecutive lines, each ``-`` fragment (any substring of
   the line, so the model copies as little as possible) by its ``+`` text;
 * only ``+`` lines: insert these whole lines (indentation included) before the named line;
@@ -21,7 +25,9 @@ anchor that is absent or ambiguous (two matches at the same distance) fails with
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 WINDOW = 3
@@ -49,6 +55,11 @@ class Hunk:
     line: int  # 1-based line number hint
     old: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
+    file: str | None = None  # the project file it edits (``@@ src/lib.rs:42``); None: the one open file
+
+    @property
+    def where(self) -> str:
+        return f"@@ {self.file}:{self.line}" if self.file else f"@@ {self.line}"
 
     @property
     def kind(self) -> str:
@@ -68,7 +79,7 @@ class Edit:
     def render(self) -> str:
         out: list[str] = []
         for h in self.hunks:
-            out.append(f"@@ {h.line}")
+            out.append(h.where)
             out += [f"- {t}" for t in h.old]
             out += [f"+ {t}" if t else "+" for t in h.new]
         return "\n".join(out) + "\n"
@@ -82,31 +93,56 @@ def parse_edit(text: str) -> Edit:
             break
         if not raw.strip() and not hunks:
             continue
-        m = re.fullmatch(r"@@\s*(-?\d+)\s*", raw)
+        m = re.fullmatch(r"@@\s*(?:(\S+):)?(-?\d+)\s*", raw)
         if m:
-            hunks.append(Hunk(int(m.group(1))))
+            hunks.append(Hunk(int(m.group(2)), file=m.group(1)))
             continue
         if not hunks:
             raise EditError(f"edit must start with '@@ LINE', got {raw[:40]!r}")
         h = hunks[-1]
         if raw.startswith("-"):
             if h.new:
-                raise EditError(f"'-' line after '+' lines in hunk @@ {h.line}")
+                raise EditError(f"'-' line after '+' lines in hunk {h.where}")
             h.old.append(raw[2:] if raw.startswith("- ") else raw[1:])
         elif raw.startswith("+"):
             h.new.append(raw[2:] if raw.startswith("+ ") else raw[1:])
         elif not raw.strip():
             continue
         else:
-            raise EditError(f"unexpected line in hunk @@ {h.line}: {raw[:40]!r}")
+            raise EditError(f"unexpected line in hunk {h.where}: {raw[:40]!r}")
     if not hunks:
         raise EditError("empty edit: no '@@ LINE' hunk")
     for h in hunks:
         if not h.old and not h.new:
-            raise EditError(f"hunk @@ {h.line} has no '-' or '+' lines")
+            raise EditError(f"hunk {h.where} has no '-' or '+' lines")
         if h.kind == "fragment" and any(not o.strip() for o in h.old):
-            raise EditError(f"hunk @@ {h.line} has an empty '-' fragment")
+            raise EditError(f"hunk {h.where} has an empty '-' fragment")
     return Edit(hunks)
+
+
+def split_by_file(edit: Edit, shown: list[str], editable: Collection[str] = (),
+                  project: Collection[str] = ()) -> dict[str, Edit]:
+    """The edit's hunks per file. A hunk without a file goes to the one file shown as code; a hunk may
+    name a shown file or an ``editable`` one; naming a file outside the ``project`` (absolute, ``..``,
+    unknown) or one not open for editing, or no file where several are shown, is refused."""
+    open_files = list(dict.fromkeys([*shown, *editable]))
+    known = set(project) | set(open_files)
+    out: dict[str, list[Hunk]] = {}
+    for h in edit.hunks:
+        if h.file is None:
+            if len(shown) != 1:
+                raise EditError(f"hunk {h.where} names no file and {len(shown)} files are open: "
+                                f"write '@@ FILE:LINE' ({', '.join(shown)})")
+            target = shown[0]
+        else:
+            target = posixpath.normpath(h.file.removeprefix("./"))
+            if target.startswith(("/", "../")) or target == ".." or target not in known:
+                raise EditError(f"hunk {h.where} names a file outside the project")
+            if target not in open_files:
+                raise EditError(f"hunk {h.where}: {target} is not open for editing here (open: "
+                                f"{', '.join(open_files)})")
+        out.setdefault(target, []).append(h)
+    return {f: Edit(hs) for f, hs in out.items()}
 
 
 def _candidates(lines: list[str], hint: int, match) -> list[int]:
