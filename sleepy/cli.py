@@ -806,6 +806,8 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
     api_key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and not api_key:
         fail(f"--api-key-env {api_key_env}: that environment variable is not set (or empty)")
+    if api_key and not (api_key.isascii() and api_key.isprintable()):
+        fail(f"--api-key-env {api_key_env}: the key must be printable ASCII (clients send it in a header)")
     if api_key is None and not is_loopback(host):
         fail(f"--host {host} is reachable from other machines: give an API key with --api-key-env VAR")
     cfg = _settings(workspace, model=model)

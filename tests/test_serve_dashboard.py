@@ -201,7 +201,7 @@ def test_task_requests_decode_edits_as_the_day_does(tmp_path):
     from sleepy.serve import ServeContext, create_app
 
     lm = load_model()
-    client = TestClient(create_app(ServeContext(RoutedModel(lm, None), tmp_path)))
+    client = TestClient(create_app(ServeContext(RoutedModel(lm, None), tmp_path)), base_url="http://127.0.0.1")
     cfg = GenerationConfig(max_new_tokens=40, batch_size=1)
     day = generate(lm, [PROMPT], cfg, sources=[SOURCE])[0][0].text
     free = generate(lm, [PROMPT], cfg)[0][0].text
@@ -428,7 +428,7 @@ def test_a_stream_routed_to_a_skill_that_a_swap_removed_says_release_changed_and
         release_worker.wait(60)
 
     replies: list = []
-    with TestClient(create_app(ctx)) as client:
+    with TestClient(create_app(ctx), base_url="http://127.0.0.1") as client:  # the Host check wants a bound name
         batcher = client.app.state.batcher
         blocker = batcher.submit(Job("### task python\n", GenerationConfig(max_new_tokens=2), None, on_delta=hold))
         assert holding.wait(60)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import secrets
 import time
 import uuid
 from collections import OrderedDict
@@ -25,21 +26,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from sleepy.adapters.lora import RoutedModel
 from sleepy.context.prompt import signature_from_prompt
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository, sha
-from sleepy.model.generation import GenerationConfig
 from sleepy.serve.batcher import Batcher, Closed, Job, Served, SkillGone
+from sleepy.serve.body import (
+    CompletionRequest,
+    RequestError,
+    Route,
+    error,
+    parse_completion,
+    parse_feedback,
+    parse_json,
+)
 from sleepy.serve.follow import ReleaseFollower
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import ToolchainMissing, verify
 from sleepy.telemetry.events import EventLog, request_event
-
-SIGNALS = ("accepted", "rejected", "corrected")
 
 
 @dataclass
@@ -59,16 +66,16 @@ class ServeContext:
     responses: OrderedDict = field(default_factory=OrderedDict)  # response id -> what feedback needs
     run_id: int | None = None
     follower: ReleaseFollower | None = None
+    host: str = "127.0.0.1"  # where it is bound: the Host header must name it (sleepy.serve.guard)
+    port: int | None = None  # None: any port (an embedding app, TestClient)
+    allow_hosts: tuple[str, ...] = ()  # more names clients reach it by
+    api_key: str | None = None  # required of every request when set
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # the dashboard's per-run token
 
     @property
     def log(self) -> EventLog:
         root = self.workspace or Path(".sleepy")
         return EventLog(root / "serve" / "requests.jsonl")
-
-
-def error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind, "param": None,
-                                                               "code": code}})
 
 
 def generation_failure(exc: Exception) -> tuple[int, str, str, str | None]:
@@ -81,37 +88,10 @@ def generation_failure(exc: Exception) -> tuple[int, str, str, str | None]:
     return 500, f"generation failed: {exc}", "server_error", None  # the model failed: never a traceback
 
 
-class RequestError(ValueError):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code = status, code
-
-
-MAX_BODY_BYTES = 1_000_000
-MAX_NEW_TOKENS = 1024
-
-
 async def read_json(request: Request) -> dict:
-    """The body of a POST as a JSON object. JSON only: a browser cannot send ``application/json`` to
-    another origin without a CORS preflight this server never grants, so no web page can drive it."""
-    if "application/json" not in request.headers.get("content-type", ""):
-        raise RequestError(415, "Content-Type must be application/json")
-    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-        raise RequestError(413, f"request body over {MAX_BODY_BYTES} bytes")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise RequestError(400, "request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise RequestError(400, "request body must be a JSON object")
-    return body
-
-
-def message_text(content) -> str:
-    """A chat message's text: a string, or OpenAI's list of parts (text parts joined)."""
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return "" if content is None else str(content)
+    """The body of a POST as a checked JSON object. Its content type, size and origin were checked as it
+    arrived (:mod:`sleepy.serve.guard`); what it holds is checked here (:mod:`sleepy.serve.body`)."""
+    return parse_json(await request.body())
 
 
 def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
@@ -133,72 +113,42 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "sleepy"}
                                            for m in model_ids()]}
 
-    async def body_of(request: Request) -> dict:
+    async def request_of(request: Request, operation: str) -> CompletionRequest:
         body = await read_json(request)
         name = body.get("model", "sleepy")
-        if name not in model_ids():
+        if isinstance(name, str) and name not in model_ids():
             raise RequestError(404, f"The model '{name}' does not exist", "model_not_found")
-        extra = body.get("sleepy") or {}
-        if not isinstance(extra, dict):
-            raise RequestError(400, "'sleepy' must be an object (skill, signature, pack, program)")
-        return body
+        return parse_completion(body, operation)
 
-    def task_of(extra: dict) -> Task | None:
-        program, pack = extra.get("program"), extra.get("pack")
-        if program is None:
+    def task_of(route: Route) -> Task | None:
+        if route.program is None:
             return None
-        if not isinstance(program, str) or pack not in ("rust", "python"):
-            raise RequestError(400, "'sleepy.program' needs a string program and 'sleepy.pack' rust or python")
-        return Task(id=f"serve-{pack}-{sha(program)[:12]}", pack=pack, family="serve", source=program,
-                    origin="serve")
+        return Task(id=f"serve-{route.pack}-{sha(route.program)[:12]}", pack=route.pack, family="serve",
+                    source=route.program, origin="serve")
 
-    def route(body: dict, prompt: str, diag_key: str | None) -> tuple[str | None, str, str | None]:
+    def route_of(req: CompletionRequest, diag_key: str | None) -> tuple[str | None, str, str | None]:
         """(skill, how it was chosen, signature)."""
-        extra = body.get("sleepy") or {}
-        name = body.get("model", "sleepy")
-        model = ctx.model
-        if name.startswith("sleepy:"):
-            return name.split(":", 1)[1], "model-name", None
-        if extra.get("skill"):
-            if extra["skill"] not in {s.name for s in (model.release.skills if model.release else [])}:
-                raise RequestError(404, f"no skill {extra['skill']!r} in release {model.name}", "skill_not_found")
-            return extra["skill"], "skill", None
-        for how, signature in (("signature", extra.get("signature")), ("program", diag_key),
-                               ("prompt", signature_from_prompt(prompt))):
+        extra, model = req.route, ctx.model
+        if req.model.startswith("sleepy:"):
+            return req.model.split(":", 1)[1], "model-name", None
+        if extra.skill:
+            if extra.skill not in {s.name for s in (model.release.skills if model.release else [])}:
+                raise RequestError(404, f"no skill {extra.skill!r} in release {model.name}", "skill_not_found")
+            return extra.skill, "skill", None
+        for how, signature in (("signature", extra.signature), ("program", diag_key),
+                               ("prompt", signature_from_prompt(req.prompt))):
             if signature:
                 skill = model.skill_for(signature)
                 return skill, how if skill else "base", signature
         return None, "base", None
 
-    def generation_config(body: dict) -> GenerationConfig:
-        stop = body.get("stop")
-        stop = (stop,) if isinstance(stop, str) else stop
-        if stop is not None and (not isinstance(stop, list | tuple) or len(stop) > 4
-                                 or not all(isinstance(x, str) and 0 < len(x) <= 64 for x in stop)):
-            raise RequestError(400, "'stop' must be a string or up to 4 strings of 1-64 characters")
-        if body.get("n") not in (None, 1):
-            raise RequestError(400, "only n=1 is supported")
-        try:
-            max_tokens = int(body["max_tokens"]) if body.get("max_tokens") is not None else 96
-            temperature, top_p = float(body.get("temperature") or 0.0), float(body.get("top_p") or 0.95)
-            seed = int(body.get("seed") or 0)
-        except (TypeError, ValueError):
-            raise RequestError(400, "max_tokens, temperature, top_p and seed must be numbers") from None
-        if not 1 <= max_tokens <= MAX_NEW_TOKENS:
-            raise RequestError(400, f"max_tokens must be between 1 and {MAX_NEW_TOKENS}")
-        if not 0.0 <= temperature <= 2.0 or not 0.0 < top_p <= 1.0:
-            raise RequestError(400, "temperature must be in [0, 2] and top_p in (0, 1]")
-        return GenerationConfig(max_new_tokens=max_tokens, temperature=temperature, top_p=top_p, n=1, batch_size=1,
-                                stop=tuple(stop or ()) or GenerationConfig().stop, seed=seed)
-
-    def prepare(body: dict, prompt: str):
-        extra = body.get("sleepy") or {}
-        task = task_of(extra)
+    def prepare(req: CompletionRequest):
+        task = task_of(req.route)
         before = verify(task) if task else None
         diag = before.primary if before and not before.passed else None
-        skill, how, signature = route(body, prompt, diag.key if diag else None)
+        skill, how, signature = route_of(req, diag.key if diag else None)
         lm = ctx.model.lm
-        n_prompt = lm.count_tokens(lm.format_prompt(prompt))
+        n_prompt = lm.count_tokens(lm.format_prompt(req.prompt))
         if n_prompt > ctx.max_prompt_tokens:
             raise RequestError(400, f"prompt is {n_prompt} tokens; the limit is {ctx.max_prompt_tokens}",
                                "context_length_exceeded")
@@ -248,31 +198,21 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
 
     async def complete(request: Request, operation: str):
         try:
-            body = await body_of(request)
-            if operation == "chat":
-                messages = body.get("messages")
-                if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-                    raise RequestError(400, "'messages' must be a non-empty list of {role, content} objects")
-                prompt = "\n".join(message_text(m.get("content")) for m in messages if m.get("role") != "system")
-            else:
-                prompt = body.get("prompt")
-                if not isinstance(prompt, str):
-                    raise RequestError(400, "'prompt' must be a string")
-            cfg = generation_config(body)
-            task, diag, skill, how, signature = await asyncio.to_thread(prepare, body, prompt)
+            req = await request_of(request, operation)
+            task, diag, skill, how, signature = await asyncio.to_thread(prepare, req)
         except RequestError as exc:
             return error(exc.status, str(exc), code=exc.code)
         except ToolchainMissing as exc:
             return error(503, str(exc), "server_error", "toolchain_missing")
         response_id = f"{'chatcmpl' if operation == 'chat' else 'cmpl'}-{uuid.uuid4().hex[:16]}"
-        created, name = int(time.time()), body.get("model", "sleepy")
+        created, name, prompt, cfg = int(time.time()), req.model, req.prompt, req.config
         kind = "chat.completion" if operation == "chat" else "text_completion"
 
         def finish(served: Served) -> dict:
-            return settle("chat" if operation == "chat" else "text_completion", body, served, response_id, skill,
-                          how, signature, task, diag, bool(body.get("stream")))
+            return settle("chat" if operation == "chat" else "text_completion", req.body, served, response_id,
+                          skill, how, signature, task, diag, req.stream)
 
-        if not body.get("stream"):
+        if not req.stream:
             try:
                 job = Job(prompt, cfg, skill, source=task.source if task else None)
                 served = (await asyncio.wrap_future(batcher.submit(job)))[0]
@@ -355,20 +295,18 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
     async def feedback(request: Request):
         """A person's verdict on an earlier response: accepted, rejected, or corrected (with a program)."""
         try:
-            body = await read_json(request)
+            said = parse_feedback(await read_json(request))
         except RequestError as exc:
             return error(exc.status, str(exc), code=exc.code)
-        response_id, signal = body.get("response_id"), body.get("signal")
-        if signal not in SIGNALS:
-            return error(400, f"'signal' must be one of {', '.join(SIGNALS)}")
+        response_id, signal = said.response_id, said.signal
         seen = ctx.responses.get(response_id)
         if seen is None:
             return error(404, f"no response {response_id!r} on this server (responses are kept in memory)",
                          code="response_not_found")
         stored, reason = seen["fix_id"], None
         if signal == "corrected":
-            program = body.get("program")
-            if not isinstance(program, str):
+            program = said.program
+            if program is None:
                 return error(400, "a correction needs 'program': the whole corrected program")
             if seen["episode_id"] is None or ctx.memory is None:
                 return error(409, "this response carried no sleepy.program/sleepy.pack, so a correction cannot "
@@ -386,7 +324,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         log.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "gen_ai.operation.name": "feedback",
                     "gen_ai.response.id": response_id, "sleepy.feedback.signal": signal,
                     "sleepy.episode.id": seen["episode_id"], "sleepy.feedback.fix_id": stored,
-                    "sleepy.feedback.note": body.get("note"), "sleepy.feedback.reason": reason})
+                    "sleepy.feedback.note": said.note, "sleepy.feedback.reason": reason})
         return {"recorded": True, "signal": signal, "fix_id": stored if signal != "rejected" else None,
                 "reason": reason}
 

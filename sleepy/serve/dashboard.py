@@ -4,6 +4,9 @@ What a team wants to see without a terminal: releases and every alias move (with
 that asks first and writes the same history the CLI writes), pass rate per night overall and per
 family against the base line, the task x release heatmap (the same plots as ``report.html``), the
 live day, an episode browser with each attempt's wide event and edit, and memory search.
+
+The page embeds this run's token and its POSTs send it back in a header: ``sleepy.serve.guard``
+refuses a dashboard POST without it or from another origin, so no other web page can press the button.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
-from sleepy.serve.api import RequestError, ServeContext, error, read_json
+from sleepy.serve.api import ServeContext, read_json
+from sleepy.serve.body import INT_LIMIT, RequestError, error, parse_rollback
+from sleepy.serve.guard import TOKEN_HEADER
 
 _FIGURES_LOCK = threading.Lock()  # pyplot is not thread-safe; page loads run in a thread pool
 _FIGURES_CACHE: dict[Path, tuple[float, list]] = {}
@@ -63,15 +68,12 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
 
         if ctx.registry is None:
             return error(409, "this server has no release registry (start it with a workspace)")
-        try:
-            body = await read_json(request)
+        try:  # the per-run token and the origin were checked before (sleepy.serve.guard)
+            to, why = parse_rollback(await read_json(request))
         except RequestError as exc:
             return error(exc.status, str(exc), code=exc.code)
-        to, why = body.get("to"), body.get("why") or "rollback from the dashboard"
-        if to is not None and not isinstance(to, str) or not isinstance(why, str):
-            return error(400, "'to' and 'why' must be strings")
         try:  # hashing and fsync: off the event loop, so streams keep flowing
-            entry = await asyncio.to_thread(ctx.registry.rollback, to or None, why, "dashboard")
+            entry = await asyncio.to_thread(ctx.registry.rollback, to, why, "dashboard")
         except RegistryError as exc:
             return error(409, str(exc), code="rollback_refused")
         if ctx.follower is not None and ctx.follower.alias == "production":
@@ -94,7 +96,7 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
 
     @app.get("/api/episodes/{episode_id}")
     def api_episode(episode_id: int):
-        if ctx.store is None or (ep := ctx.store.episode(episode_id)) is None:
+        if ctx.store is None or not 0 <= episode_id < INT_LIMIT or (ep := ctx.store.episode(episode_id)) is None:
             return error(404, f"no episode {episode_id}", code="episode_not_found")
         return {"episode": ep, "events": ctx.store.episode_events(episode_id)}
 
@@ -116,10 +118,12 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
         plots = "".join(f"<h3>{html.escape(t)}</h3><img id='{i}' alt='{html.escape(t)}' "
                         f"src='data:image/png;base64,{b}'/>" for i, t, b in figs) \
             or "<p id='no-cycle'>No cycle has run in this workspace yet (<code>sleepy cycle</code>).</p>"
-        return PAGE.replace("{{PLOTS}}", plots).replace("{{SERVING}}", html.escape(ctx.model.name))
+        return (PAGE.replace("{{PLOTS}}", plots).replace("{{SERVING}}", html.escape(ctx.model.name))
+                .replace("{{TOKEN}}", html.escape(ctx.token)).replace("{{TOKEN_HEADER}}", TOKEN_HEADER))
 
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>sleepy dashboard</title>
+<meta name="sleepy-token" content="{{TOKEN}}">
 <style>
 body{font-family:system-ui,sans-serif;max-width:1150px;margin:1.5em auto;color:#222}
 section{border-top:1px solid #ddd;margin-top:1.2em;padding-top:.4em}
@@ -137,6 +141,7 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;max-height:28em;font-size:12px
 <button>search</button></form><pre id="hits"></pre></section>
 <script>
 const $ = (id) => document.getElementById(id);
+const TOKEN = document.querySelector('meta[name="sleepy-token"]').content;  // this run's; required by POSTs
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",
   '"':"&quot;","'":"&#39;"}[c]));
 async function getJSON(url, opts) {
@@ -161,8 +166,8 @@ async function loadReleases() {
       `</td><td>${esc(h.to)}</td><td>${esc(h.who)}</td><td>${esc(h.why)}</td></tr>`).join("");
   document.querySelectorAll("button.rollback").forEach((b) => b.onclick = async () => {
     if (!confirm(`Move production to ${b.dataset.to}?`)) return;
-    try { await getJSON("/api/rollback", {method: "POST", headers: {"Content-Type": "application/json"},
-          body: JSON.stringify({to: b.dataset.to, why: "rollback from the dashboard"})}); }
+    try { await getJSON("/api/rollback", {method: "POST", headers: {"Content-Type": "application/json",
+          "{{TOKEN_HEADER}}": TOKEN}, body: JSON.stringify({to: b.dataset.to, why: "rollback from the dashboard"})}); }
     catch (e) { alert(e.message); }
     loadReleases();
   });
