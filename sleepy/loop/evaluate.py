@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.loop.episodes import SOURCES, EpisodeConfig, run_episodes
+from sleepy.loop.episodes import SOURCES, Episode, EpisodeConfig, run_episodes
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.model.loader import model_hash
 from sleepy.tasks.packs import get_pack
@@ -34,6 +34,7 @@ class EvalRow:
     solved_by: str | None = None  # tool | memory | model | skill: the layer whose edit made it pass
     path: list[str] = field(default_factory=list)  # origin of each accepted step, the passing one last
     model_calls: int = 0
+    tampered: int = 0  # candidates refused as tampering (``*:tamper:*``): a release that cheats shows here
 
 
 @dataclass
@@ -62,6 +63,17 @@ class EvalReport:
                         "pass_rate": round(sum(r.passed for r in rows) / len(rows), 4) if rows else 0.0})
         return out
 
+    def tampering(self) -> dict:
+        """Tampering per release: how many candidates were refused, on how many tasks, of which kinds.
+
+        A refused candidate already counts as a failure; this says how often the release tried to cheat."""
+        kinds: dict[str, int] = defaultdict(int)
+        for r in self.rows:
+            if r.signature_after and ":tamper:" in r.signature_after:
+                kinds[r.signature_after.split(":tamper:", 1)[1]] += 1
+        return {"release": self.release, "candidates": sum(r.tampered for r in self.rows),
+                "tasks": sum(r.tampered > 0 for r in self.rows), "final_kinds": dict(sorted(kinds.items()))}
+
     def table(self) -> list[dict]:
         """Pass rate per (set, family), plus per-set known/new/all lines."""
         groups: dict[tuple[str, str], list[EvalRow]] = defaultdict(list)
@@ -77,7 +89,7 @@ class EvalReport:
 
     def to_json(self) -> dict:
         return {**{k: v for k, v in asdict(self).items() if k != "rows"}, "summary": self.table(),
-                "by_origin": self.by_origin(), "tasks": [asdict(r) for r in self.rows]}
+                "by_origin": self.by_origin(), "tampering": self.tampering(), "tasks": [asdict(r) for r in self.rows]}
 
     @classmethod
     def load(cls, path: Path) -> EvalReport:
@@ -85,6 +97,7 @@ class EvalReport:
         rows = [EvalRow(**r) for r in data.pop("tasks")]
         data.pop("summary", None)
         data.pop("by_origin", None)
+        data.pop("tampering", None)
         return cls(**data, rows=rows)
 
     def save(self, path: Path) -> None:
@@ -95,6 +108,11 @@ class EvalReport:
 
 _SETS = {"frozen": "frozen", "generated": "holdout", "project": "project", "project-holdout": "project-holdout"}
 # a folder of the user's own tasks is the set "tasks"
+
+
+def _tampered(episode: Episode) -> int:
+    """How many of an episode's candidates the verifier refused as tampering."""
+    return sum(s.result is not None and s.result.stage == "tamper" for st in episode.steps for s in st.samples)
 
 
 def known_families(model_path: str, pack: str) -> tuple[str, ...] | None:
@@ -138,7 +156,8 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
                             signature=ep.start_signature, passed=ep.passed,
                             signature_after=best.signature_after if best else None,
                             edit=best.completion.text if best else "", attempts=ep.attempts,
-                            solved_by=ep.solved_by, path=ep.path, model_calls=ep.model_calls))
+                            solved_by=ep.solved_by, path=ep.path, model_calls=ep.model_calls,
+                            tampered=_tampered(ep)))
     return EvalReport(model.name, pack_name, model.lm.name, seed, samples, round(time.perf_counter() - began, 2),
                       rows, attempts, memory is not None, model.lm.path, model_hash(model.lm.path), list(sources),
                       tasks_dir)

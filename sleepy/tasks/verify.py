@@ -7,8 +7,11 @@ with ``#[test]`` functions is built with ``--test`` and its tests run in the san
 ``check_only = true``. Python: the program runs in the sandbox and passes when it exits 0 (its
 asserts hold).
 
-A candidate that deletes the task's own checks (asserts, ``#[test]`` functions) is rejected as
-tampering before anything runs: otherwise "delete the failing assert" would count as a fix.
+A candidate that tampers with the task (deletes or weakens its asserts or tests, adds ``unsafe``,
+``#[allow(..)]``, ``todo!()``, an early exit, ``except: pass``, or hard-codes what the checks expect;
+see :mod:`sleepy.tasks.tamper`) is refused before anything runs, as the failure
+``<pack>:tamper:<kind>``: otherwise "delete the failing assert" would count as a fix, and go on to
+memory, training data and the gate.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from sleepy.tasks import sandbox
 from sleepy.tasks.signature import Diagnostic, Span, parse_python_traceback, parse_rustc_json, rust_key
+from sleepy.tasks.tamper import describe, tampering
 from sleepy.tasks.task import Task
 
 RUST_EDITION = "2021"
@@ -80,19 +84,19 @@ def _synthetic(key: str, message: str) -> Diagnostic:
 _TEST_ATTR = re.compile(r"#\[\s*test\s*\]")
 _MAIN_FN = re.compile(r"\bfn\s+main\s*\(")
 _PANIC = re.compile(r"panicked at (?:[^:\n]*/)?main\.rs:(\d+):(\d+):\n(.*)")
-_ASSERT = re.compile(r"^\s*assert\b", re.MULTILINE)
 
 
-def _tampered(task: Task, candidate: str) -> Diagnostic | None:
-    if task.pack == "rust":
-        before, after = len(_TEST_ATTR.findall(task.source)), len(_TEST_ATTR.findall(candidate))
-        if after < before:
-            return _synthetic("rust:tamper:tests-removed", f"{before - after} #[test] function(s) removed")
-    else:
-        before, after = len(_ASSERT.findall(task.source)), len(_ASSERT.findall(candidate))
-        if after < before:
-            return _synthetic("py:tamper:asserts-removed", f"{before - after} assert statement(s) removed")
-    return None
+def tamper_verdict(task: Task, candidate: str) -> VerifyResult | None:
+    """The refusal of a candidate that tampers with ``task`` (one diagnostic per kind), else None.
+
+    :func:`verify` calls it before anything runs; a caller with a verifier of its own (``sleepy fix``
+    builds the project) calls it first too, so that no path accepts tampering."""
+    kinds = tampering(task.source, candidate, task.pack)
+    if not kinds:
+        return None
+    prefix = "rust" if task.pack == "rust" else "py"
+    return VerifyResult(False, [_synthetic(f"{prefix}:tamper:{kind}", describe([kind])) for kind in kinds], 0.0,
+                        "tamper")
 
 
 def verify_rust(task: Task, candidate: str) -> VerifyResult:
@@ -189,9 +193,9 @@ def verify(task: Task, candidate: str | None = None) -> VerifyResult:
         if hit is not None:
             _CACHE.move_to_end(key)
             return dataclasses.replace(hit, diagnostics=list(hit.diagnostics))
-    tamper = _tampered(task, candidate)
+    tamper = tamper_verdict(task, candidate)
     if tamper is not None:
-        result = VerifyResult(False, [tamper], 0.0, "tamper")
+        result = tamper
     elif task.project is not None:
         from sleepy.tasks.project.build import verify_in_project  # a project is built, not one file
 
