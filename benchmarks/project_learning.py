@@ -142,8 +142,45 @@ def main() -> None:
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         return rep
 
+    def save() -> None:
+        """Write what is measured so far (a run stopped part-way still leaves its numbers)."""
+        base = {r.task_id: r for r in reports["day 0"].rows}
+        cases = []
+        for t in held:
+            case = {"project": t.project and Path(t.project).name, "file": t.file, "task": t.id, "family": t.family,
+                    "signature": t.signature, "tools": by_tools_alone(base[t.id])}
+            for label, rep in reports.items():
+                row = next(r for r in rep.rows if r.task_id == t.id)
+                case[label] = row.passed
+                case[f"{label} by"] = row.solved_by
+            cases.append(case)
+        total = len(cases)
+        counts = {"tools": sum(c["tools"] for c in cases), **{k: sum(c[k] for c in cases) for k in reports}}
+        last = list(reports)[-1]  # the latest measurement (a run stopped part-way has fewer)
+        gained = sum(c[last] and not c["day 0"] for c in cases)
+        lost = sum(c["day 0"] and not c[last] for c in cases)
+        points = 100 * (counts[last] - counts["day 0"]) / total
+        kind = "crates" if args.lang == "rust" else "Python packages"
+        write_result(f"project_learning_{args.lang}", {
+            "headline": f"{len(projects)} real {kind}, {total} held-out breakages: tools alone {counts['tools']} "
+                        f"({counts['tools'] / total:.0%}), day 0 {counts['day 0']} ({counts['day 0'] / total:.0%}), "
+                        f"{last} {counts[last]} ({counts[last] / total:.0%}): {points:+.1f} points ({gained} gained, "
+                        f"{lost} lost); "
+                        f"{sum(1 for n in nights if n['promoted'])} promotion(s), "
+                        f"{sum(n['regressions'] for n in nights if n['promoted'])} regressions in them",
+            "command": "python benchmarks/project_learning.py " + " ".join(sys.argv[1:]),
+            "settings": {"gate_seeds": args.gate_seeds, "holdout_per_family": args.holdout_per_family,
+                         "per_file": args.per_file, "max_day": args.max_day, "max_held": args.max_held,
+                         "seed": args.seed, "model": settings.model or "bundled default"},
+            "caveat": "the gate measures on these held-out breakages too (a promotion is selected on them); the "
+                      "night never trains on them (their files are held out of the day and the teacher)",
+            "counts": counts, "tasks": total, "gained": gained, "lost": lost, "points": round(points, 1),
+            "projects": projects, "nights": nights, "seconds": round(time.perf_counter() - began),
+            "cases": cases}, Path(args.out) if args.out else None)
+
+    nights: list[dict] = []
     reports = {"day 0": measure("day 0")}
-    nights = []
+    save()
     for n in range(1, args.nights + 1):
         t0 = time.perf_counter()
         model = load_release_model(registry.get("production"), model_ref)
@@ -162,39 +199,9 @@ def main() -> None:
         print(f"night {n}: {nights[-1]['reason']}", file=sys.stderr)
         if n in (1, args.nights):
             reports[f"night {n}"] = measure(f"night {n}")
+        save()
 
-    base = {r.task_id: r for r in reports["day 0"].rows}
-    cases = []
-    for t in held:
-        case = {"project": t.project and Path(t.project).name, "file": t.file, "task": t.id, "family": t.family,
-                "signature": t.signature, "tools": by_tools_alone(base[t.id])}
-        for label, rep in reports.items():
-            row = next(r for r in rep.rows if r.task_id == t.id)
-            case[label] = row.passed
-            case[f"{label} by"] = row.solved_by
-        cases.append(case)
-    total = len(cases)
-    counts = {"tools": sum(c["tools"] for c in cases), **{k: sum(c[k] for c in cases) for k in reports}}
-    last = f"night {args.nights}"
-    gained = sum(c[last] and not c["day 0"] for c in cases)
-    lost = sum(c["day 0"] and not c[last] for c in cases)
-    points = 100 * (counts[last] - counts["day 0"]) / total
-    write_result(f"project_learning_{args.lang}", {
-        "headline": f"{len(projects)} real {'crates' if args.lang == 'rust' else 'Python packages'}, {total} held-out "
-                    f"breakages: tools alone {counts['tools']} ({counts['tools'] / total:.0%}), day 0 "
-                    f"{counts['day 0']} ({counts['day 0'] / total:.0%}), after {args.nights} nights {counts[last]} "
-                    f"({counts[last] / total:.0%}): {points:+.1f} points ({gained} gained, {lost} lost); "
-                    f"{sum(1 for n in nights if n['promoted'])} promotion(s), "
-                    f"{sum(n['regressions'] for n in nights if n['promoted'])} regressions in them",
-        "command": "python benchmarks/project_learning.py " + " ".join(sys.argv[1:]),
-        "settings": {"gate_seeds": args.gate_seeds, "holdout_per_family": args.holdout_per_family,
-                     "per_file": args.per_file, "max_day": args.max_day, "max_held": args.max_held,
-                     "seed": args.seed, "model": settings.model or "bundled default"},
-        "caveat": "the gate measures on these held-out breakages too (a promotion is selected on them); the "
-                  "night never trains on them (their files are held out of the day and the teacher)",
-        "counts": counts, "tasks": total, "gained": gained, "lost": lost, "points": round(points, 1),
-        "projects": projects, "nights": nights, "seconds": round(time.perf_counter() - began),
-        "cases": cases}, Path(args.out) if args.out else None)
+    save()
     if not args.workspace:
         shutil.rmtree(ws, ignore_errors=True)
 

@@ -679,6 +679,23 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     console.print(f"report written to [bold]{report}[/]")
 
 
+def _fix_model(workspace: Path | None):
+    """Production's model, loaded only when ``sleepy fix`` first needs it (a green build never loads weights)."""
+
+    def load():
+        try:
+            from sleepy.adapters.lora import load_release_model
+
+            cfg = _settings(workspace)
+            return load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
+        except ImportError as exc:
+            err.print(f"note: no model ({exc.name} is not installed: pip install 'sleepy[model]'); tools only",
+                      highlight=False)
+            return None
+
+    return load
+
+
 @app.command()
 def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace, a Python project, or one .py "
                                                   "file (default: the current folder).")] = Path("."),
@@ -693,6 +710,8 @@ def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace,
         max_steps: Annotated[int, typer.Option(help="Repair steps (one diagnostic at a time).")] = 12,
         use_model: Annotated[bool, typer.Option("--model/--no-model", help="Ask production's model (with its "
                                                 "routed skill) where the tools make no step forward.")] = True,
+        timeout: Annotated[float, typer.Option(help="Seconds one build may take (a build script or test that "
+                                                    "hangs is then reported, exit 2).")] = 300.0,
         workspace: WorkspaceOpt = None) -> None:
     """Repair a project's build one diagnostic at a time with the verifier's own hints, as cargo fix would.
 
@@ -706,23 +725,15 @@ def fix(path: Annotated[Path, typer.Argument(help="A Cargo package or workspace,
 
     if max_steps < 1:
         fail("--max-steps must be at least 1")
+    if not timeout > 0:
+        fail("--timeout must be a positive number of seconds")
     try:
         if undo_last:
             restored = undo(path)
             console.print(f"restored {len(restored)} file(s): {', '.join(restored)}", highlight=False)
             return
-        routed = None
-        if use_model:
-            try:
-                from sleepy.adapters.lora import load_release_model
-
-                cfg = _settings(workspace)
-                routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
-            except ImportError as exc:
-                err.print(f"note: no model ({exc.name} is not installed: pip install 'sleepy[model]'); tools only",
-                          highlight=False)
-        result = fix_project(path, max_steps, tests=tests, model=routed,
-                             log=lambda m: err.print(m, highlight=False, markup=False))
+        result = fix_project(path, max_steps, tests=tests, model=_fix_model(workspace) if use_model else None,
+                             log=lambda m: err.print(m, highlight=False, markup=False), timeout_s=timeout)
         if result.already_green:
             console.print(f"{result.project.root}: the build is already green ({result.seconds:.1f} s)")
             return

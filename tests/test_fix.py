@@ -108,6 +108,43 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert binary.returncode == 2 and "not UTF-8" in binary.stderr and "Traceback" not in binary.stderr
 
 
+@needs_rustc
+def test_a_crate_that_needs_the_network_or_a_build_that_hangs_is_one_line_and_exit_2(tmp_path):
+    net = write(tmp_path / "net", {"Cargo.toml": CARGO_TOML.replace("shelf", "net") + '[dependencies]\nrand = "0.8"\n',
+                                   "src/main.rs": "fn main() {}\n"})
+    done = sleepy("fix", str(net), "--no-model")
+    assert done.returncode == 2 and "needs the network" in done.stderr and "Traceback" not in done.stderr
+    hang = write(tmp_path / "hang", {"Cargo.toml": CARGO_TOML.replace("shelf", "hang"),
+                                     "build.rs": "fn main() { loop {} }\n", "src/main.rs": "fn main() {}\n"})
+    done = sleepy("fix", str(hang), "--no-model", "--timeout", "5")
+    assert done.returncode == 2 and "did not finish within its limits (timeout)" in done.stderr
+    assert sorted(p.name for p in hang.iterdir()) == ["Cargo.toml", "build.rs", "src"]  # nothing written
+    assert sleepy("fix", str(hang), "--timeout", "0").returncode == 2
+
+
+@needs_rustc
+def test_a_tampering_edit_is_refused_before_the_build_and_a_green_build_never_loads_the_model(tmp_path):
+    from sleepy.loop.fix import checked
+    from sleepy.tasks.project import ProjectBuild
+
+    root = crate(tmp_path)
+    build = ProjectBuild.open(detect_project(root))
+    try:
+        lib = build.files["src/lib.rs"]
+        no_test = lib.replace("    #[test]\n    fn sums() { assert_eq!(super::total(vec![1, 2]), 3); }\n", "")
+        refused = checked(build, build.files, {"src/lib.rs": no_test})
+        assert not refused.passed and refused.signature == "rust:tamper:test-removed"
+        assert build.files["src/lib.rs"] == lib  # refused before anything was written or built
+    finally:
+        build.close()
+    green = fix_project(root)  # repair the crate first, then run on the green copy
+    for rel, text in green.changed.items():
+        (root / rel).write_text(text)
+    asked = []
+    result = fix_project(root, model=lambda: asked.append(1))
+    assert result.already_green and asked == []
+
+
 SEMVER = sorted(Path("/usr/share/cargo/registry").glob("semver-1.*"))
 
 

@@ -28,10 +28,10 @@ from sleepy.files import atomic_write_text, cache_dir
 from sleepy.tasks.edit import shown_edit
 from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_project
-from sleepy.tasks.project.build import restrict
+from sleepy.tasks.project.build import restrict, unbuildable
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
-from sleepy.tasks.verify import VerifyResult, progressed
+from sleepy.tasks.verify import VerifyResult, progressed, tamper_verdict
 from sleepy.telemetry.events import EventLog
 
 DIAGNOSTICS_PER_STEP = 3  # the first errors whose hints are tried at each step
@@ -95,14 +95,27 @@ def hint_candidates(project: Project, files: dict[str, str], verdict: VerifyResu
     return out[:limit]
 
 
+def checked(build: ProjectBuild, base: dict[str, str], changes: dict[str, str]) -> VerifyResult:
+    """``changes`` over ``base`` verified by building, unless an edit tampers (drops a test, adds ``unsafe``...):
+    refused before it runs, as :func:`sleepy.tasks.verify.verify` refuses it for a single-file task."""
+    for rel, text in changes.items():
+        refused = tamper_verdict(Task(f"fix:{rel}", build.project.pack, "project", base.get(rel, "")), text)
+        if refused is not None:
+            return refused
+    return build.check(changes)
+
+
 def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8, tests: bool = False,
-                log: Callable[[str], None] | None = None, model=None, model_calls: int = 3) -> FixResult:
+                log: Callable[[str], None] | None = None, model=None, model_calls: int = 3,
+                timeout_s: float | None = None) -> FixResult:
     """Repair the project at ``path`` in a private copy; the user's files are not touched (see :func:`apply`).
 
-    ``model`` (a :class:`sleepy.adapters.lora.RoutedModel`) is asked, up to ``model_calls`` times, when the
-    tools make no step forward: shown the file of the first error, its edit verified by building."""
+    ``model`` (a :class:`sleepy.adapters.lora.RoutedModel`, or a function that loads one the first time it
+    is needed, so a green build never pays for loading weights) is asked, up to ``model_calls`` times, when
+    the tools make no step forward: shown the file of the first error, its edit verified by building.
+    ``timeout_s`` limits one build (a build script that hangs is then one line, not a stuck run)."""
     project = detect_project(path)
-    build = ProjectBuild.open(project, tests)
+    build = ProjectBuild.open(project, tests, timeout_s)
     try:
         return repair(build, max_steps, tool_limit, EventLog(state_dir(project.root) / "events.jsonl"), log,
                       model, model_calls)
@@ -131,7 +144,7 @@ def _model_candidates(model, build: ProjectBuild, files: dict[str, str], verdict
     work = Work(task, files[file], restrict(diag, file), verdict=verdict, files=others)
 
     def in_project(_task: Task, candidate: str, changed: dict[str, str] | None = None) -> VerifyResult:
-        result = build.check({file: candidate, **(changed or {})})
+        result = checked(build, files, {file: candidate, **(changed or {})})
         build.write({f: files[f] for f in [file, *(changed or {})]})
         return result
 
@@ -142,10 +155,16 @@ def _model_candidates(model, build: ProjectBuild, files: dict[str, str], verdict
 
 def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events: EventLog | None = None,
            log: Callable[[str], None] | None = None, model=None, model_calls: int = 3) -> FixResult:
-    """Repair what ``build``'s copy holds now, one diagnostic at a time; the copy ends as the result's files."""
+    """Repair what ``build``'s copy holds now, one diagnostic at a time; the copy ends as the result's files.
+
+    A project that cannot be built at all (it hangs, or needs the network) raises :class:`ProjectError`:
+    no edit to its sources would help."""
     began = time.perf_counter()
     project = build.project
     verdict = build.check()
+    why = unbuildable(verdict)
+    if why:
+        raise ProjectError(f"{project.root}: {why}")
     start = dict(build.files)
     result = FixResult(project, start, dict(start), verdict.passed, verdict.passed)
     visited = {json.dumps(sorted(result.files.items()))}
@@ -165,7 +184,7 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
             if key in visited or key in tried:
                 continue
             tried.add(key)
-            after = build.check({file: text})
+            after = checked(build, result.files, {file: text})
             rank = progressed(verdict, after, project.pack)
             attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
                                  False, round(after.duration_s, 4), shown_edit(result.files[file], text) or "")
@@ -175,6 +194,8 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
             build.write({file: result.files[file]})  # back to the step's start for the next candidate
             if after.passed:
                 break
+        if forward is None and model is not None and not hasattr(model, "lm"):
+            model = model()  # loaded on first need (None where the model extra is not installed)
         if forward is None and model is not None and calls < model_calls:
             calls += 1
             for file, changes, sample in _model_candidates(model, build, result.files, verdict, calls):

@@ -49,9 +49,10 @@ class ProjectBuild:
     folder: Path
     files: dict[str, str]  # what the copy holds now
     tests: bool = False  # Cargo: also check the test and example targets (benches may need nightly)
+    timeout_s: float | None = None  # wall-clock limit of one build (None: BUILD_LIMITS' own)
 
     @classmethod
-    def open(cls, project: Project, tests: bool = False) -> ProjectBuild:
+    def open(cls, project: Project, tests: bool = False, timeout_s: float | None = None) -> ProjectBuild:
         folder = Path(tempfile.mkdtemp(prefix="sleepy-fix-"))
         ignore = shutil.ignore_patterns(*SKIP_DIRS)
         try:
@@ -64,7 +65,7 @@ class ProjectBuild:
         except OSError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
-        return cls(project, folder, dict(project.files), tests)
+        return cls(project, folder, dict(project.files), tests, timeout_s)
 
     @property
     def work(self) -> Path:
@@ -84,8 +85,30 @@ class ProjectBuild:
         """Verify the project with ``files`` (changed files only) written over the copy."""
         self.write(files or {})
         if self.project.kind == "cargo":
-            return _cargo(self.work, self.tests)
-        return _python(self.work, self.project)
+            return _cargo(self.work, self.tests, self.timeout_s)
+        return _python(self.work, self.project, self.timeout_s)
+
+
+_NETWORK = re.compile(r"offline|network|failed to (get|download|load source)|no matching package|"
+                      r"failed to select a version|unable to update registry", re.I)
+
+
+def unbuildable(verdict: VerifyResult) -> str | None:
+    """Why a project cannot be built at all (not a repairable error), in one line; None when it can be.
+
+    A build that does not finish, or a Cargo build that stops before rustc says anything (a dependency
+    it would have to download, a broken manifest), is not something an edit to the sources fixes."""
+    if verdict.passed or not verdict.diagnostics:
+        return None
+    first = verdict.diagnostics[0]
+    if first.key.endswith(":timeout") or first.key.endswith(":cpu-limit"):
+        return (f"the build did not finish within its limits ({first.key.split(':')[-1]}): a build script, "
+                "proc macro or test that hangs?")
+    if first.key.startswith("rust:cargo:"):
+        if _NETWORK.search(first.message + verdict.output[-2000:]):
+            return f"the build needs the network (it runs offline): {first.message}"
+        return f"cargo stopped before compiling: {first.message}"
+    return None
 
 
 def restrict(diag: Diagnostic, file: str) -> Diagnostic:
@@ -130,13 +153,14 @@ def verify_in_project(project_root: str, file: str, candidate: str) -> VerifyRes
     return result
 
 
-def _cargo(work: Path, tests: bool) -> VerifyResult:
+def _cargo(work: Path, tests: bool, timeout_s: float | None = None) -> VerifyResult:
     env = {"CARGO_HOME": f"{sandbox.SANDBOX_WORKDIR}/.cargo-home", "RUSTC": rustc_path(),
            "CARGO_TARGET_DIR": f"{sandbox.SANDBOX_WORKDIR}/target", "CARGO_TERM_COLOR": "never",
            "CARGO_NET_OFFLINE": "true"}
     targets = ["--lib", "--bins", "--tests", "--examples"] if tests else []
+    limits = dataclasses.replace(BUILD_LIMITS, wall_s=timeout_s) if timeout_s else BUILD_LIMITS
     ran = sandbox.run([cargo_path(), "check", "--offline", *targets, "--message-format=json", "-q"], work,
-                      BUILD_LIMITS, env=env)
+                      limits, env=env)
     if ran.ok:
         return VerifyResult(True, [], ran.duration_s, "check")
     records = []
@@ -176,7 +200,7 @@ def _relative(file: str) -> str:
     return file[len(prefix):] if file.startswith(prefix) else file
 
 
-def _python(work: Path, project: Project) -> VerifyResult:
+def _python(work: Path, project: Project, timeout_s: float | None = None) -> VerifyResult:
     began = time.perf_counter()
     compiled = sandbox.run([sys.executable, "-I", "-m", "py_compile", *sorted(project.files)], work,
                            sandbox.COMPILER_LIMITS)
@@ -189,7 +213,8 @@ def _python(work: Path, project: Project) -> VerifyResult:
         argv = [sys.executable, "-I", project.entry]
     else:
         return VerifyResult(True, [], time.perf_counter() - began, "check")
-    ran = sandbox.run(argv, work, dataclasses.replace(sandbox.PROGRAM_LIMITS, wall_s=120.0, cpu_s=120,
+    wall = timeout_s or 120.0
+    ran = sandbox.run(argv, work, dataclasses.replace(sandbox.PROGRAM_LIMITS, wall_s=wall, cpu_s=max(1, int(wall)),
                                                       output_bytes=1 << 20),
                       env={"PYTHONPATH": sandbox.SANDBOX_WORKDIR})
     duration = time.perf_counter() - began
