@@ -464,6 +464,7 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     from sleepy.loop.night import run_night
     from sleepy.loop.teacher import TeacherError
     from sleepy.model.loader import ModelLoadError
+    from sleepy.report.verdict import night_verdict
     from sleepy.tasks.leakage import LeakageError
 
     cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy, teacher_url=teacher_url,
@@ -475,14 +476,11 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, TeacherError) as exc:
         fail(f"night aborted, production untouched: {exc}")
     for c in rep.clusters:
-        console.print(f"cluster {c.signature}: {c.failures} failures, skill {c.skill}, data {c.examples}, "
-                      f"{c.trainable_parameters:,} trainable params", highlight=False)
-    if rep.decision:
-        verdict = "PROMOTED" if rep.decision["promote"] else "kept production"
-        console.print(f"candidate {rep.candidate}: {verdict}: {rep.decision['reason']}", highlight=False)
-    else:
-        console.print(f"no candidate: {rep.note}")
-    console.print(f"night took {rep.seconds:.0f} s {rep.phase_seconds}; production is {rep.production_after}")
+        data = ", ".join(f"{n} {kind}" for kind, n in c.examples.items()) or "none"
+        _say(f"cluster {c.signature}: {c.failures} failures, skill {c.skill or '(none)'}, examples: {data}")
+    phases = ", ".join(f"{name} {sec:.0f} s" for name, sec in rep.phase_seconds.items())
+    _say(f"night took {rep.seconds:.0f} s ({phases})")
+    _print_verdict(night_verdict(rep))
 
 
 @app.command()
@@ -606,6 +604,27 @@ def registry_repair(workspace: WorkspaceOpt = None) -> None:
         _say(f"registry {reg.root}: nothing to repair")
 
 
+def _print_verdict(verdict) -> None:
+    """The verdict as a person reads it: the sentences first (never wrapped mid-value), then a table of
+    percentages, then what BWT/FWT mean. ``verdict`` is a :class:`sleepy.report.verdict.Verdict`."""
+    console.print()
+    for sentence in verdict.sentences:
+        head, sep, rest = sentence.partition(": ")
+        bold = sep and head in ("Learned", "Lost ground", "Forgot", "Hand-written koans", "Promoted",
+                                "Kept production", "No candidate")
+        console.print(f"[bold]{escape(head)}:[/] {escape(rest)}" if bold else escape(sentence),
+                      highlight=False, soft_wrap=True)
+    if verdict.rows:
+        table = Table(show_edge=False)
+        for i, col in enumerate(verdict.columns):
+            table.add_column(col, justify="left" if i == 0 else "right")
+        for row in verdict.rows:
+            table.add_row(*(escape(c) for c in row))
+        console.print(table)
+    for term in verdict.terms:
+        console.print(escape(term), highlight=False, soft_wrap=True, style="dim")
+
+
 def _say(line: str) -> None:
     """One line of a report on stdout, never wrapped (a path stays whole for grep) nor read as markup."""
     console.print(escape(line), highlight=False, soft_wrap=True)
@@ -657,7 +676,8 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     from sleepy.loop.cycle import run_cycle
     from sleepy.loop.episodes import day_config
     from sleepy.model.loader import ModelLoadError
-    from sleepy.report.html import summary, write_report
+    from sleepy.report.html import write_report
+    from sleepy.report.verdict import cycle_verdict
     from sleepy.tasks.leakage import LeakageError
 
     cfg = _settings(workspace, model=model, strategy=strategy, skills=skills)
@@ -672,11 +692,8 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, ValueError) as exc:
         fail(f"cycle stopped, production untouched by the failed night: {exc}")
     report = write_report(result, cfg.workspace / "report.html")
-    s = summary(result)
-    console.print(f"pass rates per night: {s['pass_rates']}")
-    console.print(f"BWT (known families) {s['bwt_known']}, FWT (new families) {s['fwt_new']}, "
-                  f"regressions per promotion {s['regressions_per_promotion']}")
-    console.print(f"report written to [bold]{report}[/]")
+    _print_verdict(cycle_verdict(result))
+    _say(f"report: {report} (open it in a browser: the verdict, then the nights and the plots)")
 
 
 def _fix_model(workspace: Path | None):

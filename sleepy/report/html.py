@@ -16,6 +16,8 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sleepy.report.verdict import cycle_verdict
+
 if TYPE_CHECKING:  # nothing imports the loop at run time: the report only reads its result
     from sleepy.loop.cycle import CycleResult
 
@@ -58,6 +60,24 @@ def family_rates(result: CycleResult, set_name: str) -> dict[str, list[float]]:
     return out
 
 
+HEATMAP_ALL = 40  # up to this many tasks the heatmap shows every one; beyond, only those that changed
+
+
+def heatmap_rows(result: CycleResult) -> tuple[list[str], str]:
+    """The heatmap's tasks: those whose result changed across nights first, grouped by family; when there are
+    many tasks, only the changed ones (a 108-row heatmap is unreadable). Returns the keys and a title note."""
+    first = result.nights[0]
+
+    def changed(k: str) -> bool:
+        return len({bool(r.results.get(k, False)) for r in result.nights}) > 1
+
+    keys = sorted(first.results, key=lambda k: (not changed(k), first.families.get(k, ""), k))
+    moved = [k for k in keys if changed(k)]
+    if len(keys) > HEATMAP_ALL and moved:
+        return moved, f"\n{len(moved)} task(s) that changed; {len(keys) - len(moved)} unchanged not shown"
+    return keys, ""
+
+
 def figures(result: CycleResult) -> list[tuple[str, str, str]]:
     """(id, title, base64 PNG) of every plot: pass rate per night per set, and the task x release heatmap.
 
@@ -90,22 +110,40 @@ def figures(result: CycleResult) -> list[tuple[str, str, str]]:
         ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
         figs.append((f"pass-rate-{set_name}", f"Pass rate per night: {set_name}", _png(fig)))
         plt.close(fig)
-    keys = sorted(result.nights[0].results, key=lambda k: (result.nights[0].families[k], k))
+    keys, note = heatmap_rows(result)
     matrix = np.array([[int(row.results.get(k, False)) for row in result.nights] for k in keys])
-    fig, ax = plt.subplots(figsize=(3 + 0.5 * len(nights), max(4, 0.12 * len(keys))))
+    fig, ax = plt.subplots(figsize=(3 + 0.9 * len(nights), max(3, 0.16 * len(keys))))
     ax.imshow(matrix, aspect="auto", cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks(range(len(nights)), [f"n{n}" for n in nights])
-    labels = [k.split("/", 1)[1] for k in keys]
-    labels = [lab if len(lab) <= 30 else f"{lab[:14]}~{lab[-14:]}" for lab in labels]
-    ax.set_yticks(range(len(keys)), labels, fontsize=5)
-    ax.set_title("task x release (green = passed)")
+    ax.set_xticks(range(len(nights)), [f"night {r.night}\n{r.production[:8]}" for r in result.nights], fontsize=7)
+    labels = [f"{result.nights[0].families.get(k, '?')}: {k.split('/', 1)[1]}" for k in keys]
+    labels = [lab if len(lab) <= 40 else f"{lab[:19]}~{lab[-19:]}" for lab in labels]
+    ax.set_yticks(range(len(keys)), labels, fontsize=6)
+    ax.set_title(f"task x release (green = passed){note}", fontsize=9)
     figs.append(("heatmap", "Task x release result matrix (forgetting heatmap)", _png(fig)))
     plt.close(fig)
     return figs
 
 
+def verdict_html(result: CycleResult) -> str:
+    """The verdict (sentences, then a table of percentages, then BWT/FWT in words) as the report's first block."""
+    v = cycle_verdict(result)
+
+    def sentence(text: str) -> str:
+        head, sep, rest = text.partition(": ")
+        if sep and head in ("Learned", "Lost ground", "Forgot", "Hand-written koans"):
+            return f"<li><strong>{html.escape(head)}:</strong> {html.escape(rest)}</li>"
+        return f"<li>{html.escape(text)}</li>"
+
+    head = "".join(f"<th>{html.escape(c).replace(chr(10), '<br>')}</th>" for c in v.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in v.rows)
+    terms = "".join(f"<li>{html.escape(t)}</li>" for t in v.terms)
+    return (f"<section id='verdict'><ul class='verdict'>{''.join(sentence(x) for x in v.sentences)}</ul>"
+            f"<table id='pass-rates'><tr>{head}</tr>{body}</table>"
+            + (f"<ul class='terms'>{terms}</ul>" if terms else "") + "</section>")
+
+
 def write_report(result: CycleResult, path: Path) -> Path:
-    s = summary(result)
+    """The report: the verdict first (what a person reads), then the nights, then the plots."""
     figs = figures(result)
 
     def skills_cell(r) -> str:
@@ -113,33 +151,33 @@ def write_report(result: CycleResult, path: Path) -> Path:
                          for c in r.skills)
 
     def gate_cell(r) -> str:
-        return "" if r.promoted is None else ("promoted" if r.promoted else "kept")
+        return "" if r.promoted is None else ("promoted" if r.promoted else "refused")
 
     def layers_cell(r) -> str:
         solved = getattr(r, "solved_by", None) or {}
         return ", ".join(f"{k} {solved[k]}" for k in ("tool", "memory", "model", "skill") if k in solved)
 
+    def day_cell(r) -> str:
+        return "(base line)" if r.night == 0 else f"{r.day_passed}/{r.day_tasks}"
+
     rows = "".join(
-        f"<tr><td>{r.night}</td><td>{html.escape(r.production)}</td><td>{r.day_passed}/{r.day_tasks}</td>"
+        f"<tr><td>{r.night}</td><td>{html.escape(r.production)}</td><td>{day_cell(r)}</td>"
         f"<td>{gate_cell(r)}</td><td>{r.regressions}</td><td>{html.escape(r.reason)}</td>"
         f"<td>{r.night_seconds:.0f}</td><td>{layers_cell(r)}</td><td>{skills_cell(r)}</td></tr>"
         for r in result.nights)
     images = "".join(f"<h2>{t}</h2><img id='{i}' src='data:image/png;base64,{b}'/>" for i, t, b in figs)
-    rates = "".join(f"<li>night {i}: {r}</li>" for i, r in enumerate(s["pass_rates"]))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>sleepy cycle report</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{border:1px solid #ccc;padding:3px 6px}}
-table{{border-collapse:collapse;font-size:13px}}</style></head><body>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:1.5em auto}}td,th{{border:1px solid #ccc;padding:3px 6px}}
+table{{border-collapse:collapse;font-size:13px}}ul.verdict{{font-size:17px;line-height:1.5;padding-left:1.2em}}
+ul.terms{{font-size:13px;color:#444}}img{{max-width:100%}}</style></head><body>
 <h1>sleepy cycle: {html.escape(result.pack)}, {len(result.nights) - 1} night(s)</h1>
-<p>Command: <code>{html.escape(result.command)}</code>. Gate seeds: {result.seeds}. Known families:
-{html.escape(', '.join(result.known_families))}.</p>
-<ul><li>backward transfer on known families (BWT): {s['bwt_known']}</li>
-<li>forward transfer on new families (FWT): {s['fwt_new']}</li>
-<li>regressions per promotion: {s['regressions_per_promotion']}</li>
-<li>night wall time (s): {s['night_seconds']}</li></ul>
-<h2>Pass rates</h2><ul>{rates}</ul>
-<h2>Nights</h2><table><tr><th>night</th><th>production after</th><th>day</th><th>gate</th><th>regressions</th>
-<th>why</th><th>night s</th><th>who solved the gate's tasks (greedy)</th><th>skills (trainable params)</th></tr>
+{verdict_html(result)}
+<h2>Nights</h2><table><tr><th>night</th><th>production after</th><th>day passed</th><th>gate</th>
+<th>regressions</th><th>why</th><th>night s</th><th>who solved the gate's tasks (greedy)</th>
+<th>skills (trainable params)</th></tr>
 {rows}</table>
+<p>Command: <code>{html.escape(result.command)}</code>. Gate seeds: {result.seeds} (each task counts as passed when
+it passes in the majority). Known families (pretrained on): {html.escape(', '.join(result.known_families))}.</p>
 {images}</body></html>"""
     path.write_text(body)
     return path
