@@ -188,28 +188,50 @@ def test_feedback_verifies_corrections_before_memory(server, workspace):
 
 
 @needs_rustc
-def test_task_requests_decode_edits_as_the_day_does(tmp_path):
-    """A request with a program is decoded as the day decodes that task (anchors from the program, names from
-    the prompt or names.json): with the bundled model the API's answer is the constrained generation, which
-    differs from free decoding of the same prompt."""
+def test_a_task_request_gets_the_agent_s_treatment_tools_first_then_the_model_on_the_agent_s_prompt(tmp_path):
+    """A request with a program: the verifier's hints are tried first (a passing one answers, no model call);
+    otherwise the model sees the prompt the agent builds (not the client's words) and decodes as the day
+    does (anchors from the program); the reply carries the verified program and what solved it."""
     from fastapi.testclient import TestClient
-    from test_constrain import PROMPT, SOURCE
+    from test_constrain import SOURCE
 
     from sleepy.adapters.lora import RoutedModel
+    from sleepy.context.prompt import ContextBuilder
+    from sleepy.loop.agent import PROMPT_BUDGET
     from sleepy.model.generation import GenerationConfig, generate
     from sleepy.model.loader import load_model
     from sleepy.serve import ServeContext, create_app
+    from sleepy.tasks.task import Task
 
     lm = load_model()
     client = TestClient(create_app(ServeContext(RoutedModel(lm, None), tmp_path)), base_url="http://127.0.0.1")
+    for stream in (False, True):
+        answer = client.post("/v1/chat/completions", json={
+            "messages": [{"role": "user", "content": "fix it"}], "max_tokens": 40, "stream": stream,
+            "sleepy": {"program": SOURCE, "pack": "rust"}})
+        assert answer.status_code == 200
+        if stream:
+            chunks = [json.loads(line[6:]) for line in answer.text.splitlines()
+                      if line.startswith("data: {")]
+            meta, text = chunks[-1]["sleepy"], "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+        else:
+            meta, text = answer.json()["sleepy"], answer.json()["choices"][0]["message"]["content"]
+            assert answer.json()["usage"]["completion_tokens"] == 0  # no model call
+        assert meta["solved_by"] == "tool" and meta["origin"] == "tool:rustc" and meta["verified"]
+        assert meta["signature"] == "rust:E0382:borrow-of-moved-value" and meta["signature_after"] is None
+        assert verify(Task("x", "rust", "x", SOURCE), meta["program"]).passed and text.startswith("@@ ")
+
+    stuck = "fn main() {\n    let x: i32 = \"seven\";\n    println!(\"{}\", x);\n}\n"
+    diag = verify(Task("s", "rust", "x", stuck)).primary
+    prompt = ContextBuilder(lm.count_tokens, budget=PROMPT_BUDGET).for_task(Task("s", "rust", "x", stuck), stuck,
+                                                                            diag).text
     cfg = GenerationConfig(max_new_tokens=40, batch_size=1)
-    day = generate(lm, [PROMPT], cfg, sources=[SOURCE])[0][0].text
-    free = generate(lm, [PROMPT], cfg)[0][0].text
-    assert day != free
-    task = client.post("/v1/completions", json={"prompt": PROMPT, "max_tokens": 40,
-                                                "sleepy": {"program": SOURCE, "pack": "rust"}}).json()
-    plain = client.post("/v1/completions", json={"prompt": PROMPT, "max_tokens": 40}).json()
-    assert task["choices"][0]["text"] == day and plain["choices"][0]["text"] == free
+    day = generate(lm, [prompt], cfg, sources=[stuck])[0][0].text
+    answer = client.post("/v1/completions", json={"prompt": "please fix", "max_tokens": 40,
+                                                  "sleepy": {"program": stuck, "pack": "rust"}}).json()
+    assert answer["choices"][0]["text"] == day  # the agent's prompt, decoded as the day decodes
+    assert answer["usage"]["prompt_tokens"] > 50 and answer["sleepy"]["origin"] == "model"
+    assert answer["sleepy"]["solved_by"] in (None, "model") and "signature_after" in answer["sleepy"]
 
 
 def test_every_request_is_a_wide_event(server, workspace):

@@ -6,11 +6,15 @@ body (``extra_body`` in the ``openai`` package); ``sleepy.signature``; the signa
 by the prompt's ``### error`` part; otherwise the base weights. Errors come back as OpenAI-style error
 bodies, never a traceback.
 
-A request that carries ``sleepy.program`` and ``sleepy.pack`` is a task: its edit is decoded as the
-day decodes (anchors from the program, names from the prompt or the model's ``names.json``), applied
-and verified, the attempt is stored as an episode (a passing fix goes to memory at once, like any
-day attempt), and ``POST /v1/sleepy/feedback`` can later accept, reject or correct it; a correction is
-verified before it reaches memory.
+A request that carries ``sleepy.program`` and ``sleepy.pack`` is a task and gets the agent's treatment:
+the verifier's own hints and then memory's fix patterns are tried and verified first (a passing one is
+the answer, with no model call); otherwise the model sees the prompt the agent would build (the server
+builds it from the program and its error; the client's words are only logged), and its edit is decoded
+as the day decodes, applied and verified. The reply's ``sleepy`` field carries the verified program,
+the signature before and after, and what solved it (tool, memory, model or skill). The attempt is
+stored as an episode (a passing fix goes to memory at once, like any day attempt), and
+``POST /v1/sleepy/feedback`` can later accept, reject or correct it; a correction is verified before
+it reaches memory.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.context.prompt import signature_from_prompt
+from sleepy.context.prompt import ContextBuilder, signature_from_prompt
+from sleepy.loop.agent import PROMPT_BUDGET, Sample, Work, adapted_samples, tool_samples
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository, sha
+from sleepy.model.generation import Completion
 from sleepy.serve.batcher import Batcher, Closed, Job, Served, SkillGone
 from sleepy.serve.body import (
     CompletionRequest,
@@ -143,22 +149,38 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         return None, "base", None
 
     def prepare(req: CompletionRequest):
+        """Verify a task's program, route it, and give it the agent's treatment before any model call: the
+        verifier's hints, then memory's fix patterns, each verified (a passing one is the answer); the
+        model, if asked, sees the prompt the agent would build (the server builds it, not the client)."""
         task = task_of(req.route)
         before = verify(task) if task else None
         diag = before.primary if before and not before.passed else None
         skill, how, signature = route_of(req, diag.key if diag else None)
         lm = ctx.model.lm
-        n_prompt = lm.count_tokens(lm.format_prompt(req.prompt))
+        solved, prompt = None, req.prompt
+        if task is not None and diag is not None:
+            work = [Work(task, task.source, diag, verdict=before)]
+            rows = tool_samples(work, jobs=1)[0]
+            if not any(x.passed for x in rows[0]) and ctx.memory is not None:
+                rows = adapted_samples(ctx.memory, work, jobs=1)
+            solved = next((x for x in rows[0] if x.passed), None)
+            prompt = ContextBuilder(lm.count_tokens, budget=PROMPT_BUDGET).for_task(task, task.source, diag).text
+        n_prompt = lm.count_tokens(lm.format_prompt(prompt))
         if n_prompt > ctx.max_prompt_tokens:
             raise RequestError(400, f"prompt is {n_prompt} tokens; the limit is {ctx.max_prompt_tokens}",
                                "context_length_exceeded")
-        return task, diag, skill, how, signature
+        return task, diag, skill, how, signature, solved, prompt
 
     def settle(operation: str, body: dict, served: Served, response_id: str, skill, how, signature, task, diag,
-               stream: bool) -> dict:
-        """Verify a task's edit, store the episode, log the wide event; returns the ``sleepy`` reply field."""
-        passed, episode_id, fix_id, why = None, None, None, None
-        if task is not None:
+               stream: bool, solved: Sample | None = None) -> dict:
+        """Verify a task's edit (``solved``: a tool's or memory's, verified already), store the episode, log the
+        wide event; returns the ``sleepy`` reply field (with the patched program and what solved it)."""
+        passed, episode_id, fix_id, why, fixed, proof = None, None, None, None, None, None
+        if solved is not None:
+            fixed, proof, passed = solved.candidate, solved.result, True
+        elif task is not None and diag is None:
+            passed, why = True, "the program already passes"
+        elif task is not None:
             try:
                 fixed = apply_edit(task.source, parse_edit(served.completion.text))
                 proof = verify(task, fixed)
@@ -189,8 +211,16 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                                       "skill": skill}
         while len(ctx.responses) > 10_000:
             ctx.responses.popitem(last=False)
-        return {"skill": skill, "route": how, "signature": event["sleepy.signature.before"],
-                "episode_id": episode_id, "verified": passed, "fix_id": fix_id}
+        reply = {"skill": skill, "route": how, "signature": event["sleepy.signature.before"],
+                 "episode_id": episode_id, "verified": passed, "fix_id": fix_id}
+        if task is None:
+            return reply
+        by = None
+        if passed and diag is not None:
+            by = solved.origin.split(":")[0] if solved is not None else ("skill" if skill else "model")
+        return reply | {"solved_by": by, "origin": solved.origin if solved is not None else "model",
+                        "program": fixed if passed else None,
+                        "signature_after": proof.signature if proof is not None else why}
 
     def usage(c) -> dict:
         return {"prompt_tokens": c.input_tokens, "completion_tokens": c.output_tokens,
@@ -199,23 +229,28 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
     async def complete(request: Request, operation: str):
         try:
             req = await request_of(request, operation)
-            task, diag, skill, how, signature = await asyncio.to_thread(prepare, req)
+            task, diag, skill, how, signature, solved, agent_prompt = await asyncio.to_thread(prepare, req)
         except RequestError as exc:
             return error(exc.status, str(exc), code=exc.code)
         except ToolchainMissing as exc:
             return error(503, str(exc), "server_error", "toolchain_missing")
         response_id = f"{'chatcmpl' if operation == 'chat' else 'cmpl'}-{uuid.uuid4().hex[:16]}"
-        created, name, prompt, cfg = int(time.time()), req.model, req.prompt, req.config
+        created, name, prompt, cfg = int(time.time()), req.model, agent_prompt, req.config
         kind = "chat.completion" if operation == "chat" else "text_completion"
 
         def finish(served: Served) -> dict:
             return settle("chat" if operation == "chat" else "text_completion", req.body, served, response_id,
-                          skill, how, signature, task, diag, req.stream)
+                          skill, how, signature, task, diag, req.stream, solved)
 
+        no_model = solved is not None or (task is not None and diag is None)
+        if no_model:  # a tool or memory solved it (or nothing to fix): no model call, the verified edit answers
+            text = solved.completion.text if solved is not None else ""
+            served = Served(Completion(text, 0, 0, [], 0.0), 0, 0.0, ctx.model.name)
         if not req.stream:
             try:
-                job = Job(prompt, cfg, skill, source=task.source if task else None)
-                served = (await asyncio.wrap_future(batcher.submit(job)))[0]
+                if not no_model:
+                    job = Job(prompt, cfg, skill, source=task.source if task else None)
+                    served = (await asyncio.wrap_future(batcher.submit(job)))[0]
             except queue.Full:
                 return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
             except Exception as exc:
@@ -227,16 +262,6 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
             return {"id": response_id, "object": kind, "created": created, "model": name, "choices": [choice],
                     "usage": usage(c), "sleepy": extra}
 
-        loop = asyncio.get_running_loop()
-        deltas: asyncio.Queue[str | None] = asyncio.Queue()
-        job = Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(deltas.put_nowait, d),
-                  source=task.source if task else None)
-        try:
-            future = batcher.submit(job)
-        except queue.Full:
-            return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
-        except Closed as exc:
-            return error(*generation_failure(exc))
         chunk_kind = "chat.completion.chunk" if operation == "chat" else "text_completion"
 
         def chunk(text: str | None, finish_reason: str | None = None, **more) -> str:
@@ -249,6 +274,26 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                 choice = {"index": 0, "text": text or "", "finish_reason": finish_reason}
             return "data: " + json.dumps({"id": response_id, "object": chunk_kind, "created": created,
                                           "model": name, "choices": [choice], **more}) + "\n\n"
+
+        if no_model:
+            extra = await asyncio.to_thread(finish, served)
+
+            async def answered():
+                yield chunk(served.completion.text, first=True)
+                yield chunk(None, "stop", usage=usage(served.completion), sleepy=extra)
+                yield "data: [DONE]\n\n"
+
+            return StreamingResponse(answered(), media_type="text/event-stream")
+        loop = asyncio.get_running_loop()
+        deltas: asyncio.Queue[str | None] = asyncio.Queue()
+        job = Job(prompt, cfg, skill, on_delta=lambda d: loop.call_soon_threadsafe(deltas.put_nowait, d),
+                  source=task.source if task else None)
+        try:
+            future = batcher.submit(job)
+        except queue.Full:
+            return error(429, "too many requests are waiting; retry later", "rate_limit_exceeded")
+        except Closed as exc:
+            return error(*generation_failure(exc))
 
         async def events():
             done = False
