@@ -105,6 +105,22 @@ def test_a_missing_standard_name_is_imported_from_the_index_after_the_existing_i
                                                      "defaultdict"]
 
 
+def test_a_dropped_import_line_comes_back_whole_from_the_module_that_provides_the_most_missing_names():
+    from sleepy.tasks.pyindex import undefined_names
+
+    src = ("import sys\n\n\ndef score(pairs):\n    first = itemgetter(0)\n"
+           "    return sum(mul(first(p), 2) - sub(p[1], 1) for p in pairs) + len(sys.argv) * 0\n\n\n"
+           "class Window:\n    def __init__(self):\n        self.items = deque(maxlen=2)\n\n\n"
+           "assert score([(3, 1), (1, 1)]) == 8 and Window().items.maxlen == 2\n")
+    assert undefined_names(src) == ["itemgetter", "mul", "sub", "deque"]
+    verdict = verify(py(src))
+    (first, *_) = tool_candidates("python", src, verdict.diagnostics).candidates
+    assert first.hint == "from operator import itemgetter, mul, sub"  # not re.sub; one line, not three steps
+    ep = solve_with_tools(py(src))
+    assert ep.passed and ep.solved_by == "tool" and len(ep.path) == 2  # operator's names, then deque
+    assert undefined_names("from os import *\nprint(path)\n") == []  # a star import could bind anything
+
+
 def test_python_hints_for_self_attributes_unbound_locals_and_str_concatenation():
     method = ("class Account:\n    def __init__(self):\n        self.balance = 0\n"
               "    def deposit(self, n):\n        self.balance = balance + n\n"

@@ -29,7 +29,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-from sleepy.tasks.pyindex import import_lines_for, load_index, module_names
+from sleepy.tasks.pyindex import grouped_import_lines, import_lines_for, load_index, module_names, undefined_names
 from sleepy.tasks.signature import Diagnostic, Fixit
 
 log = logging.getLogger("sleepy.tools")
@@ -211,7 +211,8 @@ def _python(source: str, diagnostics: list[Diagnostic]) -> Hints:
         if meant:
             out.candidates += _renamed(source, line, missing, meant.group(1), attribute=False,
                                        hint=f"NameError: did you mean {meant.group(1)!r}")
-        for statement in import_lines_for(missing):
+        grouped = grouped_import_lines(missing, undefined_names(source))
+        for statement in grouped[:2] + import_lines_for(missing):
             out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
         if line:
             out.candidates += _self_attribute(source, line, missing)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from functools import cache
@@ -126,3 +127,48 @@ def import_lines_for(name: str, limit: int = 3) -> list[str]:
 def module_names(module: str) -> list[str]:
     """Public names of a standard module as the index saw them (empty for unknown modules)."""
     return [n for n, homes in load_index()["names"].items() if module in homes]
+
+
+def undefined_names(source: str) -> list[str]:
+    """Module-level names a program uses but never binds (nor are builtins), in order of first use.
+
+    Read off the compiler's own symbol tables (:mod:`symtable`), so scoping is Python's, not a guess:
+    a name a function reads that is neither local, nor from an enclosing function, nor bound at module
+    level (or through ``global``). A star import could bind anything: then nothing is reported."""
+    import builtins
+    import symtable
+
+    try:
+        top = symtable.symtable(source, "<module>", "exec")
+    except (SyntaxError, ValueError):
+        return []
+    if re.search(r"^\s*from\s+\S+\s+import\s+\*", source, re.M):
+        return []
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported() or s.is_namespace()}
+    used: list[str] = []
+    stack = [top]
+    while stack:
+        table = stack.pop()
+        for sym in table.get_symbols():
+            name = sym.get_name()
+            if sym.is_declared_global() and sym.is_assigned():
+                bound.add(name)
+            if sym.is_referenced() and (table is top or sym.is_global()) and name not in used:
+                used.append(name)
+        stack.extend(table.get_children())
+    builtin = set(dir(builtins))
+    missing = [n for n in used if n not in bound and n not in builtin and not n.startswith("__")]
+    return sorted(missing, key=lambda n: m.start() if (m := re.search(rf"\b{re.escape(n)}\b", source)) else 0)
+
+
+def grouped_import_lines(name: str, undefined: list[str]) -> list[str]:
+    """``from M import name, ...`` with every other undefined name ``M`` also provides, best first: a dropped
+    import line often took several names with it, and the module that provides the most of them is the one
+    that was meant (``sub`` from ``operator``, not ``re``, when ``mul`` and ``itemgetter`` are missing too)."""
+    names = load_index()["names"]
+    out = []
+    for module in names.get(name, []):
+        others = [n for n in undefined if n != name and module in names.get(n, ())]
+        if others:
+            out.append((len(others), f"from {module} import {', '.join([name, *others])}"))
+    return [line for _, line in sorted(out, key=lambda x: -x[0])]
