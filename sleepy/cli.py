@@ -17,6 +17,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from sleepy.config import ConfigError, Settings, load_settings
+from sleepy.report.progress import Reporter, counter
 from sleepy.tasks.check import CheckOutcome, check_tasks
 from sleepy.tasks.packs import get_pack
 from sleepy.tasks.task import Task, TaskFormatError, load_tasks
@@ -326,13 +327,17 @@ def eval_cmd(pack: PackOpt = "rust", release: Annotated[str, typer.Option(help="
     order = [x.strip() for x in candidates.split(",") if x.strip()] if candidates else cfg.candidates
     sources = tuple(s for s in order if tools or s != "tool")
     try:
-        get_pack(pack)
+        pack_tasks = get_pack(pack)
         routed = load_release_model(_registry(cfg).get(release), cfg.model, cfg.device)
         mem = _open_memory(cfg)[1] if memory else None
-        report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem,
-                          cfg.max_new_tokens, cfg.memory_from_attempt, cfg.memory_patterns, cfg.copy_anchors,
-                          cfg.copy_names, tasks=items, sources=sources or ("model",), max_steps=cfg.max_steps,
-                          tasks_dir=str(tasks) if tasks else None)
+        total = len(items) if items else len(pack_tasks.frozen()) + (len(pack_tasks.holdout(holdout)) if holdout
+                                                                     else 0)
+        with Reporter(err) as reporter:
+            report = evaluate(routed, pack, holdout, seed, samples, temperature, jobs, cfg.batch_size, attempts, mem,
+                              cfg.max_new_tokens, cfg.memory_from_attempt, cfg.memory_patterns, cfg.copy_anchors,
+                              cfg.copy_names, tasks=items, sources=sources or ("model",), max_steps=cfg.max_steps,
+                              tasks_dir=str(tasks) if tasks else None,
+                              on_done=counter(reporter.update, f"eval {release}", total))
     except (ModelLoadError, ToolchainMissing, RegistryError, ValueError) as exc:
         fail(str(exc))
     lm = routed.lm
@@ -436,14 +441,13 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
               **({"project": str(project.resolve())} if project else {}),
               "model": lm.name, "memory": cfg.memory}
     done = {"n": 0, "passed": 0}
-    with Progress(TextColumn("day"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                  TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty()) as progress:
-        bar = progress.add_task("day", total=len(items), rate="")
+    with Reporter(err) as reporter:
+        reporter.update("day", 0, len(items))
 
         def tick(ep) -> None:
             done["n"] += 1
             done["passed"] += ep.passed
-            progress.update(bar, advance=1, rate=f"pass {done['passed'] / done['n']:.0%}")
+            reporter.update("day", done["n"], len(items), f"{done['passed'] / done['n']:.0%} passed")
 
         try:
             summary = run_day(routed, store, mem, items, ep_cfg, params, on_done=tick)
@@ -539,11 +543,12 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy, teacher_url=teacher_url,
                     skills=skills)
     store, mem = _open_memory(cfg)
-    try:
-        rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
-                        log=lambda m: err.print(m, highlight=False))
-    except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, TeacherError) as exc:
-        fail(f"night aborted, production untouched: {exc}")
+    with Reporter(err) as reporter:
+        try:
+            rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
+                            log=reporter.log, progress=reporter.update)
+        except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, TeacherError) as exc:
+            fail(f"night aborted, production untouched: {exc}")
     for c in rep.clusters:
         data = ", ".join(f"{n} {kind}" for kind, n in c.examples.items()) or "none"
         _say(f"cluster {c.signature}: {c.failures} failures, skill {c.skill or '(none)'}, examples: {data}")
@@ -726,10 +731,24 @@ def export(out: Annotated[Path, typer.Argument(help="Folder to write (created)."
     console.print(f"exported {len(router['skills'])} skill(s) of {found.id} to {out} (see {out / 'README.md'})")
 
 
+# ``sleepy cycle --quick``: a first look that finishes in minutes on 2 cores. Fewer and shorter everything; a
+# signature that failed once gets a skill, so even a short day gives the night something to train.
+QUICK = {"nights": 2, "count": 12, "gate_seeds": 1, "holdout_per_family": 2, "lora_steps": 10, "min_failures": 1,
+         "max_skills": 1}
+QUICK_WORKSPACE = Path(".sleepy") / "quick"
+
+
 @app.command()
-def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/night rounds.")] = 3,
-          tasks: Annotated[int, typer.Option("--count", "-n", help="Tasks per day.")] = 30,
+def cycle(pack: PackOpt = "rust",
+          nights: Annotated[int | None, typer.Option(help="Day/night rounds (default 3; 2 with --quick).")] = None,
+          tasks: Annotated[int | None, typer.Option("--count", "-n", help="Tasks per day (default 30; 12 with "
+                                                                          "--quick).")] = None,
           seed: Annotated[int, typer.Option(help="Seed of the day streams.")] = 1,
+          quick: Annotated[bool, typer.Option("--quick", help="A first look in a few minutes: 2 nights of 12 tasks, "
+                                                              "1 gate seed, 2 holdout tasks per family, 10 training "
+                                                              "steps, a skill from 1 failure; in a fresh scratch "
+                                                              "workspace (.sleepy/quick) unless -w is given.")]
+          = False,
           model: ModelOpt = None, workspace: WorkspaceOpt = None,
           strategy: Annotated[str | None, typer.Option(help="routed (default), naive (one LoRA for all tasks) or "
                                                             "averaged (the mean of all skills): the baselines.")]
@@ -739,6 +758,7 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
           jobs: JobsOpt = 2) -> None:
     """The main job: day -> night -> gate, N times, then report.html in the workspace.
 
+    Example: sleepy cycle --quick                      (a first look: a few minutes)
     Example: sleepy cycle --pack rust --nights 3 -n 30
     """
     from sleepy.adapters.registry import RegistryError
@@ -749,20 +769,39 @@ def cycle(pack: PackOpt = "rust", nights: Annotated[int, typer.Option(help="Day/
     from sleepy.report.verdict import cycle_verdict
     from sleepy.tasks.leakage import LeakageError
 
-    cfg = _settings(workspace, model=model, strategy=strategy, skills=skills)
+    if quick and workspace is None:
+        workspace = _fresh(QUICK_WORKSPACE)
+    knobs = {k: v for k, v in QUICK.items() if k not in ("nights", "count")} if quick else {}
+    nights = nights if nights is not None else (QUICK["nights"] if quick else 3)
+    tasks = tasks if tasks is not None else (QUICK["count"] if quick else 30)
+    cfg = _settings(workspace, model=model, strategy=strategy, skills=skills, **knobs)
     store, mem = _open_memory(cfg)
     day_cfg = day_config(cfg, jobs, seed)
     command = (f"sleepy cycle --pack {pack} --nights {nights} -n {tasks} --seed {seed} --strategy {cfg.strategy}"
-               f" --skills {cfg.skills}")
-    try:
-        result = run_cycle(store, mem, _registry(cfg), pack, nights, tasks, day_cfg, _night_config(cfg, jobs),
-                           cfg.model, cfg.workspace / "cycle", seed, command,
-                           log=lambda m: err.print(m, highlight=False))
-    except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, ValueError) as exc:
-        fail(f"cycle stopped, production untouched by the failed night: {exc}")
+               f" --skills {cfg.skills}" + (" --quick" if quick else ""))
+    with Reporter(err) as reporter:
+        reporter.log(f"{command}: {nights} night(s) of {tasks} tasks; each night's gate runs {cfg.gate_seeds} "
+                     f"seed(s) over the koans and {cfg.holdout_per_family} holdout task(s) per family; workspace "
+                     f"{cfg.workspace}")
+        try:
+            result = run_cycle(store, mem, _registry(cfg), pack, nights, tasks, day_cfg, _night_config(cfg, jobs),
+                               cfg.model, cfg.workspace / "cycle", seed, command, log=reporter.log,
+                               progress=reporter.update)
+        except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, ValueError) as exc:
+            fail(f"cycle stopped, production untouched by the failed night: {exc}")
     report = write_report(result, cfg.workspace / "report.html")
     _print_verdict(cycle_verdict(result))
     _say(f"report: {report} (open it in a browser: the verdict, then the nights and the plots)")
+
+
+def _fresh(folder: Path) -> Path:
+    """Empty ``folder`` (a scratch workspace sleepy owns) so a first look starts from the base model each time."""
+    import shutil
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _fix_model(workspace: Path | None):

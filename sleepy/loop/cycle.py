@@ -24,6 +24,7 @@ from sleepy.loop.gate import majority
 from sleepy.loop.night import NightConfig, eval_path, gate_eval, project_holdout, run_night
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
+from sleepy.report.progress import ProgressFn, counter
 
 
 @dataclass
@@ -76,13 +77,19 @@ def matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
 def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, nights: int,
               tasks_per_day: int, day_cfg: EpisodeConfig, night_cfg: NightConfig, model_ref: str | None,
               out_dir: Path, seed: int = 1, command: str = "sleepy cycle",
-              log: Callable[[str], None] = lambda _m: None) -> CycleResult:
+              log: Callable[[str], None] = lambda _m: None, progress: ProgressFn | None = None) -> CycleResult:
+    """Night 0's base line, then ``nights`` rounds of day -> night -> gate; ``cycle.json`` after each night.
+
+    ``log`` gets the narrative (one line per phase), ``progress(what, done, total)`` every task of a day,
+    every training step and every task the gate evaluates: a cycle takes long enough that a person
+    must see it move (sleepy.report.progress turns both into output)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result = CycleResult(pack, night_cfg.gate_seeds, command)
     production = registry.get("production")
     start_model = load_release_model(production, model_ref)
     log(f"night 0: evaluating production ({start_model.name}) as the base line")
-    reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals", project_holdout(store, pack))
+    reports = gate_eval(start_model, pack, night_cfg, out_dir / "evals", project_holdout(store, pack), progress,
+                        "night 0 base line")
     results, families = matrix_row(reports)
     result.nights.append(NightRow(0, start_model.name, results=results, families=families,
                                   solved_by=solved_by_layer(reports)))
@@ -93,10 +100,11 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
         model = load_release_model(registry.get("production"), model_ref)
         tasks = day_tasks(pack, tasks_per_day, seed * 1000 + n)
         log(f"night {n}: day of {len(tasks)} tasks on {model.name}")
-        summary = run_day(model, store, memory, tasks, day_cfg, {"pack": pack, "cycle_night": n, "seed": seed})
+        summary = run_day(model, store, memory, tasks, day_cfg, {"pack": pack, "cycle_night": n, "seed": seed},
+                          on_done=counter(progress, f"night {n}: day", len(tasks)))
         row.day_tasks, row.day_passed, row.day_seconds = summary.tasks, summary.passed, round(time.time() - t0, 1)
         log(f"night {n}: day passed {summary.passed}/{summary.tasks}; consolidating")
-        night = run_night(store, memory, registry, pack, night_cfg, model_ref, out_dir / "evals", log)
+        night = run_night(store, memory, registry, pack, night_cfg, model_ref, out_dir / "evals", log, progress)
         row.night_seconds = night.seconds
         row.skills = [asdict(c) for c in night.clusters]
         if night.decision is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,13 +129,15 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
              batch_size: int = 16, attempts: int = 1, memory: ExperienceMemory | None = None,
              max_new_tokens: int = 96, memory_from_attempt: int = 1, memory_patterns: int = 4,
              copy_anchors: bool = True, copy_names: bool = True, tasks: list[Task] | None = None,
-             sources: tuple[str, ...] = SOURCES, max_steps: int = 8, tasks_dir: str | None = None) -> EvalReport:
+             sources: tuple[str, ...] = SOURCES, max_steps: int = 8, tasks_dir: str | None = None,
+             on_done: Callable[[Episode], None] | None = None) -> EvalReport:
     """The agent on the frozen set (and holdout): one row per task for this (release, seed).
 
     With ``memory`` it may recall verified fixes (into prompts from attempt ``memory_from_attempt``)
     and apply ``memory_patterns`` of their patterns before the model's first call, as a day does;
     eval never writes to memory. ``tasks`` (a folder someone loaded) replaces the pack's frozen set;
     ``sources`` are the candidate sources in order (without "tool": the model and memory alone).
+    ``on_done`` is called as each task finishes (progress; a gate's evaluation takes minutes).
     """
     if tasks is None:
         pack = get_pack(pack_name)
@@ -146,7 +149,7 @@ def evaluate(model: RoutedModel, pack_name: str, holdout_per_family: int = 0,
                         memory_from_attempt=memory_from_attempt, adapt_patterns=memory_patterns,
                         copy_anchors=copy_anchors, copy_names=copy_names, sources=tuple(sources),
                         max_steps=max_steps)
-    episodes = run_episodes(model, tasks, cfg, memory)
+    episodes = run_episodes(model, tasks, cfg, memory, on_done=on_done)
     rows = []
     for ep in episodes:
         last = ep.steps[-1] if ep.steps else None

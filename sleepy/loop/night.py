@@ -58,6 +58,7 @@ from sleepy.loop.teacher import Teacher
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
 from sleepy.model.loader import load_model, model_hash, resolve
+from sleepy.report.progress import ProgressFn, counter, training_steps
 from sleepy.tasks.edit import END
 from sleepy.tasks.leakage import LeakageGuard
 from sleepy.tasks.packs import PACKS, get_pack, reference
@@ -233,14 +234,17 @@ def _stored_task(store: Repository, task_id: str) -> Task | None:
 
 def run_night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,
               model_ref: str | None = None, evals_dir: Path | None = None,
-              log: Callable[[str], None] = lambda _m: None) -> NightReport:
-    """Mine, train, gate: one night, holding the registry's night lock throughout."""
+              log: Callable[[str], None] = lambda _m: None, progress: ProgressFn | None = None) -> NightReport:
+    """Mine, train, gate: one night, holding the registry's night lock throughout.
+
+    ``progress(what, done, total)`` hears of every training step and every task the gate evaluates."""
     with registry.night_lock():
-        return _night(store, memory, registry, pack, cfg, model_ref, evals_dir, log)
+        return _night(store, memory, registry, pack, cfg, model_ref, evals_dir, log, progress)
 
 
 def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, cfg: NightConfig,
-           model_ref: str | None, evals_dir: Path | None, log: Callable[[str], None]) -> NightReport:
+           model_ref: str | None, evals_dir: Path | None, log: Callable[[str], None],
+           progress: ProgressFn | None = None) -> NightReport:
     began = time.time()
     phases: dict[str, float] = {}
     since = store.last_finished("night")
@@ -322,12 +326,13 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
         name = "naive" if signature == ANY else skill_name(signature)
         log(f"training skill {name} on {len(data)} examples")
         shutil.rmtree(staging / "skills" / name, ignore_errors=True)
+        on_step = training_steps(progress, f"training {name}")
         if kind == "share":
             basis = Basis.load(basis_dir(staging))
             training = train_share(base_model, data, basis, replace(cfg.share, seed=cfg.lora.seed),
-                                   staging / "skills" / name)
+                                   staging / "skills" / name, on_step)
         else:
-            training = train_lora(base_model, data, cfg.lora, staging / "skills" / name)
+            training = train_lora(base_model, data, cfg.lora, staging / "skills" / name, on_step)
         covered = [c.signature for c in report.clusters] if signature == ANY else [signature]
         for c in report.clusters:
             if c.signature == signature or signature == ANY:
@@ -366,8 +371,10 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
     t0 = time.time()
     prod_model = load_release_model(production, base_model)
     held = project_holdout(store, pack)
-    prod_reports = gate_eval(prod_model, pack, cfg, evals_dir, held)
-    cand_reports = gate_eval(load_release_model(candidate, base_model), pack, cfg, evals_dir, held)
+    log(f"gate: production ({prod_model.name}) and the candidate ({candidate.id}) on the same tasks and seeds")
+    prod_reports = gate_eval(prod_model, pack, cfg, evals_dir, held, progress, "production")
+    cand_reports = gate_eval(load_release_model(candidate, base_model), pack, cfg, evals_dir, held, progress,
+                             "candidate")
     report.evaluated = {"production": prod_model.cache_key, "candidate": candidate.id}
     decision = decide(prod_reports, cand_reports)
     report.decision = decision.to_json()
@@ -412,21 +419,25 @@ def eval_path(evals_dir: Path, pack: str, release: str, cfg: NightConfig, seed: 
 
 
 def gate_eval(model: RoutedModel, pack: str, cfg: NightConfig, evals_dir: Path | None,
-              extra: list[Task] | tuple = ()) -> list[EvalReport]:
+              extra: list[Task] | tuple = (), progress: ProgressFn | None = None, role: str = "") -> list[EvalReport]:
     """Evaluate a release on the gate's seeds: the frozen set, the holdout and ``extra`` (a project's held-out
-    breakages). Releases are immutable, so a saved result is reused."""
+    breakages). Releases are immutable, so a saved result is reused. ``progress`` hears of each task done,
+    labelled ``gate: <role or release>, seed N``."""
     reports = []
     pack_tasks = get_pack(pack)
     tasks = pack_tasks.frozen() + pack_tasks.holdout(cfg.holdout_per_family) + list(extra) if extra else None
+    total = len(tasks) if tasks else len(pack_tasks.frozen()) + (len(pack_tasks.holdout(cfg.holdout_per_family))
+                                                                 if cfg.holdout_per_family else 0)
     for seed in range(cfg.gate_seeds):
         path = eval_path(evals_dir, pack, model.cache_key, cfg, seed, extra) if evals_dir is not None else None
         if path is not None and path.is_file():
             reports.append(EvalReport.load(path))
             continue
         temperature = 0.0 if seed == 0 else cfg.gate_temperature
+        label = f"gate: {role or model.name}, seed {seed}"
         rep = evaluate(model, pack, cfg.holdout_per_family, seed=seed, temperature=temperature, jobs=cfg.jobs,
                        max_new_tokens=cfg.max_new_tokens, copy_anchors=cfg.copy_anchors, copy_names=cfg.copy_names,
-                       sources=cfg.sources, tasks=tasks)
+                       sources=cfg.sources, tasks=tasks, on_done=counter(progress, label, total))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             rep.save(path)
