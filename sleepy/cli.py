@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -33,7 +32,7 @@ class _Commands(TyperGroup):
     """The root command group: a missing model extra is one line naming the install command, exit 2, for every
     command (they import torch and transformers only when they need them), never a ModuleNotFoundError."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except ModuleNotFoundError as exc:
