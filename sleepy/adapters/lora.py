@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sleepy.adapters.registry import Release
@@ -22,7 +22,9 @@ from sleepy.model.loader import LoadedModel, load_model
 from sleepy.model.training import bf16_ok, collate, encode, length_batches, weighted_loss
 
 ANY = "*"  # router key of a skill applied to every task (naive LoRA baseline)
-DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# empty: the architecture's own projections (sleepy.model.architecture.lora_targets), found on the model;
+# on a Llama-style model that is q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
+DEFAULT_TARGETS: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,11 +74,14 @@ def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams,
     import torch
     from peft import LoraConfig, get_peft_model
 
+    from sleepy.model.architecture import fan_in_fan_out, lora_targets
+
     torch.manual_seed(params.seed)
     lm = load_model(base_path, fresh=True)
+    targets = tuple(params.target_modules) or lora_targets(lm.model)
     model = get_peft_model(lm.model, LoraConfig(r=params.rank, lora_alpha=params.alpha,
-                                                lora_dropout=params.dropout,
-                                                target_modules=list(params.target_modules), bias="none"))
+                                                lora_dropout=params.dropout, target_modules=list(targets),
+                                                fan_in_fan_out=fan_in_fan_out(lm.model, targets), bias="none"))
     trainable = [p for p in model.parameters() if p.requires_grad]
     rows = encode(lm.tokenizer, examples, 1024, prompt_weight=0.0)
     began = time.time()
@@ -86,7 +91,8 @@ def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams,
     model.save_pretrained(out_dir)
     training = SkillTraining(sum(p.numel() for p in trainable), len(rows), data_hash(examples), losses,
                              round(time.time() - began, 2),
-                             {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()},
+                             {k: list(v) if isinstance(v, tuple) else v
+                              for k, v in asdict(replace(params, target_modules=targets)).items()},
                              dict(Counter(e.source for e in examples)))
     write_skill_records(out_dir, training, examples)
     return training

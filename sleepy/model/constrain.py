@@ -8,11 +8,14 @@ decoder lets the model choose only among continuations that keep the ``-`` line 
 program line near the hunk's line number (the window ``apply_edit`` searches). The model still picks
 the place, the kind of fix and every ``+`` line; short-range copying from its own ``-`` line into
 the ``+`` line is what a small model does well. The same processor works for any HF tokenizer whose
-single-token decodes are exact (byte-level BPE: the bundled model, Qwen, Llama 3).
+single-token decodes are exact (byte-level BPE: the bundled model, Qwen, Llama 3). Where they are not
+(SentencePiece-style tokenizers drop a token's leading space when it is decoded alone), both
+constraints are switched off for that model, with the reason logged once (:func:`constraints_usable`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 
@@ -21,6 +24,39 @@ from sleepy.tasks.edit import WINDOW
 
 _HUNK = re.compile(r"^@@\s*(-?\d+)\s*$", re.M)
 MAX_TOKEN_CHARS = 32
+
+
+log = logging.getLogger("sleepy.model")
+# edit-shaped text with indentation, a tab, digits and the spacing a tokenizer's clean-up would change
+_PROBE = ("@@ 7\n-     let total = inventory_value(stock);\n+     let total = inventory_value(stock.clone());\n"
+          "+\tif x .y , z and not items[10]:  # done\n### end\n")
+
+
+@cache
+def decode_problem(tokenizer) -> str | None:
+    """Why the constraints cannot reason about this tokenizer one token at a time, or None when they can.
+
+    Both processors read each token's text alone (the token tables) and the answer's text as a whole, so
+    decoding must give the text back and single-token decodes must concatenate to it."""
+    ids = tokenizer(_PROBE, add_special_tokens=False)["input_ids"]
+    whole = tokenizer.decode(ids)
+    if whole != _PROBE:
+        return "decoding does not give edit text back unchanged (unknown characters or space clean-up)"
+    if "".join(tokenizer.decode([i]) for i in ids) != whole:
+        return "its tokens decoded one at a time do not spell the text (SentencePiece-style leading spaces)"
+    return None
+
+
+_reported: set[tuple[str, str]] = set()
+
+
+def constraints_usable(tokenizer, model_name: str) -> bool:
+    """Whether anchor and name constraints can run with this tokenizer; if not, say why once per model."""
+    problem = decode_problem(tokenizer)
+    if problem is not None and (model_name, problem) not in _reported:
+        _reported.add((model_name, problem))
+        log.warning("constrained anchors and names are off for %s: %s", model_name, problem)
+    return problem is None
 
 
 def vocabulary(tokenizer):

@@ -40,6 +40,13 @@ def _cut(text: str, stops: tuple[str, ...]) -> str:
     return text[:cut]
 
 
+def _constrainable(lm: LoadedModel) -> bool:
+    """Constraints need a tokenizer whose tokens decode exactly one by one; otherwise they are off (logged)."""
+    from sleepy.model.constrain import constraints_usable
+
+    return constraints_usable(lm.tokenizer, lm.name)
+
+
 def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None = None,
              streamer=None, sources: list[str] | None = None) -> list[list[Completion]]:
     """``cfg.n`` completions for each prompt, in prompt order; stop sequences are cut off.
@@ -70,7 +77,7 @@ def generate(lm: LoadedModel, prompts: list[str], cfg: GenerationConfig | None =
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=not lm.chat).to(lm.device)
         width = enc["input_ids"].shape[1]
         processors = None
-        if flat_sources is not None and (cfg.copy_anchors or names):
+        if flat_sources is not None and (cfg.copy_anchors or names) and _constrainable(lm):
             from transformers import LogitsProcessorList
 
             from sleepy.model.constrain import AnchorCopy, NameCopy

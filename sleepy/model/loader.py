@@ -48,10 +48,17 @@ class LoadedModel:
         return bool(getattr(self.tokenizer, "chat_template", None))
 
     def format_prompt(self, prompt: str) -> str:
-        if not self.chat:
-            return prompt
-        return self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
-                                                  add_generation_prompt=True)
+        return format_for(self.tokenizer, prompt)
+
+
+def format_for(tokenizer, prompt: str) -> str:
+    """The prompt as the model reads it: one user message through the chat template where the tokenizer has
+    one (instruct models), raw otherwise (base models). Generation and skill training both use it, so a
+    skill learns the very format it is served in."""
+    if not getattr(tokenizer, "chat_template", None):
+        return prompt
+    return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                         add_generation_prompt=True)
 
 
 def pick_device(device: str = "auto") -> tuple[str, str]:

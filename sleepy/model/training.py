@@ -1,9 +1,9 @@
 """Training primitives shared by pretraining and skill (LoRA/Share) training.
 
 Examples are (prompt, completion) pairs, encoded the way inference sees them: the prompt tokenized
-alone (with BOS), the completion after it, then EOS. The loss is cross-entropy weighted per token
-(completion 1.0, prompt ``prompt_weight``), so one loop serves from-scratch training (some prompt
-weight teaches code) and adapters (completion only).
+alone (with BOS, or through an instruct model's chat template), the completion after it, then EOS.
+The loss is cross-entropy weighted per token (completion 1.0, prompt ``prompt_weight``), so one loop
+serves from-scratch training (some prompt weight teaches code) and adapters (completion only).
 """
 
 from __future__ import annotations
@@ -17,13 +17,23 @@ def encode(tokenizer, examples, max_len: int, prompt_weight: float):
     """Token ids and per-target weights of each example (objects with ``prompt`` and ``completion``)."""
     rows = []
     for e in examples:
-        p = tokenizer(e.prompt)["input_ids"]
+        p = prompt_ids(tokenizer, e.prompt)
         c = tokenizer(e.completion, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
         ids = p + c
         if len(ids) > max_len:
             continue
         rows.append((ids, [prompt_weight] * (len(p) - 1) + [1.0] * len(c)))
     return rows
+
+
+def prompt_ids(tokenizer, prompt: str) -> list[int]:
+    """A prompt's ids exactly as generation feeds them: through the chat template (which writes its own
+    special tokens) where the tokenizer has one, else raw with the tokenizer's BOS."""
+    if getattr(tokenizer, "chat_template", None):
+        from sleepy.model.loader import format_for
+
+        return tokenizer(format_for(tokenizer, prompt), add_special_tokens=False)["input_ids"]
+    return tokenizer(prompt)["input_ids"]
 
 
 def length_batches(rows, batch_tokens: int, seed: int) -> list[list[int]]:

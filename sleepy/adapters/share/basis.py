@@ -93,14 +93,16 @@ def load_lora_factors(folder: Path) -> LoraFactors:
     """Read a PEFT LoRA folder (``adapter_config.json`` + ``adapter_model.safetensors``) as factors.
 
     Refuses the LoRA variants whose delta is not ``alpha / r * B @ A`` with one r (rsLoRA, DoRA,
-    per-module rank or alpha patterns, fan-in-fan-out): projecting them as plain LoRA would be silently wrong.
+    per-module rank or alpha patterns): projecting them as plain LoRA would be silently wrong.
+    ``fan_in_fan_out`` (GPT-2's ``Conv1D`` layers) is plain LoRA: A still reads the input and B writes the
+    output, the flag only says the base weight is stored transposed.
     """
     from safetensors.torch import load_file
 
     cfg = json.loads((folder / "adapter_config.json").read_text())
     if cfg.get("peft_type", "LORA") != "LORA":
         raise ShareError(f"{folder}: not a LoRA adapter ({cfg.get('peft_type')})")
-    for flag in ("use_rslora", "use_dora", "fan_in_fan_out"):
+    for flag in ("use_rslora", "use_dora"):
         if cfg.get(flag):
             raise ShareError(f"{folder}: {flag} adapters are not supported by the shared basis")
     if cfg.get("rank_pattern") or cfg.get("alpha_pattern"):

@@ -54,7 +54,7 @@ class ShareConfig:
     init_scale: float = 0.1  # std of the A-side coefficients (and of extra-vector coefficients)
     init_scale_b: float = 0.01  # std of the B-side coefficients: a small initial delta, never zero
     dropout: float = 0.0
-    target_modules: tuple[str, ...] = DEFAULT_TARGETS  # only modules the basis covers are adapted
+    target_modules: tuple[str, ...] = DEFAULT_TARGETS  # only modules the basis covers; empty: all it covers
     lr: float = 1e-2  # coefficients are few and unit-scaled by the orthonormal basis: a larger lr than LoRA
     steps: int = 40
     batch_tokens: int = 4096

@@ -1,4 +1,7 @@
-"""The Share layer: a frozen ``nn.Linear`` plus a delta built from the frozen basis and trainable coefficients.
+"""The Share layer: a frozen linear layer plus a delta built from the frozen basis and trainable coefficients.
+
+The linear layer is an ``nn.Linear`` or GPT-2's ``Conv1D`` (the same x -> y map, its weight stored
+transposed), whatever the architecture's projections are (:mod:`sleepy.model.architecture`).
 
 ``y = base(x) + (alpha / rank) * B @ A @ x`` with ``B = [U_B | E_B] @ C_B`` (out x rank) and
 ``A.T = [U_A | E_A] @ C_A`` (in x rank): PEFT's LoRA formula and scaling, so the reconstructed
@@ -11,7 +14,7 @@ were zero the other would get no gradient, and with both zero neither would (the
 original Sleepy Coder started in). Extra vectors start as random unit directions orthogonal to the
 basis, i.e. directions the shared subspace lacks.
 
-:func:`inject` swaps the adapted ``nn.Linear`` modules of a model for :class:`ShareLinear` in
+:func:`inject` swaps the adapted linear modules of a model for :class:`ShareLinear` in
 place and returns them by module name; the base weights are frozen by the caller.
 """
 
@@ -22,6 +25,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from sleepy.model.architecture import features, is_linear
+
 if TYPE_CHECKING:
     from sleepy.adapters.share.basis import Basis, ShareSkill
     from sleepy.adapters.share.config import ShareConfig
@@ -30,12 +35,13 @@ if TYPE_CHECKING:
 class ShareLinear(nn.Module):
     """A frozen linear layer with a shared-subspace delta; ``coef_*`` (and ``extra_*``) are the only parameters."""
 
-    def __init__(self, base: nn.Linear, basis_b: torch.Tensor, basis_a: torch.Tensor, rank: int, alpha: float,
+    def __init__(self, base: nn.Module, basis_b: torch.Tensor, basis_a: torch.Tensor, rank: int, alpha: float,
                  extra_vectors: int = 0, dropout: float = 0.0) -> None:
         super().__init__()
-        if basis_b.shape[0] != base.out_features or basis_a.shape[0] != base.in_features:
+        n_in, n_out = features(base)  # nn.Linear, or GPT-2's Conv1D (same x -> y map, weight stored transposed)
+        if basis_b.shape[0] != n_out or basis_a.shape[0] != n_in:
             raise ValueError(f"basis {tuple(basis_b.shape)}/{tuple(basis_a.shape)} does not fit a "
-                             f"{base.in_features}->{base.out_features} linear layer")
+                             f"{n_in}->{n_out} linear layer")
         self.base = base
         device = base.weight.device
         self.register_buffer("basis_b", basis_b.detach().float().to(device), persistent=False)
@@ -44,8 +50,8 @@ class ShareLinear(nn.Module):
         e = extra_vectors
         self.coef_b = nn.Parameter(torch.zeros(basis_b.shape[1] + e, rank, device=device))
         self.coef_a = nn.Parameter(torch.zeros(basis_a.shape[1] + e, rank, device=device))
-        self.extra_b = nn.Parameter(torch.zeros(base.out_features, e, device=device)) if e else None
-        self.extra_a = nn.Parameter(torch.zeros(base.in_features, e, device=device)) if e else None
+        self.extra_b = nn.Parameter(torch.zeros(n_out, e, device=device)) if e else None
+        self.extra_a = nn.Parameter(torch.zeros(n_in, e, device=device)) if e else None
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     # ------------------------------------------------------------------ state
@@ -92,10 +98,12 @@ def _orthogonal_complement(basis: torch.Tensor, count: int, generator: torch.Gen
 
 
 def adapted_modules(model: nn.Module, basis: Basis, target_modules) -> list[str]:
-    """Names of the ``nn.Linear`` modules that the basis covers and ``target_modules`` (short names) selects."""
+    """Names of the linear modules that the basis covers and ``target_modules`` (short names) selects; empty
+    ``target_modules``: every one the basis covers (the basis was built from skills on the architecture's own
+    projections, :func:`sleepy.model.architecture.lora_targets`)."""
     targets = set(target_modules)
     return [name for name, mod in model.named_modules()
-            if isinstance(mod, nn.Linear) and name in basis.modules and name.rsplit(".", 1)[-1] in targets]
+            if is_linear(mod) and name in basis.modules and (not targets or name.rsplit(".", 1)[-1] in targets)]
 
 
 def inject(model: nn.Module, basis: Basis, config: ShareConfig, skill: ShareSkill | None = None,
@@ -108,7 +116,7 @@ def inject(model: nn.Module, basis: Basis, config: ShareConfig, skill: ShareSkil
     if skill is None:
         names = adapted_modules(model, basis, config.target_modules)
     else:
-        names = [n for n, m in model.named_modules() if isinstance(m, nn.Linear) and n in skill.coefficients]
+        names = [n for n, m in model.named_modules() if is_linear(m) and n in skill.coefficients]
         if len(names) != len(skill.coefficients):
             raise ValueError("the skill adapts modules this model does not have as linear layers")
     if not names:
