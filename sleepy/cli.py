@@ -92,7 +92,7 @@ def _task_folder(tasks_dir: Path, pack: str | None) -> list[Task]:
         if loose:
             fail(f"{tasks_dir / 'task.toml'}: missing task.toml beside {loose[0]} (a task is a folder with "
                  "task.toml, e.g. family = \"borrow\", and main.rs or main.py)")
-        fail(f"{tasks_dir}: no tasks in it (a task is a folder with task.toml and main.rs or main.py)")
+        fail(f"{tasks_dir}: no task folders in it (a task is a folder with task.toml and main.rs or main.py)")
     return items
 
 

@@ -45,7 +45,7 @@ def test_a_task_folder_without_tasks_is_one_line_and_exit_2(tmp_path, command):
         assert result.exit_code == 2, (command, kind, result.output)
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (command, kind, result.output)
-        assert ("no tasks in it" if kind == "empty" else "missing task.toml") in lines[0]
+        assert ("no task folders in it" if kind == "empty" else "missing task.toml") in lines[0]
         assert "0/0" not in result.output
 
 
