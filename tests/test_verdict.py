@@ -2,7 +2,10 @@
 
 import json
 import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 from sleepy.loop.cycle import CycleResult, NightRow
 from sleepy.loop.night import ClusterReport, NightReport
@@ -96,3 +99,42 @@ def test_report_opens_with_the_verdict(tmp_path):
     assert "Backward transfer (BWT) 0 pts" in text and "Forward transfer (FWT) +8.3 pts" in text
     assert "{'" not in text  # no dict printouts
     assert "<td>(base line)</td>" in text  # night 0 is the base line, not a 0/0 day
+
+
+def _chromium() -> tuple[str, str] | None:
+    for browser in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(browser):
+            driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
+            if Path(driver).is_file():
+                return path, driver
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="headless Chromium and chromedriver are not installed "
+                                                "(apt-get install chromium chromium-driver)")
+def test_the_report_s_first_screen_shows_the_verdict(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    report = write_report(saved("cycle_rust_seed1_routed.json"), tmp_path / "report.html")
+    browser, driver_path = _chromium()
+    options = Options()
+    options.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1400,900"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(report.as_uri())
+        height = driver.execute_script("return window.innerHeight")
+        verdict = driver.find_element(By.CSS_SELECTOR, "ul.verdict")
+        table = driver.find_element(By.ID, "pass-rates")
+        assert verdict.text.startswith("Learned: generated holdout 28.3 % → 33.3 %")
+        for element in (verdict, table):  # the sentences and the table, whole, without scrolling
+            rect = driver.execute_script("return arguments[0].getBoundingClientRect().bottom", element)
+            assert element.is_displayed() and rect <= height, (rect, height)
+        assert driver.get_screenshot_as_png()[:4] == b"\x89PNG"
+    finally:
+        driver.quit()
