@@ -6,7 +6,7 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,12 +15,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from sleepy.config import ConfigError, Settings, load_settings
 from sleepy.report.progress import Reporter, counter
 from sleepy.tasks.check import CheckOutcome, check_tasks
 from sleepy.tasks.packs import get_pack
 from sleepy.tasks.task import Task, TaskFormatError, load_tasks
 from sleepy.tasks.verify import ToolchainMissing
+
+if TYPE_CHECKING:
+    from sleepy.config import Settings
 
 # The ``model`` extra (pyproject.toml): a command that reaches one of these without it says which extra to install.
 MODEL_MODULES = frozenset({"torch", "transformers", "tokenizers", "safetensors", "peft", "accelerate",
@@ -239,6 +241,8 @@ def quiet_libraries() -> None:
 
 
 def _settings(workspace: Path | None, **overrides) -> Settings:
+    from sleepy.config import ConfigError, load_settings  # pydantic: loaded by the commands that read settings
+
     try:
         return load_settings(workspace, **(_GLOBAL | overrides))
     except ConfigError as exc:
@@ -382,6 +386,7 @@ def _project_split(path: Path, seed: int, held: bool, jobs: int) -> tuple[list[T
 
 
 def _open_memory(cfg: Settings, embed: bool = True):
+    from sleepy.config import ConfigError
     from sleepy.memory.recall import Embedder, ExperienceMemory
     from sleepy.memory.store import open_store
 
