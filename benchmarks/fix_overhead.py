@@ -65,10 +65,13 @@ def main() -> None:
             print(f"{name}: cargo check cold {row['cargo_check_cold_s']} s, warm {row['cargo_check_warm_s']} s; "
                   f"sleepy fix {row['sleepy_fix_s']} s", file=sys.stderr)
     worst = max(rows, key=lambda r: r["overhead_vs_cold"])
+    extra = [r["sleepy_fix_s"] - r["cargo_check_cold_s"] for r in rows]
     write_result("fix_overhead", {
-        "headline": f"sleepy fix on a crate that builds adds {worst['overhead_vs_cold']:+.0%} to a cold cargo check "
-                    f"at worst ({worst['crate']}); against a warm one it costs "
-                    f"{max(r['overhead_vs_warm'] for r in rows) + 1:.1f}x (its private copy builds from scratch)",
+        "headline": f"sleepy fix on a crate that builds adds {min(extra):.2f} to {max(extra):.2f} s to a cold cargo "
+                    f"check ({min(r['overhead_vs_cold'] for r in rows):+.0%} to {worst['overhead_vs_cold']:+.0%}, "
+                    f"worst {worst['crate']}); the < 20 % target is "
+                    f"{'met' if worst['overhead_vs_cold'] < 0.2 else 'not met'}: the cost is Python's start-up, "
+                    "the private copy and the sandbox, and the copy builds without the user's target/",
         "command": "python benchmarks/fix_overhead.py " + " ".join(sys.argv[1:]), "repeat": args.repeat,
         "crates": rows}, Path(args.out) if args.out else None)
 
