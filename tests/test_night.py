@@ -185,7 +185,9 @@ def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day,
     second = run_night(second_store, ExperienceMemory(second_store), reg, "rust", cfg, str(root / "model"))
     release = reg.get(second.candidate)
     assert release.notes["skills"] == "share" and "merge" not in release.notes  # nothing new outside the basis
-    lora_params = next(c.trainable_parameters for c in first.clusters if c.skill)
+    stored = {s.name: s.trainable_parameters for s in boot.skills}  # one count per skill: what the release holds
+    assert all(c.trainable_parameters == stored[c.skill] for c in first.clusters if c.skill)
+    lora_params = next(s.manifest["trainable_parameters"] for s in boot.skills)  # the bootstrap LoRA it came from
     share_params = [c.trainable_parameters for c in second.clusters if c.skill]
     assert share_params and all(0 < p < lora_params / 10 for p in share_params)
     routed = load_release_model(release, str(root / "model"))

@@ -349,6 +349,9 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
             # A merge rebuilds the basis and re-projects old skills too: the gate below sees the merged ones.
             merged = merge_release_folder(staging, list(skills.values()), cfg.share)
             skills = {s.name: s for s in merged.skills}
+            for c in report.clusters:  # one count per skill everywhere: what the release stores, not the bootstrap
+                if c.skill in skills:
+                    c.trainable_parameters = skills[c.skill].trainable_parameters
             notes["merge"] = {"why": why, "basis": merged.basis_id, "errors": merged.errors}
             log(f"share merge ({why}): basis {merged.basis_id}")
     if cfg.strategy == "averaged":
