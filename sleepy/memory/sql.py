@@ -93,6 +93,15 @@ FIX_COLUMNS = ("id", "task_id", "pack", "family", "signature", "message", "code_
                "pattern", "created_at")
 
 
+_NOT_ORPHAN = ("(e.finished_at IS NOT NULL OR (r.finished_at IS NULL "
+               "AND NOT EXISTS (SELECT 1 FROM episodes l WHERE l.run_id = e.run_id AND l.task_id = e.task_id "
+               "AND l.id > e.id) AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.kind = r.kind AND n.id > r.id)))")
+"""An episode ``e`` (of run ``r``) that counts: finished, or still in progress, that is the newest episode of
+its task in a run that is unfinished and the newest of its kind. An unfinished episode whose run went on
+without it (a resumed run started the task again, the run finished, or a newer run of its kind started)
+was cut short by a kill: its attempts are no verdict and would count the task twice."""
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -291,12 +300,14 @@ class SQLStore(Repository):
             yield {"id": event_id, **json.loads(event)}
 
     def pass_rates(self, by: str, since: str | None = None) -> list[dict]:
+        """Attempts and episodes per ``by``, without the orphans a ``kill -9`` leaves (see :data:`_NOT_ORPHAN`)."""
         column = {"family": "a.family", "signature": "a.signature_before", "day": "substr(a.created_at, 1, 10)"}
         if by not in column:
             raise ValueError(f"cannot group by {by!r}: choose family, signature or day")
         sql = (f"SELECT {column[by]} AS k, COUNT(*), SUM(a.passed), COUNT(DISTINCT a.episode_id), "
                f"COUNT(DISTINCT CASE WHEN a.passed = 1 THEN a.episode_id END) FROM attempts a "
-               f"{'WHERE a.created_at >= ?' if since else ''} GROUP BY k ORDER BY k NULLS FIRST")
+               f"JOIN episodes e ON e.id = a.episode_id JOIN runs r ON r.id = e.run_id WHERE {_NOT_ORPHAN} "
+               f"{'AND a.created_at >= ?' if since else ''} GROUP BY k ORDER BY k NULLS FIRST")
         rows = self._q(sql, (since,) if since else ())
         return [{by: k, "attempts": n, "attempts_passed": p or 0, "episodes": e, "episodes_passed": ep,
                  "episode_pass_rate": round(ep / e, 4) if e else 0.0} for k, n, p, e, ep in rows]

@@ -1,33 +1,69 @@
-"""Run untrusted programs (model-written code, test binaries) contained.
+"""Run untrusted programs (model-written code, test binaries, and the compiler working on them) contained.
 
-This is the product's security boundary. Each run happens in its own temporary directory with:
+This is the product's security boundary, for the compiler too: ``include_str!("/etc/shadow")``,
+``#[path = ..] mod``, a build script or a proc macro run code or read files at compile time, so rustc,
+cargo and the interpreter get the same walls as the programs they build. Each run has:
 
 * a wall-clock timeout that kills the whole process group (and, under bubblewrap, the whole PID
   namespace, so grandchildren die too);
-* rlimits for CPU time, address space, file size (which also caps output: stdout and stderr go to
-  files inside the sandbox) and, when we are root and can drop to ``nobody``, process count;
-* bubblewrap where it works: the root file system read-only, the home folder hidden behind an
-  empty tmpfs (only the toolchains under it re-bound read-only), no network, fresh PID/IPC/UTS
-  namespaces. Where bubblewrap is missing we say so once and fall back to rlimits alone.
+* rlimits for CPU time, address space, file size and, as an unprivileged user, process count;
+* under bubblewrap, a file system that holds only what a build needs, read-only: the system's
+  programs and libraries (:data:`SYSTEM_DIRS`), the Rust toolchain (rustc's sysroot), the interpreter
+  (its prefixes and site-packages, wherever they are: a venv under /tmp or the home folder too), a
+  synthetic /etc (passwd and group, the dynamic linker's cache; no shadow), the work folder
+  (writable) at :data:`SANDBOX_WORKDIR` and a private /tmp; no network, fresh PID/IPC/UTS namespaces;
+* an unprivileged user: as root, ``setpriv`` to :data:`BUILDER_UID` for the compiler and
+  :data:`NOBODY_UID` for programs (real host uids: a host file a bind shows by mistake is read as
+  ``other``, not as its owner), else bubblewrap's user namespace;
+* a disk quota: the private /tmp is a tmpfs of ``disk_bytes``, and a work folder made by
+  :func:`workspace` is a tmpfs of its own quota (as root), so a program that writes 10 GB fails with
+  ``disk-quota`` instead of filling the disk. What that run wrote is removed;
+* afterwards, the links, FIFOs and sockets the run left in the work folder are removed: the host
+  writes into it next (a project's next candidate) and must not write through a link to a host file.
+
+Work folders carry an owner file (pid, start time, boot): after a ``kill -9`` they are removed, and
+their tmpfs unmounted, by the next process that opens one (:func:`sweep_leftovers`), never one whose
+owner still runs. Where bubblewrap is missing we say so once and fall back to rlimits alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import json
 import os
 import resource
 import shutil
 import signal
+import site
+import stat
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 NOBODY_UID = 65534
+BUILDER_UID = 65533
+"""The compiler's user: not ``nobody``, so that its threads do not count against programs' process limit."""
 SANDBOX_WORKDIR = "/tmp/work"
+OWNER_FILE = "owner.json"
+PREFIX = "sleepy-"
+
+SYSTEM_DIRS = ("/usr/bin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec", "/usr/include",
+               "/usr/share/cargo/registry", "/usr/share/zoneinfo")
+"""Measured: rustc, its linker and Python need /usr/bin, /usr/lib and /usr/lib64 (the dynamic loader). The rest
+is for builds elsewhere: gcc's helpers (/usr/libexec on Fedora), C headers (build scripts using the cc
+crate), Debian's crate registry (source replacement), time zones (Python's zoneinfo)."""
+TOP_LINKS = ("/bin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/alternatives")
+"""From the host's /etc only the dynamic loader's cache and the alternatives links (``cc`` is one)."""
 
 
 @dataclass(frozen=True)
@@ -41,14 +77,16 @@ class Limits:
     nproc: int = 64
     output_bytes: int = 64 * 1024
     drop_privileges: bool = True
+    disk_bytes: int = 256 << 20  # the private /tmp's size; a workspace opened for these limits gets as much
+    uid: int = NOBODY_UID
 
 
-COMPILER_LIMITS = Limits(wall_s=30.0, cpu_s=30, mem_bytes=4 << 30, fsize_bytes=256 << 20, nproc=0,
-                         drop_privileges=False)
-"""rustc is trusted code working on untrusted input: generous limits, runs as the caller."""
+COMPILER_LIMITS = Limits(wall_s=30.0, cpu_s=30, mem_bytes=4 << 30, fsize_bytes=256 << 20, nproc=1024,
+                         uid=BUILDER_UID)
+"""rustc works on untrusted input (macros read files, build scripts run): generous limits, same walls."""
 
 PROGRAM_LIMITS = Limits()
-"""Model-written programs and test binaries: tight limits, run as ``nobody`` when possible."""
+"""Model-written programs and test binaries: tight limits."""
 
 
 @dataclass
@@ -72,7 +110,8 @@ def bubblewrap() -> str | None:
     """Path of a working ``bwrap``, or None (warned about once)."""
     path = shutil.which("bwrap")
     if path is not None:
-        probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-net", "true"],
+        true = "/bin/true" if os.path.exists("/bin/true") else "true"  # PATH may hold only the sandbox's tools
+        probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-net", true],
                                capture_output=True, timeout=10)
         if probe.returncode == 0:
             return path
@@ -86,73 +125,183 @@ def _can_drop_privileges() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
-def _needed_toolchains(home: Path) -> set[Path]:
-    """Folders sandboxed runs need whatever hides them: the interpreter (its prefix and base prefix, so a
-    venv's site-packages too) and the Rust toolchain."""
-    needed = {Path(sys.base_prefix), Path(sys.prefix)}
+@cache
+def _setpriv() -> str:
+    """setpriv's real path (under /usr, so inside the view even where PATH points elsewhere)."""
+    return os.path.realpath(shutil.which("setpriv") or "setpriv")
+
+
+# ---------------------------------------------------------------------------------------------- the view
+@cache
+def _rust_sysroot() -> Path | None:
+    """rustc's sysroot (its binaries and std): the only part of ``~/.rustup`` / ``~/.cargo`` a build needs."""
     rustc = shutil.which("rustc")
-    if rustc:
-        needed.add(Path(rustc).resolve().parent)
-    for env in ("RUSTUP_HOME", "CARGO_HOME"):
-        if os.environ.get(env):
-            needed.add(Path(os.environ[env]))
-    return needed | {home / ".rustup", home / ".cargo"}
+    if rustc is None:
+        return None
+    try:
+        out = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True, timeout=30, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return Path(out.stdout.strip())
 
 
-def _rebinds(hidden: Path, needed: set[Path]) -> list[str]:
-    """Read-only binds of the ``needed`` folders under ``hidden`` (a tmpfs over the home folder or /tmp).
+def _interpreter_dirs() -> set[Path]:
+    """Where the interpreter lives: its prefixes (a venv's and its base's), site-packages and binary, each as
+    named and as resolved (a venv's ``python`` is a link to the base interpreter elsewhere)."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, os.path.dirname(sys.executable)}
+    with contextlib.suppress(AttributeError):
+        dirs.update(site.getsitepackages())
+    return {q for d in dirs if d for q in (Path(d), Path(d).resolve())}
 
-    bubblewrap makes the missing parents of a bind with mode 0700, which ``nobody`` cannot pass
-    through (the interpreter then silently loads the system's libpython and misses its own
-    site-packages): each parent is made 0755 first."""
+
+def _collapse(paths: set[Path], covered: tuple[str, ...]) -> list[Path]:
+    """The existing ``paths`` not inside another one or inside ``covered``, shortest first. A path above a
+    covered one (the prefix ``/usr`` of the system's Python or rustc) is dropped too: its files are in the
+    covered folders, and binding it whole would show all of ``/usr``."""
+    out: list[Path] = []
+    for p in sorted((p for p in paths if p.is_absolute() and p.exists()), key=lambda p: (len(p.parts), p)):
+        if any(p.is_relative_to(q) for q in [*map(Path, covered), *out]) or any(
+                Path(c).is_relative_to(p) for c in covered):
+            continue
+        out.append(p)
+    return out
+
+
+def _binds(paths: list[Path], made: set[Path]) -> list[str]:
+    """Binds of ``paths`` at the same place, each missing parent made first as 0755: bubblewrap makes them
+    0700, which the unprivileged user cannot pass (the interpreter then silently loads the system's
+    libpython and misses its own site-packages)."""
     args: list[str] = []
-    made: set[Path] = set()
-    for p in sorted(needed):
-        try:
-            rel = p.relative_to(hidden)
-        except ValueError:
-            continue
-        if not p.exists() or p == hidden:
-            continue
-        for k in range(1, len(rel.parts)):
-            parent = hidden.joinpath(*rel.parts[:k])
+    for p in paths:
+        for parent in reversed(p.parents):
             if parent not in made:
                 made.add(parent)
                 args += ["--perms", "0755", "--dir", str(parent)]
+        made.add(p)
         args += ["--ro-bind", str(p), str(p)]
     return args
 
 
-def _bwrap_argv(bwrap: str, workdir: Path) -> list[str]:
-    home = Path.home()
-    needed = _needed_toolchains(home)
-    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            *_rebinds(Path("/tmp"), needed)]
-    if home != Path("/") and home.exists():
-        argv += ["--tmpfs", str(home), *_rebinds(home, needed)]
-    # The work folder appears at a fixed path: its real parents may be closed to ``nobody``.
+@cache
+def _system_view() -> tuple[str, ...]:
+    """The read-only part of the view that does not change within a process (system, /etc, toolchains);
+    ``/tmp`` is a placeholder: the private tmpfs goes there, with the binds below it after."""
+    made = {Path("/")}
+    args = _binds(_collapse({Path(d) for d in SYSTEM_DIRS}, ()), made)
+    for link in TOP_LINKS:
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            args += _binds([Path(link)], made)
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for name in ETC_FILES:
+        args += ["--ro-bind-try", name, name]
+    args += ["--dev", "/dev", "--proc", "/proc", "\0tmp"]
+    made |= {Path("/etc"), Path("/dev"), Path("/proc"), Path("/tmp")}
+    needed = _interpreter_dirs()
+    sysroot = _rust_sysroot()
+    if sysroot is not None:
+        needed |= {sysroot, sysroot.resolve()}
+    covered = (*SYSTEM_DIRS, *TOP_LINKS, "/etc", "/dev", "/proc", "/sys")
+    return (*args, *_binds(_collapse(needed, covered), made))
+
+
+def _identity_data() -> tuple[bytes, bytes]:
+    """/etc/passwd and /etc/group of the sandbox: root, the builder, nobody; nothing of the host's."""
+    users = [("root", 0, "/root"), ("sleepy-build", BUILDER_UID, SANDBOX_WORKDIR),
+             ("nobody", NOBODY_UID, SANDBOX_WORKDIR)]
+    passwd = "".join(f"{n}:x:{u}:{u}:{n}:{h}:/bin/false\n" for n, u, h in users)
+    group = "".join(f"{'nogroup' if u == NOBODY_UID else n}:x:{u}:\n" for n, u, _ in users)
+    return passwd.encode(), group.encode()
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _bwrap_argv(bwrap: str, workdir: Path, limits: Limits, root_drop: bool) -> tuple[list[str], list[int]]:
+    """The bubblewrap command line of one run and the descriptors it reads (the synthetic /etc files)."""
+    passwd, group = _identity_data()
+    fds = [_memfd("passwd", passwd), _memfd("group", group)]
+    tmp = ["--perms", "1777", "--size", str(limits.disk_bytes), "--tmpfs", "/tmp"]
+    view = [arg for part in _system_view() for arg in (tmp if part == "\0tmp" else [part])]
+    argv = [bwrap, *view, "--perms", "0644", "--ro-bind-data", str(fds[0]), "/etc/passwd",
+            "--perms", "0644", "--ro-bind-data", str(fds[1]), "/etc/group"]
+    if not root_drop and limits.drop_privileges:
+        argv += ["--unshare-user", "--uid", str(limits.uid), "--gid", str(limits.uid)]
+    # The work folder appears at a fixed path: its real parents may be closed to the sandbox's user.
     argv += ["--bind", str(workdir), SANDBOX_WORKDIR, "--chdir", SANDBOX_WORKDIR,
-             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-             "--die-with-parent", "--new-session", "--setenv", "HOME", SANDBOX_WORKDIR]
-    return argv
+             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+             "--die-with-parent", "--new-session", "--setenv", "HOME", SANDBOX_WORKDIR, "--setenv", "TMPDIR", "/tmp"]
+    return argv, fds
 
 
-def _limit_setter(limits: Limits):
+# ---------------------------------------------------------------------------------------------- running
+def _limit_setter(limits: Limits, root_drop: bool):
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.mem_bytes, limits.mem_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.fsize_bytes, limits.fsize_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if limits.nproc and limits.drop_privileges and _can_drop_privileges():
+        if limits.nproc and root_drop:  # counted per real user: only meaningful for a user of our own
             resource.setrlimit(resource.RLIMIT_NPROC, (limits.nproc, limits.nproc))
     return apply
 
 
-def _read_capped(path: Path, cap: int) -> tuple[str, bool]:
-    if not path.exists():
-        return "", False
-    with path.open("rb") as fh:
-        data = fh.read(cap + 1)
+def _walk(workdir: Path) -> dict[str, int]:
+    """Every path under ``workdir`` and its file type (``S_IFMT``), links not followed."""
+    seen: dict[str, int] = {}
+    for top, dirs, files in os.walk(workdir):
+        for name in (*dirs, *files):
+            path = os.path.join(top, name)
+            with contextlib.suppress(OSError):
+                seen[path] = stat.S_IFMT(os.lstat(path).st_mode)
+    return seen
+
+
+def _give(workdir: Path, uid: int | None) -> dict[str, int]:
+    """What ``workdir`` holds before a run (to tell afterwards what the run made), each path handed to
+    ``uid`` when we drop to it: the run's user owns its work folder and nothing else."""
+    seen = _walk(workdir)
+    if uid is not None:
+        for path in (str(workdir), *seen):
+            with contextlib.suppress(OSError):
+                if os.lstat(path).st_uid != uid:
+                    os.lchown(path, uid, uid)
+    return seen
+
+
+def _disarm(workdir: Path, before: dict[str, int]) -> None:
+    """Remove the links, FIFOs and sockets a run left where there were none: we write into this folder
+    later (a project's next candidate), and ``src/lib.rs -> /etc/passwd`` would be written through as
+    root, a FIFO would block the writer."""
+    for path, kind in _walk(workdir).items():
+        if kind not in (stat.S_IFREG, stat.S_IFDIR) and before.get(path) != kind:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def _remove_new(workdir: Path, before: dict[str, int]) -> None:
+    """Delete what a run added to ``workdir`` (after it filled its quota: the folder must stay usable)."""
+    for top, dirs, files in os.walk(workdir, topdown=True):
+        for name in files:
+            path = os.path.join(top, name)
+            if path not in before:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        for name in list(dirs):
+            path = os.path.join(top, name)
+            if path not in before:
+                shutil.rmtree(path, ignore_errors=True)
+                dirs.remove(name)
+
+
+def _read_capped(fh: IO[bytes], cap: int) -> tuple[str, bool]:
+    fh.seek(0)
+    data = fh.read(cap + 1)
     return data[:cap].decode("utf-8", errors="replace"), len(data) > cap
 
 
@@ -160,36 +309,45 @@ def run(argv: list[str], workdir: Path, limits: Limits = PROGRAM_LIMITS,
         env: dict[str, str] | None = None) -> RunResult:
     """Run ``argv`` inside ``workdir`` under the sandbox; never raises for what the program does."""
     workdir = workdir.resolve()
-    out_path, err_path = workdir / ".sandbox.stdout", workdir / ".sandbox.stderr"
-    full = list(argv)
-    drop = limits.drop_privileges and _can_drop_privileges()
-    if drop:
-        os.chmod(workdir, 0o777)
-        for p in workdir.iterdir():
-            os.chmod(p, 0o777 if p.is_dir() else 0o666 | (p.stat().st_mode & 0o111))
-        full = ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups", "--", *full]
+    root_drop = limits.drop_privileges and _can_drop_privileges()
+    before = _give(workdir, limits.uid if root_drop else None)
+    full, fds = list(argv), []
+    if root_drop:
+        full = [_setpriv(), f"--reuid={limits.uid}", f"--regid={limits.uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--", *full]
     bw = bubblewrap()
     if bw is not None:
-        full = _bwrap_argv(bw, workdir) + full
+        wrap, fds = _bwrap_argv(bw, workdir, limits, root_drop)
+        full = wrap + full
     run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(workdir),
                "PYTHONDONTWRITEBYTECODE": "1", "RUST_BACKTRACE": "0"}
     run_env.update(env or {})
     start = time.perf_counter()
     timed_out = False
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(full, cwd=workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env=run_env, preexec_fn=_limit_setter(limits), start_new_session=True)
+    # Output goes to unnamed files outside the work folder: not in its quota, nothing left after a kill.
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(full, cwd=workdir, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                    env=run_env, preexec_fn=_limit_setter(limits, root_drop),
+                                    start_new_session=True, pass_fds=fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
         try:
             returncode = proc.wait(timeout=limits.wall_s)
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
             returncode = proc.wait()
-    duration = time.perf_counter() - start
-    stdout, trunc_out = _read_capped(out_path, limits.output_bytes)
-    stderr, trunc_err = _read_capped(err_path, limits.output_bytes)
-    hit_fsize = any(p.stat().st_size >= limits.fsize_bytes for p in (out_path, err_path))
-    violation = "output-limit" if hit_fsize and not timed_out else _violation(returncode, timed_out, stderr)
+        duration = time.perf_counter() - start
+        stdout, trunc_out = _read_capped(out, limits.output_bytes)
+        stderr, trunc_err = _read_capped(err, limits.output_bytes)
+        hit_fsize = any(os.fstat(f.fileno()).st_size >= limits.fsize_bytes for f in (out, err))
+    violation = "output-limit" if hit_fsize and not timed_out else _violation(
+        returncode, timed_out, stderr, _quota_full(workdir))
+    if violation == "disk-quota":
+        _remove_new(workdir, before)
+    _disarm(workdir, before)
     return RunResult(returncode=returncode, stdout=stdout, stderr=stderr, duration_s=duration,
                      timed_out=timed_out, output_truncated=trunc_out or trunc_err, violation=violation,
                      argv=full)
@@ -200,7 +358,10 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _violation(returncode: int, timed_out: bool, stderr: str) -> str | None:
+_NO_SPACE = "No space left on device"  # strerror(ENOSPC), as Python's OSError and Rust's io::Error print it
+
+
+def _violation(returncode: int, timed_out: bool, stderr: str, quota_full: bool = False) -> str | None:
     """Name the limit a run hit, so reports say 'timeout' rather than 'exit -9'."""
     if timed_out:
         return "timeout"
@@ -208,6 +369,163 @@ def _violation(returncode: int, timed_out: bool, stderr: str) -> str | None:
         return "cpu-limit"
     if returncode in (-signal.SIGXFSZ, 128 + signal.SIGXFSZ):
         return "output-limit"
+    if quota_full or _NO_SPACE in stderr:
+        return "disk-quota"
     if "MemoryError" in stderr or "memory allocation of" in stderr:
         return "memory-limit"
     return None
+
+
+# ---------------------------------------------------------------------------------------------- workspaces
+_QUOTAS: dict[Path, int] = {}
+"""Work folders that are a tmpfs of their own (path -> quota in bytes)."""
+_SWEPT = threading.Event()
+MNT_DETACH = 2
+MS_NOSUID, MS_NODEV = 2, 4
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+@cache
+def _warn_no_quota(reason: str) -> None:
+    warnings.warn(f"work folders have no disk quota here ({reason}): a program can fill the disk up to the "
+                  "file-size limit per file", RuntimeWarning, stacklevel=3)
+
+
+def _mount_tmpfs(path: Path, size: int) -> bool:
+    """Mount a tmpfs of ``size`` bytes on ``path`` (root only); False, warned once, where that is refused."""
+    if os.geteuid() != 0:
+        _warn_no_quota("not root")
+        return False
+    opts = f"size={size},mode=0755".encode()
+    if _libc().mount(b"tmpfs", str(path).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts) != 0:
+        _warn_no_quota(os.strerror(ctypes.get_errno()))
+        return False
+    return True
+
+
+def _unmount(path: Path) -> None:
+    if os.path.ismount(path):
+        _libc().umount2(str(path).encode(), MNT_DETACH)
+
+
+def _quota_full(workdir: Path) -> bool:
+    """Whether the workspace tmpfs ``workdir`` is in is (all but) full after a run."""
+    for p in (workdir, *workdir.parents):
+        if p in _QUOTAS:
+            st = os.statvfs(p)
+            return st.f_bavail * st.f_frsize < max(64 << 10, _QUOTAS[p] // 200)
+    return False
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), which tells a reused pid from the original."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _owner_record() -> dict:
+    pid = os.getpid()
+    return {"pid": pid, "start": _start_time(pid), "boot": _boot_id(), "pidns": _pid_namespace()}
+
+
+def _owner_alive(owner: dict) -> bool:
+    """False only when the owner is surely gone: another boot, or no process with its pid and start time
+    in our PID namespace (in another namespace we cannot tell, so it counts as alive)."""
+    if owner.get("boot") != _boot_id():
+        return False
+    if owner.get("pidns") != _pid_namespace():
+        return True
+    pid = owner.get("pid")
+    return isinstance(pid, int) and _start_time(pid) == owner.get("start")
+
+
+def _read_owner(folder: Path) -> dict | None:
+    path = folder / OWNER_FILE
+    try:
+        if path.lstat().st_uid != os.geteuid():
+            return None  # not ours: never judged, never removed
+        owner = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) else None
+
+
+def sweep_leftovers(tmp: Path | None = None) -> list[Path]:
+    """Remove the workspaces (``sleepy-*`` with an owner file) whose owner is dead, unmounting their tmpfs.
+
+    A folder without an owner file (one being made, or made by older code) is left alone: this never
+    deletes a folder that a live process uses."""
+    removed = []
+    base = Path(tmp or tempfile.gettempdir())
+    with contextlib.suppress(OSError), os.scandir(base) as entries:
+        for entry in entries:
+            if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
+                continue
+            folder = Path(entry.path)
+            owner = _read_owner(folder)
+            if owner is None or _owner_alive(owner):
+                continue
+            _unmount(folder / "work")
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def open_workspace(prefix: str = PREFIX, quota_bytes: int = PROGRAM_LIMITS.disk_bytes) -> Path:
+    """A new private work folder: a tmpfs of ``quota_bytes`` where we may mount one, owned by this process.
+
+    The first call in a process removes the workspaces that killed processes left behind."""
+    if not _SWEPT.is_set():
+        _SWEPT.set()
+        sweep_leftovers()
+    root = Path(tempfile.mkdtemp(prefix=prefix if prefix.startswith(PREFIX) else PREFIX + prefix))
+    tmp = root / (OWNER_FILE + ".tmp")
+    tmp.write_text(json.dumps(_owner_record()))
+    tmp.replace(root / OWNER_FILE)  # whole or absent: a torn owner file would keep the folder forever
+    work = root / "work"
+    work.mkdir()
+    if _mount_tmpfs(work, quota_bytes):
+        _QUOTAS[work] = quota_bytes
+    return work
+
+
+def close_workspace(work: Path) -> None:
+    """Unmount and remove a folder made by :func:`open_workspace` (and only such a folder)."""
+    _QUOTAS.pop(work, None)
+    if not work.parent.exists():
+        return  # closed already
+    if work.name != "work" or not (work.parent / OWNER_FILE).exists():
+        raise ValueError(f"{work} is not a sandbox workspace")
+    _unmount(work)
+    shutil.rmtree(work.parent, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def workspace(prefix: str = PREFIX, quota_bytes: int = PROGRAM_LIMITS.disk_bytes) -> Iterator[Path]:
+    """:func:`open_workspace` for the length of a ``with`` block."""
+    work = open_workspace(prefix, quota_bytes)
+    try:
+        yield work
+    finally:
+        close_workspace(work)

@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
@@ -102,8 +101,7 @@ def tamper_verdict(task: Task, candidate: str) -> VerifyResult | None:
 def verify_rust(task: Task, candidate: str) -> VerifyResult:
     rustc = rustc_path()
     has_tests = bool(_TEST_ATTR.search(candidate))
-    with tempfile.TemporaryDirectory(prefix="sleepy-rs-") as tmp:
-        work = Path(tmp)
+    with sandbox.workspace("sleepy-rs-", sandbox.COMPILER_LIMITS.disk_bytes) as work:
         (work / "main.rs").write_text(candidate, encoding="utf-8")
         argv = [rustc, "--edition", RUST_EDITION, "--error-format=json", "-A", "warnings"]
         if has_tests:
@@ -160,8 +158,7 @@ def _panic_diagnostic(ran: sandbox.RunResult) -> Diagnostic:
 
 
 def verify_python(task: Task, candidate: str) -> VerifyResult:
-    with tempfile.TemporaryDirectory(prefix="sleepy-py-") as tmp:
-        work = Path(tmp)
+    with sandbox.workspace("sleepy-py-", sandbox.PROGRAM_LIMITS.disk_bytes) as work:
         (work / "main.py").write_text(candidate, encoding="utf-8")
         ran = sandbox.run([sys.executable, "-I", "main.py"], work, sandbox.PROGRAM_LIMITS)
         if ran.ok:

@@ -15,7 +15,6 @@ import json
 import re
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from sleepy.tasks.signature import Diagnostic, Span, parse_python_traceback, par
 from sleepy.tasks.verify import ToolchainMissing, VerifyResult, rustc_path
 
 BUILD_LIMITS = dataclasses.replace(sandbox.COMPILER_LIMITS, wall_s=300.0, cpu_s=600, output_bytes=8 << 20,
-                                   fsize_bytes=1 << 30)
+                                   fsize_bytes=1 << 30, disk_bytes=2 << 30)
 """A project build compiles more than one file: minutes, not seconds, and a long JSON stream."""
 
 
@@ -53,7 +52,7 @@ class ProjectBuild:
 
     @classmethod
     def open(cls, project: Project, tests: bool = False, timeout_s: float | None = None) -> ProjectBuild:
-        folder = Path(tempfile.mkdtemp(prefix="sleepy-fix-"))
+        folder = sandbox.open_workspace("sleepy-fix-", BUILD_LIMITS.disk_bytes)  # target/ too: a quota
         ignore = shutil.ignore_patterns(*SKIP_DIRS)
         try:
             if project.single_file:
@@ -63,7 +62,7 @@ class ProjectBuild:
             else:
                 shutil.copytree(project.root, folder / "src", ignore=ignore, symlinks=True)
         except OSError as exc:
-            shutil.rmtree(folder, ignore_errors=True)
+            sandbox.close_workspace(folder)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
         return cls(project, folder, dict(project.files), tests, timeout_s)
 
@@ -72,7 +71,7 @@ class ProjectBuild:
         return self.folder / "src"
 
     def close(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        sandbox.close_workspace(self.folder)
 
     def write(self, files: dict[str, str]) -> None:
         """Put ``files`` into the copy (only those that differ from what it holds)."""
