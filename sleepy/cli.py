@@ -464,7 +464,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
 
 
 @app.command()
-def stats(by: Annotated[str, typer.Option(help="Group by family, signature or day.")] = "family",
+def stats(by: Annotated[str, typer.Option(help="Group by family, signature, day (the calendar date) or run "
+                                              "(one row per run: each day of a cycle apart).")] = "family",
           since: Annotated[str | None, typer.Option(help="Only events at or after this ISO time.")] = None,
           workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     """Pass rates of logged attempts and episodes.

@@ -367,6 +367,14 @@ def test_pass_rates_by_family_signature_and_day(store):
     assert list(by_sig) == [None, "sig-1", "sig-2"] and by_sig["sig-2"]["episodes"] == 2
     assert [r["family"] for r in store.pass_rates("family", since="2030-01-02")] == [None, "Zeta", "alpha"]
     assert store.pass_rates("family", since="2031") == []
+    for episode, passed in ((a, True), (b, False), (c, False), (d, True)):
+        store.finish_episode(episode, passed, 1, None)
+    store.finish_run(run.id, {})
+    later = store.start_run("day", {"cycle_night": 2})  # a second day on the same date: a row of its own by run
+    store.record_attempt(store.start_episode(later.id, "e", "base"), event("borrow", True, day2, "sig-1"))
+    assert [(r["run"], r["episodes"], r["episodes_passed"]) for r in store.pass_rates("run")] == [
+        (run.id, 4, 2), (later.id, 1, 1)]
+    assert [r["day"] for r in store.pass_rates("day")] == ["2030-01-01", "2030-01-02"]
     with pytest.raises(ValueError, match="cannot group by"):
         store.pass_rates("release")
 

@@ -129,7 +129,8 @@ class Repository(ABC):
 
     @abstractmethod
     def pass_rates(self, by: str, since: str | None = None) -> list[dict]:
-        """Pass rate of attempts and episodes grouped by ``family``, ``signature`` or ``day``."""
+        """Pass rate of attempts and episodes grouped by ``family``, ``signature``, ``day`` (the calendar date) or
+        ``run`` (one row per run: the days of a cycle apart)."""
 
     @abstractmethod
     def failed_episodes(self, since: str | None) -> list[tuple[str, str]]:

@@ -301,9 +301,11 @@ class SQLStore(Repository):
 
     def pass_rates(self, by: str, since: str | None = None) -> list[dict]:
         """Attempts and episodes per ``by``, without the orphans a ``kill -9`` leaves (see :data:`_NOT_ORPHAN`)."""
-        column = {"family": "a.family", "signature": "a.signature_before", "day": "substr(a.created_at, 1, 10)"}
+        # day: the calendar date; run: one row per run (each day of a cycle is a run of its own)
+        column = {"family": "a.family", "signature": "a.signature_before", "day": "substr(a.created_at, 1, 10)",
+                  "run": "e.run_id"}
         if by not in column:
-            raise ValueError(f"cannot group by {by!r}: choose family, signature or day")
+            raise ValueError(f"cannot group by {by!r}: choose family, signature, day or run")
         sql = (f"SELECT {column[by]} AS k, COUNT(*), SUM(a.passed), COUNT(DISTINCT a.episode_id), "
                f"COUNT(DISTINCT CASE WHEN a.passed = 1 THEN a.episode_id END) FROM attempts a "
                f"JOIN episodes e ON e.id = a.episode_id JOIN runs r ON r.id = e.run_id WHERE {_NOT_ORPHAN} "
