@@ -132,3 +132,34 @@ def test_the_cheap_readme_commands_run_as_written(tmp_path):
         if line == "sleepy fix path/to/crate --apply":
             assert "s.clone()" in (tmp_path / "path/to/crate/src/main.rs").read_text()
     assert (tmp_path / "path/to/crate/src/main.rs").read_text() == original  # --undo restored it
+
+
+@needs_rustc
+def test_the_serve_examples_work_as_written(micro, tmp_path):
+    """The README's curl and ``openai`` examples, run as written against a real ``sleepy serve`` (on a free
+    port instead of 8000; the micro model, since the tools answer this program before any model call)."""
+    import json
+
+    from test_serve_teacher import running_server
+
+    from sleepy.tasks.task import Task
+    from sleepy.tasks.verify import verify
+
+    section = README.read_text().split("## Serve", 1)[1].split("\n## ", 1)[0]
+    (bash,) = re.findall(r"```bash\n(.*?)```", section, re.S)
+    (python,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    curl = bash.split("\n", 1)[1]  # the first line starts the server: the test starts its own
+    assert bash.startswith("sleepy serve --port 8000 &") and curl.startswith("curl ")
+    with running_server(str(micro[0] / "model"), tmp_path / "ws") as url:
+        port = url.rsplit(":", 1)[1]
+        done = subprocess.run(["bash", "-c", curl.replace("localhost:8000", f"localhost:{port}")],
+                              capture_output=True, text=True, timeout=120)
+        answer = json.loads(done.stdout)["sleepy"]
+        printed = subprocess.run([sys.executable, "-c", python.replace("localhost:8000", f"localhost:{port}")],
+                                 capture_output=True, text=True, timeout=120)
+    assert answer["verified"] and answer["solved_by"] == "tool"
+    assert answer["signature"] == "rust:E0382:borrow-of-moved-value"
+    program = json.loads(re.search(r"\"program\":\s*(\".*?\")\}", curl, re.S).group(1).replace("\n    ", ""))
+    assert verify(Task("readme", "rust", "x", program), answer["program"]).passed
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.strip() == answer["program"].strip()
