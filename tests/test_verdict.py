@@ -2,10 +2,10 @@
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from test_serve_dashboard import _chromium
 
 from sleepy.loop.cycle import CycleResult, NightRow
 from sleepy.loop.night import ClusterReport, NightReport
@@ -99,15 +99,6 @@ def test_report_opens_with_the_verdict(tmp_path):
     assert "Backward transfer (BWT) 0 pts" in text and "Forward transfer (FWT) +8.3 pts" in text
     assert "{'" not in text  # no dict printouts
     assert "<td>(base line)</td>" in text  # night 0 is the base line, not a 0/0 day
-
-
-def _chromium() -> tuple[str, str] | None:
-    for browser in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(browser):
-            driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
-            if Path(driver).is_file():
-                return path, driver
-    return None
 
 
 @pytest.mark.skipif(_chromium() is None, reason="headless Chromium and chromedriver are not installed "

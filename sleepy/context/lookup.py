@@ -18,7 +18,6 @@ tool ran on what and where it found it; the prompt logs it with the other parts 
 from __future__ import annotations
 
 import functools
-import hashlib
 import keyword
 import re
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ class Lookup:
     file: str
     first_line: int
     text: str
+    kind: str = ""  # the definition's node type (function_item, struct_item, class_definition...)
 
     @property
     def name(self) -> str:
@@ -68,14 +68,8 @@ def _parser(lang: str):
     return Parser(Language(grammar.language()))
 
 
-@functools.lru_cache(maxsize=256)
-def _tree(lang: str, digest: str, source: bytes):  # the digest keys the cache; bytes hash slowly
-    return _parser(lang).parse(source)
-
-
 def parse(lang: str, source: str):
-    data = source.encode()
-    return _tree(lang, hashlib.sha1(data).hexdigest(), data)
+    return _parser(lang).parse(source.encode())
 
 
 def quoted_names(diag: Diagnostic | None) -> list[str]:
@@ -130,72 +124,81 @@ def _outline(node, lines: list[str]) -> list[int]:
     return sorted(set(rows))
 
 
+@dataclass(frozen=True)
+class _Outline:
+    """What the tools ask of one file, found in one walk of its tree."""
+
+    defs: tuple  # (name, node type, node): struct, enum, trait, fn, type, class...
+    impls: tuple  # (names: the type and the trait, node)
+    imports: tuple  # (text, first row, last row)
+    calls: tuple  # (callee, row)
+
+
+@functools.lru_cache(maxsize=512)
+def _outline_of(lang: str, source: str) -> _Outline:
+    """Cached by the file's text: a day works many tasks of one project, whose other files do not change."""
+    defs, impls, imports, calls = [], [], [], []
+    def_kinds = _RUST_DEFS if lang == "rust" else _PY_DEFS
+    import_kinds = ("use_declaration",) if lang == "rust" else ("import_statement", "import_from_statement")
+    call = "call_expression" if lang == "rust" else "call"
+    for node in _walk(parse(lang, source).root_node):
+        if node.type in def_kinds:
+            defs.append((_name_of(node), node.type, node))
+        elif node.type == "impl_item":
+            trait = node.child_by_field_name("trait")
+            impls.append(({_name_of(node), trait.text.decode().split("<")[0] if trait is not None else None}, node))
+        elif node.type in import_kinds:
+            imports.append((node.text.decode(), node.start_point[0], node.end_point[0]))
+        elif node.type == call and (fn := node.child_by_field_name("function")) is not None:
+            calls.append((fn.text.decode().replace("::", ".").split(".")[-1], node.start_point[0]))
+    return _Outline(tuple(defs), tuple(impls), tuple(imports), tuple(calls))
+
+
 class ProjectIndex:
     """The files of one task or project, parsed on demand; answers the look-up tools."""
 
     def __init__(self, lang: str, files: dict[str, str]) -> None:
         self.lang, self.files = lang, files
 
-    def _defs(self):
-        kinds = _RUST_DEFS + ("impl_item",) if self.lang == "rust" else _PY_DEFS
+    def _outlines(self):
         for rel, text in self.files.items():
-            for node in _walk(parse(self.lang, text).root_node):
-                if node.type in kinds:
-                    yield rel, node
+            yield rel, text.splitlines, _outline_of(self.lang, text)
 
     def definition(self, symbol: str) -> list[Lookup]:
         out = []
-        for rel, node in self._defs():
-            if node.type != "impl_item" and _name_of(node) == symbol:
-                lines = self.files[rel].splitlines()
-                rows = _outline(node, lines)
-                out.append(Lookup("definition", symbol, rel, rows[0] + 1, _numbered(lines, rows)))
+        for rel, lines_of, outline in self._outlines():
+            for name, kind, node in outline.defs:
+                if name == symbol:
+                    lines = lines_of()
+                    rows = _outline(node, lines)
+                    out.append(Lookup("definition", symbol, rel, rows[0] + 1, _numbered(lines, rows), kind))
         return out[:2]
 
     def impls(self, symbol: str) -> list[Lookup]:
-        if self.lang != "rust":
-            return []
         out = []
-        for rel, node in self._defs():
-            if node.type != "impl_item":
-                continue
-            trait = node.child_by_field_name("trait")
-            names = {_name_of(node), trait.text.decode().split("<")[0] if trait is not None else None}
-            if symbol in names:
-                lines = self.files[rel].splitlines()
-                rows = _outline(node, lines)
-                out.append(Lookup("impls", symbol, rel, rows[0] + 1, _numbered(lines, rows)))
+        for rel, lines_of, outline in self._outlines():
+            for names, node in outline.impls:
+                if symbol in names:
+                    lines = lines_of()
+                    rows = _outline(node, lines)
+                    out.append(Lookup("impls", symbol, rel, rows[0] + 1, _numbered(lines, rows)))
         return out[:2]
 
     def imports(self, symbol: str, exclude: str | None) -> list[Lookup]:
-        kinds = ("use_declaration",) if self.lang == "rust" else ("import_statement", "import_from_statement")
         out = []
-        for rel, text in self.files.items():
-            if rel == exclude:
-                continue
-            for node in _walk(parse(self.lang, text).root_node):
-                if node.type in kinds and re.search(rf"\b{re.escape(symbol)}\b", node.text.decode()):
-                    lines = text.splitlines()
-                    rows = list(range(node.start_point[0], node.end_point[0] + 1))[:MAX_LINES]
-                    out.append(Lookup("imports", symbol, rel, rows[0] + 1, _numbered(lines, rows)))
+        for rel, lines_of, outline in self._outlines():
+            for text, first, last in outline.imports if rel != exclude else ():
+                if re.search(rf"\b{re.escape(symbol)}\b", text):
+                    rows = list(range(first, last + 1))[:MAX_LINES]
+                    out.append(Lookup("imports", symbol, rel, rows[0] + 1, _numbered(lines_of(), rows)))
         return out[:1]
 
     def calls(self, symbol: str) -> list[Lookup]:
-        call = "call_expression" if self.lang == "rust" else "call"
-        rows_by_file: dict[str, list[int]] = {}
-        for rel, text in self.files.items():
-            for node in _walk(parse(self.lang, text).root_node):
-                if node.type != call:
-                    continue
-                fn = node.child_by_field_name("function")
-                callee = fn.text.decode().replace("::", ".").split(".")[-1] if fn is not None else ""
-                if callee == symbol:
-                    rows_by_file.setdefault(rel, []).append(node.start_point[0])
         out = []
-        for rel, rows in rows_by_file.items():
-            lines = self.files[rel].splitlines()
-            rows = sorted(set(rows))[:MAX_CALLS]
-            out.append(Lookup("calls", symbol, rel, rows[0] + 1, _numbered(lines, rows)))
+        for rel, lines_of, outline in self._outlines():
+            rows = sorted({row for callee, row in outline.calls if callee == symbol})[:MAX_CALLS]
+            if rows:
+                out.append(Lookup("calls", symbol, rel, rows[0] + 1, _numbered(lines_of(), rows)))
         return out[:2]
 
 
@@ -210,8 +213,7 @@ def gather(lang: str, files: dict[str, str], file: str, diag: Diagnostic | None,
             found = index.definition(symbol)
             found += index.impls(symbol) if found else []
             found += index.imports(symbol, exclude=file)
-            if any(f.tool == "definition" and f.text.split("\n", 1)[0].split("| ", 1)[-1].lstrip().startswith(
-                    ("fn ", "pub fn ", "def ", "pub(crate) fn ")) for f in found):
+            if any(f.kind in ("function_item", "function_definition") for f in found):
                 found += index.calls(symbol)
             for f in found:
                 if f.file == file and _on_screen(f, shown_rows):
@@ -228,13 +230,9 @@ def _on_screen(found: Lookup, shown_rows: set[int] | None) -> bool:
     return shown_rows is None or rows <= shown_rows
 
 
-def project_files(root: str, file: str, source: str) -> dict[str, str]:
-    """The project's source files as the prompt should see them: ``file`` as it stands now (``source``)."""
-    return {**_read_project(root), file: source}
-
-
 @functools.lru_cache(maxsize=16)
-def _read_project(root: str) -> dict[str, str]:
+def project_sources(root: str) -> dict[str, str]:
+    """The source files of the project at ``root`` (read once per process: a day's tasks share them)."""
     from sleepy.tasks.project.detect import ProjectError, detect_project
 
     try:
@@ -253,7 +251,7 @@ def lookups_for(task, source: str, diag: Diagnostic | None, full_lines: int,
     file's slice may not."""
     n_lines = source.count("\n") + 1
     if task.file and (files or task.project):
-        files, file = {**(files or _read_project(task.project)), task.file: source}, task.file
+        files, file = {**(files or project_sources(task.project)), task.file: source}, task.file
     elif n_lines > full_lines:
         files, file = {task.filename: source}, task.filename
     else:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sleepy.adapters.lora import RoutedModel
-from sleepy.context.lookup import project_files
+from sleepy.context.lookup import project_sources
 from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.context.view import view_of
 from sleepy.memory.recall import ExperienceMemory
@@ -143,7 +143,7 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
 def _apply(w: Work, view, edit) -> tuple[str, dict[str, str]]:
     """The program after ``edit``, and the other project files it changed (only where ``w.files`` opens them)."""
     own = w.task.file or w.task.filename
-    known = project_files(w.task.project, own, w.source) if w.task.project else {}
+    known = project_sources(w.task.project) if w.task.project else {}
     parts = split_by_file(edit, [own], w.files or (), known)
     candidate = w.source
     if own in parts:
