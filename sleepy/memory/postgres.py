@@ -51,6 +51,7 @@ def _lock_id(name: str) -> int:
 
 class PostgresStore(SQLStore):
     MIGRATIONS = MIGRATIONS
+    DIALECT = POSTGRES
 
     def __init__(self, url: str) -> None:
         """Connect and migrate; a :class:`StoreError` with one line of reason if either fails."""

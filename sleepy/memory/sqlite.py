@@ -21,6 +21,7 @@ MIGRATIONS: list[str] = migrations(SQLITE)
 
 class SQLiteStore(SQLStore):
     MIGRATIONS = MIGRATIONS
+    DIALECT = SQLITE
 
     def __init__(self, path: Path | str) -> None:
         super().__init__()
@@ -61,14 +62,25 @@ class SQLiteStore(SQLStore):
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+    Inside another one it is a savepoint, as psycopg nests PostgreSQL's: so a step can join its caller's
+    transaction (a queue item marked done with the episode that is its result, :mod:`sleepy.memory.queue`).
+    """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        self.nested = False
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        self.nested = self.db.in_transaction
+        self.db.execute("SAVEPOINT inner_step" if self.nested else "BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if self.nested:
+            if exc_type:
+                self.db.execute("ROLLBACK TO inner_step")
+            self.db.execute("RELEASE inner_step")
+        else:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
