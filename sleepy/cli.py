@@ -407,6 +407,16 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
         attempts: Annotated[int | None, typer.Option(help="Model calls per task (default 3).")] = None,
         samples: Annotated[int | None, typer.Option(help="Samples per attempt (default 1).")] = None,
         memory: Annotated[bool | None, typer.Option("--memory/--no-memory", help="Recall verified fixes.")] = None,
+        queue: Annotated[str | None, typer.Option(help="Work as one of many workers on the shared queue NAME: "
+                                                       "add this day's tasks to it (tasks already there are "
+                                                       "skipped) and claim tasks until every one is done. "
+                                                       "Workers on several machines need --store "
+                                                       "postgresql://...")] = None,
+        lease: Annotated[float, typer.Option(help="With --queue: seconds a claim lasts without a heartbeat, so "
+                                                  "how soon a killed worker's tasks go to another.")] = 60.0,
+        enqueue: Annotated[bool, typer.Option("--enqueue/--no-enqueue", help="With --queue: add this day's "
+                                                                              "tasks, or only work what is "
+                                                                              "queued.")] = True,
         model: ModelOpt = None, workspace: WorkspaceOpt = None,
         jobs: JobsOpt = 2) -> None:
     """Work a stream of tasks; log every attempt; remember every verified fix at once.
@@ -416,6 +426,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     Example: sleepy day --pack rust -n 50 --seed 1
     Example: sleepy day --pack python --tasks my-tasks/
     Example: sleepy day --project path/to/crate -n 40
+    Example: sleepy --store postgresql://sleepy@db/sleepy day -n 200 --queue monday
     """
     from sleepy.loop.day import day_tasks, keep_for_gate, run_day
     from sleepy.loop.episodes import day_config
@@ -444,6 +455,10 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
               **({"project": str(project.resolve())} if project else {}),
               "model": lm.name, "memory": cfg.memory}
+    if queue is not None:
+        _day_worker(queue, lease, enqueue, items, routed, store, mem, ep_cfg,
+                    {"model": lm.name, "memory": cfg.memory})
+        return
     done = {"n": 0, "passed": 0}
     with Reporter(err) as reporter:
         reporter.update("day", 0, len(items))
@@ -461,6 +476,51 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
                   f"({summary.pass_rate:.0%}; {summary.solved_by_memory} by memory's own fix patterns), "
                   f"{summary.attempts} attempts logged, {summary.fixes_written} fixes remembered; store {store.path}")
+
+
+def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], routed, store, mem, ep_cfg,
+                params: dict) -> None:
+    """``sleepy day --queue NAME``: queue the day's tasks (a no-op for those already queued) and work the
+    shared queue with every other worker until it is drained; a killed worker's tasks go to another."""
+    from dataclasses import asdict
+
+    from sleepy.loop.day import run_worker
+    from sleepy.memory.queue import QueueUnsupported, TaskQueue
+    from sleepy.memory.sqlite import SQLiteStore
+
+    try:
+        work = TaskQueue(store, name, lease_s=lease)
+    except QueueUnsupported as exc:
+        fail(str(exc))
+    if isinstance(store, SQLiteStore):
+        err.print(f"note: queue {name} is in a SQLite store, shared by workers on this machine only; workers on "
+                  "several machines need --store postgresql://...", highlight=False, soft_wrap=True)
+    added = work.enqueue((t.id, asdict(t)) for t in items) if enqueue else 0
+    counts = work.counts()
+    err.print(f"queue {name}: {added} tasks added, {counts.total} in all, {counts.ready + counts.claimed} open; "
+              f"worker {work.worker}", highlight=False, soft_wrap=True)
+    done = {"n": 0, "passed": 0}
+    with Reporter(err) as reporter, work:
+        reporter.update("day worker", 0, counts.ready + counts.claimed)
+
+        def tick(ep) -> None:
+            done["n"] += 1
+            done["passed"] += ep.passed
+            reporter.update("day worker", done["n"], counts.ready + counts.claimed,
+                            f"{done['passed'] / done['n']:.0%} passed")
+
+        try:
+            summary = run_worker(routed, store, mem, work, ep_cfg, params, on_done=tick)
+        except ToolchainMissing as exc:
+            fail(str(exc))
+    q = summary.queue
+    if summary.run_id is None:
+        console.print(f"queue {name}: nothing left to do ({q.done} done, {q.failed} failed); store {store.path}")
+        return
+    lost = f", {summary.lost} lost to an expired lease (another worker's result counts)" if summary.lost else ""
+    console.print(f"worker {summary.worker}: {summary.tasks} tasks done, {summary.passed} passed{lost}, "
+                  f"{summary.attempts} attempts logged, {summary.fixes_written} fixes remembered; queue {name}: "
+                  f"{q.done}/{q.total} done, {q.failed} failed; day run {summary.run_id}; store {store.path}")
 
 
 @app.command()

@@ -15,8 +15,9 @@ from pathlib import Path
 from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.agent import StepResult
 from sleepy.loop.episodes import Episode, EpisodeConfig, Recorder, run_episodes
+from sleepy.memory.queue import Claim, ClaimLost, QueueCounts, TaskQueue
 from sleepy.memory.recall import ExperienceMemory, Recalled
-from sleepy.memory.repository import Repository
+from sleepy.memory.repository import FixRecord, Repository
 from sleepy.tasks.packs import get_pack
 from sleepy.tasks.task import Task, load_tasks
 from sleepy.telemetry.events import EventContext, attempt_event
@@ -81,6 +82,10 @@ class DayRecorder(Recorder):
                                        ep.winning.result, episode_id, self.ctx.release)
             self.fixes_written += 1
             self.solved_by_memory += ep.winning.origin.startswith("memory")
+        self._close(ep, episode_id, fix)
+
+    def _close(self, ep: Episode, episode_id: int, fix: FixRecord | None) -> None:
+        """Write the episode's end and its fix (a queue worker: in the transaction that marks its task done)."""
         self.store.finish_episode(episode_id, ep.passed, ep.attempts, fix)
 
 
@@ -98,3 +103,65 @@ def run_day(model: RoutedModel, store: Repository, memory: ExperienceMemory, tas
                          recorder.fixes_written, recorder.solved_by_memory)
     store.finish_run(run.id, {**asdict(summary), "pass_rate": round(summary.pass_rate, 4)})
     return summary
+
+
+# ---------------------------------------------------------------------- many workers on one shared queue
+@dataclass
+class WorkerSummary:
+    """One worker's share of a queued day, and the queue as this worker left it."""
+
+    run_id: int | None  # the day run all workers of the queue share; None: the queue was drained, nothing started
+    worker: str  # host:pid
+    tasks: int  # tasks this worker finished: their episode committed with the queue item's "done"
+    passed: int
+    lost: int  # tasks whose lease ran out before this worker finished them: another worker's result counts
+    attempts: int
+    fixes_written: int
+    queue: QueueCounts
+
+
+class QueueRecorder(DayRecorder):
+    """A :class:`DayRecorder` whose episode closes in the transaction that marks its queue item done, so a
+    task has one finished episode however many workers claimed it."""
+
+    def __init__(self, store: Repository, memory: ExperienceMemory, ctx: EventContext, queue: TaskQueue) -> None:
+        super().__init__(store, memory, ctx)
+        self.queue = queue
+        self.claims: dict[str, Claim] = {}
+        self.finished = self.passed = self.lost = 0
+
+    def _close(self, ep: Episode, episode_id: int, fix: FixRecord | None) -> None:
+        try:
+            self.queue.complete(self.claims.pop(ep.task.id), {"passed": ep.passed, "attempts": ep.attempts},
+                                then=lambda: super(QueueRecorder, self)._close(ep, episode_id, fix))
+        except ClaimLost:  # its episode stays unfinished: the store counts it as cut short, not as a verdict
+            self.lost += 1
+            self.fixes_written -= fix is not None
+            self.solved_by_memory -= fix is not None and ep.winning.origin.startswith("memory")
+            return
+        self.finished += 1
+        self.passed += ep.passed
+
+
+def run_worker(model: RoutedModel, store: Repository, memory: ExperienceMemory, queue: TaskQueue,
+               cfg: EpisodeConfig, params: dict, on_done: Callable[[Episode], None] | None = None) -> WorkerSummary:
+    """Work ``queue`` in batches of ``cfg.batch_size`` claims until it is drained (see :meth:`TaskQueue.batches`).
+
+    Every worker of one queue and release shares one day run (``start_run`` resumes the unfinished run
+    with the same parameters), so the night, ``stats`` and the dashboard see one day, not one per worker.
+    """
+    if queue.counts().drained:
+        return WorkerSummary(None, queue.worker, 0, 0, 0, 0, 0, queue.counts())
+    release = model.name
+    run = store.start_run("day", {**params, "queue": queue.name, "release": release, "episode": asdict(cfg)})
+    recorder = QueueRecorder(store, memory, EventContext(run.id, "day", model.lm.name, release, cfg.temperature,
+                                                         cfg.max_new_tokens), queue)
+    for batch in queue.batches(cfg.batch_size):
+        recorder.claims.update((c.task_id, c) for c in batch)
+        run_episodes(model, [Task(**c.payload) for c in batch], cfg, memory, recorder, on_done)
+    counts, finished = queue.counts(), store.completed_tasks(run.id)
+    store.finish_run(run.id, {"queue": queue.name, "tasks": counts.total, "done": counts.done,
+                              "failed": counts.failed, "passed": sum(finished.values()),
+                              "pass_rate": round(sum(finished.values()) / counts.total, 4) if counts.total else 0.0})
+    return WorkerSummary(run.id, queue.worker, recorder.finished, recorder.passed, recorder.lost, recorder.attempts,
+                         recorder.fixes_written, counts)
