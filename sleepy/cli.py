@@ -418,15 +418,21 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
                                                                               "tasks, or only work what is "
                                                                               "queued.")] = True,
         model: ModelOpt = None, workspace: WorkspaceOpt = None,
-        jobs: JobsOpt = 2) -> None:
+        jobs: JobsOpt = 2,
+        canary: Annotated[float | None, typer.Option(help="Run this fraction of the tasks (0 < f < 1) on the "
+                                                          "candidate release; a sequential test per signature "
+                                                          "promotes it, keeps watching or drops it (config: "
+                                                          "canary).")] = None) -> None:
     """Work a stream of tasks; log every attempt; remember every verified fix at once.
 
-    Rerunning the same command after an interruption continues where it stopped.
+    Rerunning the same command after an interruption continues where it stopped. After a promotion the day
+    watches production per signature and moves it back on a significant drop (config: auto_rollback).
 
     Example: sleepy day --pack rust -n 50 --seed 1
     Example: sleepy day --pack python --tasks my-tasks/
     Example: sleepy day --project path/to/crate -n 40
     Example: sleepy --store postgresql://sleepy@db/sleepy day -n 200 --queue monday
+    Example: sleepy day -n 100 --canary 0.2
     """
     from sleepy.loop.day import day_tasks, keep_for_gate, run_day
     from sleepy.loop.episodes import day_config
@@ -435,25 +441,39 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory)
     from sleepy.adapters.lora import load_release_model
     from sleepy.adapters.registry import RegistryError
+    from sleepy.loop.rollout import Rollout, RolloutError, check_fraction, events_path, outcomes_from_store
+    from sleepy.telemetry.events import EventLog
 
     if tasks_dir is not None and tasks_dir.name.isdigit() and not tasks_dir.exists():
         fail(f"--tasks takes a folder of tasks; for {tasks_dir.name} generated tasks use -n {tasks_dir.name}")
+    if canary is not None:
+        try:
+            check_fraction(canary)
+        except RolloutError as exc:
+            fail(f"--canary: {exc}")
+    if canary is not None and queue is not None:
+        fail("--canary and --queue do not combine yet: a queue's workers all run production")
+    fraction = None if queue is not None else canary if canary is not None else (cfg.canary or None)
+    registry = _registry(cfg)
     try:
         if project is not None:
             items, held_out, pack = _project_split(project, seed, held=False, jobs=jobs)
             items = items[:tasks]
         else:
             items = _task_folder(tasks_dir, pack) if tasks_dir else day_tasks(pack, tasks, seed)
-        routed = load_release_model(_registry(cfg).get("production"), cfg.model, cfg.device)
+        store, mem = _open_memory(cfg, embed=cfg.memory)
+        rollout = Rollout(registry, outcomes_from_store(store), fraction, auto_rollback=cfg.auto_rollback,
+                          events=EventLog(events_path(cfg.workspace)))
+        routed = load_release_model(registry.get("production"), cfg.model, cfg.device)
     except (TaskFormatError, ValueError, ModelLoadError, RegistryError) as exc:
         fail(str(exc))
     lm = routed.lm
-    store, mem = _open_memory(cfg, embed=cfg.memory)
     if project is not None:
         keep_for_gate(store, held_out)
     ep_cfg = day_config(cfg, jobs, seed)
     params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
               **({"project": str(project.resolve())} if project else {}),
+              **({"canary": fraction, "candidate": rollout.candidate} if rollout.canary_active else {}),
               "model": lm.name, "memory": cfg.memory}
     if queue is not None:
         _day_worker(queue, lease, enqueue, items, routed, store, mem, ep_cfg,
@@ -469,13 +489,18 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
             reporter.update("day", done["n"], len(items), f"{done['passed'] / done['n']:.0%} passed")
 
         try:
-            summary = run_day(routed, store, mem, items, ep_cfg, params, on_done=tick)
-        except ToolchainMissing as exc:
+            summary = run_day(routed, store, mem, items, ep_cfg, params, on_done=tick, rollout=rollout,
+                              load=lambda rid: load_release_model(registry.get(rid), cfg.model, cfg.device))
+        except (ToolchainMissing, ModelLoadError, RegistryError) as exc:
             fail(str(exc))
     resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""
     console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
                   f"({summary.pass_rate:.0%}; {summary.solved_by_memory} by memory's own fix patterns), "
                   f"{summary.attempts} attempts logged, {summary.fixes_written} fixes remembered; store {store.path}")
+    if len(summary.releases) > 1 or summary.rollout:
+        _say("tasks per release: " + ", ".join(f"{r} {n}" for r, n in summary.releases.items()))
+    for d in summary.rollout:
+        _say(d["reason"] + (" [moved]" if d["moved"] else ""))
 
 
 def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], routed, store, mem, ep_cfg,

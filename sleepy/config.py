@@ -74,6 +74,10 @@ class Settings(BaseModel):
     share_dtype: Literal["float32", "float16", "bfloat16"] = "float16"  # basis and coefficient files
     share_extra_vectors: NonNegativeInt = 0  # temporary basis vectors a new share skill may add (folded in by a merge);
     # each costs about a rank-1 LoRA, so the default keeps a new skill at coefficients only (~0.3% of rank-8 LoRA)
+    canary: Annotated[float, Field(ge=0, lt=1)] = 0.0  # fraction of day tasks run on `candidate` (0: no canary);
+    # a sequential test per signature then promotes, keeps or drops it (sleepy.loop.rollout)
+    auto_rollback: bool = True  # after a promotion the day watches production per signature and moves it back
+    # on a significant drop (sleepy.loop.rollout); false: the drop is reported, production stays
 
     @property
     def pretrain_dir(self) -> Path:

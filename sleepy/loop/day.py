@@ -4,17 +4,22 @@ Every attempt is committed as one wide event the moment it is verified; a verifi
 to memory at once (in the same transaction that closes its episode), so the next task of the day
 can recall it. A run is keyed by its parameters: rerunning the same command after a crash
 (even ``kill -9``) continues with the tasks that have no finished episode yet.
+
+With a :class:`sleepy.loop.rollout.Rollout` the day is staged: each task runs on the release the rollout
+routes it to (a canary fraction on ``candidate``), and after every batch the rollout looks at the outcomes
+and may promote, drop the candidate or roll production back; later tasks then run on the new production.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.agent import StepResult
 from sleepy.loop.episodes import Episode, EpisodeConfig, Recorder, run_episodes
+from sleepy.loop.rollout import Outcome, Rollout, signature_key
 from sleepy.memory.queue import Claim, ClaimLost, QueueCounts, TaskQueue
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.memory.repository import FixRecord, Repository
@@ -33,6 +38,8 @@ class DaySummary:
     attempts: int
     fixes_written: int
     solved_by_memory: int = 0  # tasks a recalled fix's pattern solved (this run), no model call needed
+    releases: dict[str, int] = field(default_factory=dict)  # release -> tasks it ran (this run)
+    rollout: list[dict] = field(default_factory=list)  # canary/monitor decisions that moved an alias, last looks
 
     @property
     def pass_rate(self) -> float:
@@ -90,19 +97,59 @@ class DayRecorder(Recorder):
 
 
 def run_day(model: RoutedModel, store: Repository, memory: ExperienceMemory, tasks: list[Task], cfg: EpisodeConfig,
-            params: dict, on_done: Callable[[Episode], None] | None = None) -> DaySummary:
+            params: dict, on_done: Callable[[Episode], None] | None = None, rollout: Rollout | None = None,
+            load: Callable[[str], RoutedModel] | None = None) -> DaySummary:
+    """Work ``tasks`` with ``model`` (production); with ``rollout``, each task on the release it routes to,
+    the others loaded with ``load(release id)`` when first needed."""
     release = model.name
     run = store.start_run("day", {**params, "release": release, "episode": asdict(cfg)})
     finished = store.completed_tasks(run.id)
     pending = [t for t in tasks if t.id not in finished]
     ctx = EventContext(run.id, "day", model.lm.name, release, cfg.temperature, cfg.max_new_tokens)
     recorder = DayRecorder(store, memory, ctx)
-    episodes = run_episodes(model, pending, cfg, memory, recorder, on_done)
+    if rollout is None:
+        episodes = run_episodes(model, pending, cfg, memory, recorder, on_done)
+        used = {release: len(episodes)} if episodes else {}
+    else:
+        episodes, used = _staged(model, pending, cfg, memory, recorder, on_done, rollout, load)
     passed = sum(finished.values()) + sum(ep.passed for ep in episodes)
     summary = DaySummary(run.id, run.resumed, len(tasks), len(finished), passed, recorder.attempts,
-                         recorder.fixes_written, recorder.solved_by_memory)
+                         recorder.fixes_written, recorder.solved_by_memory, used)
+    if rollout is not None:
+        rollout.finish()
+        summary.rollout = rollout.summary()
     store.finish_run(run.id, {**asdict(summary), "pass_rate": round(summary.pass_rate, 4)})
     return summary
+
+
+def _staged(model: RoutedModel, pending: list[Task], cfg: EpisodeConfig, memory: ExperienceMemory,
+            recorder: DayRecorder, on_done: Callable[[Episode], None] | None, rollout: Rollout,
+            load: Callable[[str], RoutedModel] | None) -> tuple[list[Episode], dict[str, int]]:
+    """One batch at a time: route each task, run each release's share, let the rollout look after the batch."""
+    models = {model.name: model}
+    base_ctx = recorder.ctx
+    episodes: list[Episode] = []
+    used: dict[str, int] = {}
+    rollout.run_id = base_ctx.run_id
+    for start in range(0, len(pending), cfg.batch_size):
+        groups: dict[str, list[Task]] = {}
+        for t in pending[start:start + cfg.batch_size]:
+            groups.setdefault(rollout.release_for(t.id), []).append(t)
+        finished: list[Outcome] = []
+        for release_id, part in groups.items():
+            if release_id not in models:
+                if load is None:
+                    raise ValueError(f"the rollout routed tasks to release {release_id}, and run_day has no loader")
+                models[release_id] = load(release_id)
+            recorder.ctx = replace(base_ctx, release=release_id)
+            done = run_episodes(models[release_id], part, cfg, memory, recorder, on_done)
+            episodes += done
+            used[release_id] = used.get(release_id, 0) + len(done)
+            finished += [Outcome(ep.task.id, signature_key(ep.task.signature, ep.task.family), release_id, ep.passed)
+                         for ep in done]
+        rollout.observe(finished)
+    recorder.ctx = base_ctx
+    return episodes, used
 
 
 # ---------------------------------------------------------------------- many workers on one shared queue

@@ -1,0 +1,430 @@
+"""Staged rollout: the canary (a fraction of day tasks on ``candidate``) and the monitor (production watched
+after a promotion), both deciding from per-signature outcomes with one stated rule.
+
+**Assignment.** A day task runs on the candidate when ``sha256(candidate id + task id)`` read as a number in
+[0, 1) is below the canary fraction: a rerun (or a resumed run) puts every task on the same release, and a new
+candidate gets a fresh slice of tasks rather than the same ones every time.
+
+**The evidence.** Outcomes (task, signature, release, passed) are counted per signature for two releases: the
+*baseline* and the release *under test*. For the canary they are production and candidate on the same days
+(since the later of the two aliases' last moves); for the monitor, the last ``window`` (200) tasks the
+previous production ran before the promotion, and every task the new production ran after it. The two sides
+are paired by signature: only signatures both sides have outcomes for are compared, so a change in the mix of
+tasks is never read as a change in quality. A task's signature is the one it declares (generated tasks, most
+task folders), else its family; both sides use the same key.
+
+**The test** (Bayesian, beta-binomial, uniform priors; the same rule for canary and monitor). For each shared
+signature s the pass rates get the posteriors Beta(1 + passed, 1 + failed), and
+
+* ``harm_s = P(p_new,s < p_base,s - margin)`` (computed on a 1000-point grid), the belief that the release is
+  worse on s by more than ``margin`` (10 points);
+* pooled over shared signatures weighted by the new side's task counts, ``delta = sum_s w_s (p_new,s -
+  p_base,s)`` (4000 posterior draws, a fixed seed so a decision is reproducible): ``P(delta < -margin)``
+  (pooled harm) and ``P(delta > -margin)`` (non-inferiority).
+
+Decisions, checked after every batch of day tasks (a sequential rule: it looks again as outcomes arrive):
+
+* fewer than ``min_tasks`` (20) tasks on the release under test: **keep** (no decision either way);
+* some signature with at least ``min_signature_tasks`` (3) new tasks has ``harm_s >= 0.995``, or the pooled
+  harm is ``>= 0.995``: **rollback** (canary: the candidate alias is dropped, i.e. moved to production;
+  monitor: production moves back to the release before the promotion, when ``auto_rollback``);
+* canary only: non-inferiority ``>= 0.95`` and no signature (with 3+ new tasks) at ``harm_s >= 0.9``:
+  **promote**;
+* monitor only: ``watch`` (200) tasks after the promotion without a rollback: **hold** (watching ends);
+* otherwise **keep**.
+
+The 0.995 threshold pays for the repeated looks and the several signatures looked at: on
+``benchmarks/releases.py`` it gave 0 false rollbacks over its good releases while catching a release that
+drops one signature sharply well within 50 tasks (see benchmarks/results/releases.json).
+
+Every decision becomes a wide event (``<workspace>/rollout/events.jsonl``); every move goes through
+:meth:`Registry.move` with the evidence as its metrics, so ``history.jsonl`` says why each move happened. A
+canary still undecided at the end of a day records a **keep** as a move of ``candidate`` onto itself (the
+history holds only alias moves; this one changes nothing and keeps the evidence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from sleepy.adapters.registry import Registry
+from sleepy.telemetry.events import EventLog
+
+CANARY, MONITOR = "canary", "monitor"
+KEEP, PROMOTE, ROLLBACK, HOLD = "keep", "promote", "rollback", "hold"
+STORE_LIMIT = 20000  # newest episodes read from the store when a day starts (both windows fit in it)
+
+
+class RolloutError(ValueError):
+    """Bad rollout input (a fraction outside (0, 1), no candidate to canary); the message is one line."""
+
+
+@dataclass(frozen=True)
+class RolloutRule:
+    """The thresholds of the test in the module docstring; defaults are the ones the benchmark measured."""
+
+    min_tasks: int = 20  # tasks on the release under test before any decision
+    min_signature_tasks: int = 3  # new tasks of a signature before it alone can roll back
+    margin: float = 0.10  # a drop of more than this (absolute pass rate) is harm
+    rollback_belief: float = 0.995
+    promote_belief: float = 0.95
+    promote_signature_tasks: int = 5  # a promotion needs this many candidate tasks on every common signature
+    promote_harm: float = 0.5  # ... and each of them less likely worse than not
+    common: float = 0.05  # a signature with this share of the baseline's tasks is common
+    window: int = 200  # monitor: the previous production's last tasks before the promotion
+    watch: int = 200  # monitor: tasks after the promotion before watching ends
+    draws: int = 4000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished task: which release ran it and whether it passed."""
+
+    task_id: str
+    signature: str
+    release: str
+    passed: bool
+    time: str = ""  # ISO time the episode started (store outcomes); "" for ones fed during the day
+
+
+def signature_key(signature: str | None, family: str) -> str:
+    """The stratum a task is counted in: its declared signature, else its family."""
+    return signature or f"family:{family}"
+
+
+def on_candidate(task_id: str, salt: str, fraction: float) -> bool:
+    """Whether a task runs on the candidate: a hash of (candidate id, task id) below the fraction."""
+    digest = hashlib.sha256(f"{salt}\0{task_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64 < fraction
+
+
+@dataclass
+class SignatureEvidence:
+    signature: str
+    base_passed: int
+    base_tasks: int
+    new_passed: int
+    new_tasks: int
+    harm: float  # P(p_new < p_base - margin)
+
+    def line(self) -> str:
+        return (f"{self.signature} {_pct(self.base_passed, self.base_tasks)} ({self.base_passed}/{self.base_tasks})"
+                f" -> {_pct(self.new_passed, self.new_tasks)} ({self.new_passed}/{self.new_tasks})")
+
+
+@dataclass
+class Decision:
+    """One look of the rule: what it decided, why (one line) and the evidence behind it."""
+
+    stage: str  # canary | monitor
+    action: str  # keep | promote | rollback | hold
+    release: str  # under test
+    baseline: str
+    tasks: int  # outcomes of the release under test
+    reason: str
+    pooled_harm: float = 0.0
+    non_inferior: float = 0.0
+    signatures: list[SignatureEvidence] = field(default_factory=list)
+    moved: bool = False  # the registry was moved on this decision
+
+    def evidence(self) -> dict:
+        """What history.jsonl and the event keep (the metrics of the move)."""
+        return {"stage": self.stage, "decision": self.action, "release": self.release, "baseline": self.baseline,
+                "tasks": self.tasks, "pooled_harm": round(self.pooled_harm, 4),
+                "non_inferior": round(self.non_inferior, 4),
+                "signatures": {s.signature: {"baseline": [s.base_passed, s.base_tasks],
+                                             "release": [s.new_passed, s.new_tasks], "harm": round(s.harm, 4)}
+                               for s in self.signatures}}
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{k / n:.0%}" if n else "-"
+
+
+# ---------------------------------------------------------------------------------------------- the statistics
+_GRID = (np.arange(1000) + 0.5) / 1000
+
+
+def _posterior(passed: int, tasks: int) -> np.ndarray:
+    """Beta(1 + passed, 1 + failed) on the grid, as probabilities summing to 1."""
+    a, b = 1 + passed, 1 + tasks - passed
+    log = (a - 1) * np.log(_GRID) + (b - 1) * np.log1p(-_GRID)
+    w = np.exp(log - log.max())
+    return w / w.sum()
+
+
+def harm_probability(base: tuple[int, int], new: tuple[int, int], margin: float) -> float:
+    """P(p_new < p_base - margin) for independent beta posteriors of (passed, tasks) on each side."""
+    px, py = _posterior(*new), _posterior(*base)
+    cdf_x = np.concatenate([[0.0], np.cumsum(px)])
+    below = np.searchsorted(_GRID, _GRID - margin, side="left")  # grid points of x strictly under y - margin
+    return float(np.clip(np.dot(py, cdf_x[below]), 0.0, 1.0))
+
+
+def _pooled(tallies: list[tuple[int, int, int, int]], margin: float, draws: int) -> tuple[float, float]:
+    """(P(delta < -margin), P(delta > -margin)) for delta = the new side's mix-weighted change in pass rate."""
+    if not tallies:
+        return 0.0, 0.0
+    rng = np.random.default_rng(0)
+    total = sum(t[3] for t in tallies)
+    delta = np.zeros(draws)
+    for bk, bn, nk, nn in tallies:
+        delta += nn / total * (rng.beta(1 + nk, 1 + nn - nk, draws) - rng.beta(1 + bk, 1 + bn - bk, draws))
+    return float(np.mean(delta < -margin)), float(np.mean(delta > -margin))
+
+
+def _tally(outcomes: Iterable[Outcome]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for o in outcomes:
+        t = out.setdefault(o.signature, [0, 0])
+        t[0] += o.passed
+        t[1] += 1
+    return out
+
+
+def judge(stage: str, baseline: str, release: str, base: list[Outcome], new: list[Outcome],
+          rule: RolloutRule) -> Decision:
+    """Apply the rule of the module docstring to the outcomes so far of ``baseline`` and ``release``."""
+    b, n = _tally(base), _tally(new)
+    shared = sorted(set(b) & set(n))
+    sigs = [SignatureEvidence(s, b[s][0], b[s][1], n[s][0], n[s][1],
+                              harm_probability((b[s][0], b[s][1]), (n[s][0], n[s][1]), rule.margin)) for s in shared]
+    pooled_harm, non_inferior = _pooled([(b[s][0], b[s][1], n[s][0], n[s][1]) for s in shared], rule.margin,
+                                        rule.draws)
+    d = Decision(stage, KEEP, release, baseline, len(new), "", pooled_harm, non_inferior, sigs)
+    who = "the candidate" if stage == CANARY else "production"
+    if len(new) < rule.min_tasks:
+        d.reason = f"{stage}: {len(new)} of {rule.min_tasks} tasks on {who} before any decision"
+        return d
+    if not shared:
+        d.reason = f"{stage}: no signature with outcomes on both {baseline} and {release} to compare"
+        return d
+    judged = [s for s in sigs if s.new_tasks >= rule.min_signature_tasks]
+    worst = max(judged, key=lambda s: s.harm, default=None)
+    new_k, new_n = sum(s.new_passed for s in sigs), sum(s.new_tasks for s in sigs)
+    base_k, base_n = sum(s.base_passed for s in sigs), sum(s.base_tasks for s in sigs)
+    overall = f"{_pct(base_k, base_n)} -> {_pct(new_k, new_n)} over {new_n} tasks"
+    unseen = _unseen(b, sigs, rule) if stage == CANARY else []
+    if worst is not None and worst.harm >= rule.rollback_belief:
+        d.action = ROLLBACK
+        d.reason = (f"{stage}: rollback: {worst.line()}; P(drop > {rule.margin:.0%}) = {worst.harm:.4f} "
+                    f">= {rule.rollback_belief}")
+    elif pooled_harm >= rule.rollback_belief:
+        d.action = ROLLBACK
+        d.reason = (f"{stage}: rollback: {overall}; P(drop > {rule.margin:.0%}) = {pooled_harm:.4f} "
+                    f">= {rule.rollback_belief}")
+    elif stage == MONITOR and len(new) >= rule.watch:
+        d.action = HOLD
+        d.reason = f"{stage}: hold: {overall} after the promotion, no significant drop; watching ends"
+    elif stage == CANARY and non_inferior >= rule.promote_belief and not unseen:
+        d.action = PROMOTE
+        d.reason = (f"{stage}: promote: {overall}; P(not worse by {rule.margin:.0%}) = {non_inferior:.3f} "
+                    f">= {rule.promote_belief}, every common signature tried and not likely worse")
+    else:
+        suspect = f"; watching {worst.line()} (P(drop) = {worst.harm:.3f})" if worst and worst.harm >= 0.5 else ""
+        short = f"; {len(unseen)} common signature(s) not yet shown not worse" if unseen else ""
+        d.reason = (f"{stage}: keep: {overall}; P(not worse by {rule.margin:.0%}) = {non_inferior:.3f}"
+                    f"{suspect}{short}")
+    return d
+
+
+def _unseen(base: dict[str, list[int]], sigs: list[SignatureEvidence], rule: RolloutRule) -> list[str]:
+    """Common signatures (>= ``common`` of the baseline's tasks) a promotion still lacks evidence on: fewer than
+    ``promote_signature_tasks`` tasks on the candidate, or harm_s not yet below ``promote_harm``. A release that
+    is fine overall but barely tried on one signature is what the canary exists to catch."""
+    total = sum(n for _, n in base.values()) or 1
+    seen = {s.signature: s for s in sigs}
+    return [sig for sig, (_, n) in sorted(base.items()) if n / total >= rule.common
+            and (sig not in seen or seen[sig].new_tasks < rule.promote_signature_tasks
+                 or seen[sig].harm >= rule.promote_harm)]
+
+
+# ---------------------------------------------------------------------------------------------- the controller
+def outcomes_from_store(store, limit: int = STORE_LIMIT) -> list[Outcome]:
+    """Finished episodes of the store (day and serve), oldest first, each with its task's signature key."""
+    rows = [r for r in store.recent_episodes(limit) if r["passed"] is not None]
+    tasks = {t["id"]: t for t in store.task_rows(sorted({r["task_id"] for r in rows}))}
+    out = []
+    for r in reversed(rows):
+        t = tasks.get(r["task_id"], {})
+        out.append(Outcome(r["task_id"], signature_key(t.get("signature"), r.get("family") or t.get("family", "?")),
+                           r["release"], bool(r["passed"]), r["started_at"] or ""))
+    return out
+
+
+def _is_rollback(entry: dict) -> bool:
+    """A production move that undoes one (by hand, by the monitor, by a repair): nothing new to watch."""
+    why = str(entry.get("why", ""))
+    return (why.startswith(("rollback", "registry repair", f"{MONITOR}:"))
+            or (entry.get("metrics") or {}).get("decision") == ROLLBACK)
+
+
+def _last_move(history: list[dict], alias: str) -> dict | None:
+    """The alias's last real move; a move onto itself (a canary's end-of-day keep) changes nothing."""
+    return next((h for h in reversed(history) if h["alias"] == alias and h["from"] != h["to"]), None)
+
+
+def _time(iso: str) -> datetime:
+    """An ISO time as an aware datetime (history: seconds, store: milliseconds); "" is the earliest."""
+    return datetime.fromisoformat(iso) if iso else datetime.min.replace(tzinfo=UTC)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class Rollout:
+    """The day's canary and monitor over a real registry: routes tasks, looks after each batch, moves aliases.
+
+    ``prior``: outcomes already on record (:func:`outcomes_from_store`), so a resumed or later day continues
+    the evidence instead of starting over. ``fraction`` None: no canary (the monitor still watches)."""
+
+    def __init__(self, registry: Registry, prior: list[Outcome], fraction: float | None = None,
+                 rule: RolloutRule | None = None, auto_rollback: bool = True, events: EventLog | None = None,
+                 run_id: int | None = None) -> None:
+        self.registry, self.rule, self.auto_rollback = registry, rule or RolloutRule(), auto_rollback
+        self.events, self.run_id = events, run_id
+        self.decisions: list[Decision] = []
+        self.production = registry.resolve("production")
+        history = registry.history()
+        self.candidate: str | None = None
+        self.canary_base: list[Outcome] = []
+        self.canary_new: list[Outcome] = []
+        if fraction is not None:
+            check_fraction(fraction)
+            aliases = registry.aliases()
+            if "candidate" not in aliases:
+                raise RolloutError(f"no candidate to canary: the registry {registry.root} has no candidate alias "
+                                   "(a night makes one)")
+            candidate = registry.resolve("candidate")
+            if candidate == self.production:
+                raise RolloutError(f"no candidate to canary: candidate is production ({candidate})")
+            registry.get(candidate)  # a damaged candidate is a one-line RegistryError here, not mid-day
+            self.candidate, self.fraction = candidate, fraction
+            since = max((_time(h["time"]) for h in (_last_move(history, "candidate"),
+                                                     _last_move(history, "production")) if h), default=_time(""))
+            self.canary_base = [o for o in prior if o.release == self.production and _time(o.time) >= since]
+            self.canary_new = [o for o in prior if o.release == candidate and _time(o.time) >= since]
+        self.watching: str | None = None  # the release production left, when a promotion is being watched
+        self.monitor_base: list[Outcome] = []
+        self.monitor_new: list[Outcome] = []
+        move = _last_move(history, "production")
+        if move and move["to"] == self.production and not _is_rollback(move):
+            moved = _time(move["time"])
+            after = [o for o in prior if o.release == self.production and _time(o.time) >= moved]
+            if len(after) < self.rule.watch:
+                # before: the previous production's last tasks; it ran none since (it is not production now and a
+                # rollback to it ends the watch), so no time filter, which history's whole seconds would blur
+                self._watch(move["from"], [o for o in prior if o.release == move["from"]], after)
+
+    def _watch(self, previous: str, before: list[Outcome], after: list[Outcome]) -> None:
+        self.watching, self.monitor_base, self.monitor_new = previous, before[-self.rule.window:], after
+
+    # ------------------------------------------------------------------ routing
+    def release_for(self, task_id: str) -> str:
+        """The release a task runs on now."""
+        if self.candidate is not None and on_candidate(task_id, self.candidate, self.fraction):
+            return self.candidate
+        return self.production
+
+    @property
+    def canary_active(self) -> bool:
+        return self.candidate is not None
+
+    # ------------------------------------------------------------------ looking
+    def observe(self, outcomes: Iterable[Outcome]) -> list[Decision]:
+        """Count finished tasks, look once at each live stage, act on what the rule decides."""
+        for o in outcomes:
+            if self.candidate is not None and o.release == self.candidate:
+                self.canary_new.append(o)
+            elif o.release == self.production:
+                if self.candidate is not None:
+                    self.canary_base.append(o)
+                if self.watching is not None:
+                    self.monitor_new.append(o)
+        made: list[Decision] = []
+        if self.candidate is not None:
+            made.append(self._canary())
+        if self.watching is not None:
+            made.append(self._monitor())
+        return made
+
+    def _canary(self) -> Decision:
+        assert self.candidate is not None
+        d = judge(CANARY, self.production, self.candidate, self.canary_base, self.canary_new, self.rule)
+        if d.action == PROMOTE:
+            previous = self.production
+            self.registry.move("production", self.candidate, d.reason, d.evidence())
+            d.moved = True
+            self.production, self.candidate = self.candidate, None
+            # the promotion is watched from now on against what the old production did before it
+            self._watch(previous, [o for o in self.canary_base if o.release == previous], [])
+        elif d.action == ROLLBACK:
+            self.registry.move("candidate", self.production, d.reason, d.evidence())
+            d.moved, self.candidate = True, None
+        return self._record(d)
+
+    def _monitor(self) -> Decision:
+        assert self.watching is not None
+        d = judge(MONITOR, self.watching, self.production, self.monitor_base, self.monitor_new, self.rule)
+        if d.action == ROLLBACK and self.auto_rollback:
+            bad, self.production = self.production, self.watching
+            self.registry.move("production", self.production, d.reason, d.evidence())
+            d.moved = True
+            if self.registry.aliases().get("candidate") == bad:  # a later canary must not bring it back
+                self.registry.move("candidate", self.production, f"{MONITOR}: candidate {bad} dropped with the "
+                                   "rollback of production", d.evidence())
+            if self.candidate == bad:
+                self.candidate = None
+            self.watching = None
+        elif d.action == ROLLBACK:
+            d.reason += " (auto_rollback is off: production stays; `sleepy rollback` moves it by hand)"
+            self.watching = None
+        elif d.action == HOLD:
+            self.watching = None
+        return self._record(d)
+
+    def _record(self, d: Decision) -> Decision:
+        self.decisions.append(d)
+        if self.events is not None:
+            self.events.append({"time": _now(), "sleepy.run.id": self.run_id, "sleepy.run.kind": "day",
+                                "sleepy.rollout.stage": d.stage, "sleepy.rollout.decision": d.action,
+                                "sleepy.rollout.moved": d.moved, "sleepy.release": d.release,
+                                "sleepy.release.baseline": d.baseline, "sleepy.rollout.tasks": d.tasks,
+                                "sleepy.rollout.reason": d.reason, "sleepy.rollout.evidence": d.evidence()})
+        return d
+
+    def finish(self) -> Decision | None:
+        """End of a day: a canary still undecided records its last look (a keep) in the history."""
+        last = next((d for d in reversed(self.decisions) if d.stage == CANARY), None)
+        if self.candidate is None or last is None or last.action != KEEP:
+            return None
+        self.registry.move("candidate", self.candidate, last.reason, last.evidence())
+        return last
+
+    def summary(self) -> list[dict]:
+        """The decisions that moved an alias, and the last look of each stage: what a day reports."""
+        out = [d for d in self.decisions if d.moved]
+        for stage in (CANARY, MONITOR):
+            last = next((d for d in reversed(self.decisions) if d.stage == stage), None)
+            if last is not None and last not in out:
+                out.append(last)
+        return [{"stage": d.stage, "decision": d.action, "moved": d.moved, "reason": d.reason} for d in out]
+
+
+def events_path(workspace: Path) -> Path:
+    """Where the day's rollout decisions are logged as wide events."""
+    return workspace / "rollout" / "events.jsonl"
+
+
+def check_fraction(fraction: float) -> None:
+    """One-line RolloutError unless 0 < fraction < 1 (0 and 1 are no canary and no production)."""
+    if not (isinstance(fraction, int | float) and math.isfinite(fraction) and 0 < fraction < 1):
+        raise RolloutError(f"canary fraction must be between 0 and 1 (exclusive), got {fraction}")

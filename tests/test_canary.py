@@ -1,0 +1,279 @@
+"""Canary and monitoring (sleepy.loop.rollout): the hash assignment, the sequential rule, real registry moves
+with their evidence, bad input on the command line, and a real day with a canary on the micro model."""
+
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from sleepy.adapters.lora import RoutedModel, load_release_model
+from sleepy.adapters.registry import BASE, Registry
+from sleepy.cli import app
+from sleepy.loop.rollout import (
+    CANARY,
+    KEEP,
+    MONITOR,
+    PROMOTE,
+    ROLLBACK,
+    Outcome,
+    Rollout,
+    RolloutRule,
+    events_path,
+    judge,
+    on_candidate,
+    outcomes_from_store,
+)
+from sleepy.memory.sqlite import SQLiteStore
+from sleepy.telemetry.events import EventLog
+
+SIGS = ["py:NameError:a", "py:TypeError:b", "py:IndexError:c", "py:KeyError:d"]
+
+
+def release(reg: Registry, tmp_path, name: str, base_model: str = "/models/base") -> str:
+    """A sealed release with no skills (the base model alone under its own id): cheap, and loads for real."""
+    staging = tmp_path / f"staging-{name}"
+    staging.mkdir()
+    (staging / "note.txt").write_text(name)
+    return reg.create(staging, base_model, "hash", {}, [], None, {"name": name}).id
+
+
+def outcomes(release_id: str, rates: dict[str, float], n: int, seed: int, prefix: str = "t") -> list[Outcome]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        sig = SIGS[i % len(SIGS)]
+        out.append(Outcome(f"{prefix}{seed}-{i}", sig, release_id, rng.random() < rates[sig]))
+    return out
+
+
+def even(p: float) -> dict[str, float]:
+    return dict.fromkeys(SIGS, p)
+
+
+def test_assignment_is_stable_and_near_the_fraction():
+    ids = [f"gen-rs-borrow-{i}" for i in range(5000)]
+    first = [on_candidate(t, "cand1", 0.2) for t in ids]
+    assert first == [on_candidate(t, "cand1", 0.2) for t in ids]  # a rerun agrees task by task
+    assert abs(sum(first) / len(ids) - 0.2) < 0.02
+    other = [on_candidate(t, "cand2", 0.2) for t in ids]  # a new candidate gets its own slice
+    assert abs(sum(other) / len(ids) - 0.2) < 0.02 and other != first
+    assert sum(on_candidate(t, "cand1", 0.5) for t in ids) / len(ids) > 0.45
+    # a bigger fraction only adds tasks: those on the candidate at 0.2 stay there at 0.5
+    assert all(on_candidate(t, "cand1", 0.5) for t, f in zip(ids, first, strict=True) if f)
+
+
+def test_rule_promotes_a_clearly_better_candidate():
+    rule = RolloutRule()
+    d = judge(CANARY, "prod", "cand", outcomes("prod", even(0.5), 160, 1), outcomes("cand", even(0.9), 40, 2), rule)
+    assert d.action == PROMOTE, d.reason
+    assert d.non_inferior >= rule.promote_belief and d.tasks == 40
+    assert {s.signature for s in d.signatures} == set(SIGS)
+
+
+def test_rule_rolls_back_a_clearly_worse_one_and_names_the_signature():
+    worse = even(0.9) | {"py:TypeError:b": 0.0}
+    d = judge(CANARY, "prod", "cand", outcomes("prod", even(0.9), 160, 1), outcomes("cand", worse, 40, 2),
+              RolloutRule())
+    assert d.action == ROLLBACK and "py:TypeError:b" in d.reason and "0% (0/10)" in d.reason
+    assert d.evidence()["signatures"]["py:TypeError:b"]["release"] == [0, 10]
+    # the same outcomes after a promotion: the monitor rolls back too
+    m = judge(MONITOR, "prev", "prod", outcomes("prev", even(0.9), 160, 1), outcomes("prod", worse, 40, 2),
+              RolloutRule())
+    assert m.action == ROLLBACK
+
+
+def test_rule_decides_nothing_below_the_minimum_then_decides():
+    rule = RolloutRule(min_tasks=20)
+    base = outcomes("prod", even(1.0), 200, 1)
+    hopeless = outcomes("cand", even(0.0), 19, 2)
+    d = judge(CANARY, "prod", "cand", base, hopeless, rule)
+    assert d.action == KEEP and "19 of 20 tasks" in d.reason
+    assert judge(CANARY, "prod", "cand", base, outcomes("cand", even(0.0), 20, 2), rule).action == ROLLBACK
+    # an equal candidate with few tasks per signature is neither promoted nor rolled back
+    same = judge(CANARY, "prod", "cand", outcomes("prod", even(0.7), 160, 1), outcomes("cand", even(0.7), 20, 3),
+                 rule)
+    assert same.action == KEEP
+
+
+def test_promotion_waits_for_every_common_signature():
+    """Better overall, but one common signature barely tried: no promotion until it has been."""
+    base = outcomes("prod", even(0.5), 160, 1)
+    new = [o for o in outcomes("cand", even(0.95), 60, 2) if o.signature != "py:KeyError:d"]
+    d = judge(CANARY, "prod", "cand", base, new, RolloutRule())
+    assert d.action == KEEP and "1 common signature(s) not yet shown not worse" in d.reason
+
+
+def test_canary_in_a_real_registry_promotes_drops_and_records(tmp_path):
+    reg = Registry(tmp_path / "reg")
+    a, b, c = (release(reg, tmp_path, n) for n in "abc")
+    reg.promote(a, "night 1")
+    reg.move("candidate", b, "night 2")
+    log = EventLog(tmp_path / "events.jsonl")
+    rollout = Rollout(reg, [], 0.3, events=log)
+    draw = random.Random(5)
+    for i in range(0, 2000, 8):
+        batch = [Outcome(f"p{j}", SIGS[j % 4], r := rollout.release_for(f"p{j}"),
+                         draw.random() < (0.95 if r == b else 0.5)) for j in range(i, i + 8)]
+        rollout.observe(batch)
+        if not rollout.canary_active:
+            break
+    assert reg.resolve("production") == b  # promoted
+    promotion = [h for h in reg.history() if h["alias"] == "production"][-1]
+    assert promotion["why"].startswith("canary: promote") and promotion["metrics"]["decision"] == PROMOTE
+    assert promotion["metrics"]["signatures"] and promotion["metrics"]["tasks"] >= 20
+    events = log.read()
+    assert [e["sleepy.rollout.decision"] for e in events if e["sleepy.rollout.moved"]] == [PROMOTE]
+    looks = [e["sleepy.rollout.decision"] for e in events if e["sleepy.rollout.stage"] == CANARY]
+    assert looks[-1] == PROMOTE and set(looks[:-1]) == {KEEP} and len(looks) >= 3
+    assert rollout.watching == a  # the promotion is now watched against what a did
+
+    # a worse candidate is dropped: the candidate alias moves to production, production stays
+    reg.move("candidate", c, "night 3")
+    rollout = Rollout(reg, [], 0.5, events=log)
+    for i in range(0, 400, 8):
+        batch = [Outcome(f"c{j}", SIGS[j % 4], r := rollout.release_for(f"c{j}"),
+                         r != c or SIGS[j % 4] != "py:TypeError:b") for j in range(i, i + 8)]
+        rollout.observe(batch)
+        if not rollout.canary_active:
+            break
+    last = reg.history()[-1]
+    assert reg.resolve("candidate") == b == reg.resolve("production")
+    assert last["alias"] == "candidate" and last["from"] == c and last["why"].startswith("canary: rollback")
+    assert "py:TypeError:b" in last["why"] and last["metrics"]["signatures"]["py:TypeError:b"]["harm"] >= 0.995
+    assert reg.check() == []
+
+
+def write_episodes(store: SQLiteStore, items: list[Outcome]) -> None:
+    run = store.start_run("day", {"items": items[0].task_id if items else ""})
+    for o in items:
+        store.upsert_task(o.task_id, "python", "fam", "generated", o.signature, "x = 1\n")
+        store.finish_episode(store.start_episode(run.id, o.task_id, o.release), o.passed, 1, None)
+    store.finish_run(run.id, {})
+
+
+def test_auto_rollback_moves_production_back_in_a_real_registry(tmp_path):
+    reg = Registry(tmp_path / "reg")
+    a, b = release(reg, tmp_path, "a"), release(reg, tmp_path, "b")
+    reg.promote(a, "night 1")
+    store = SQLiteStore(tmp_path / "sleepy.db")
+    write_episodes(store, outcomes(a, even(0.9), 120, 1, "before"))  # a day on a, in the real store
+    reg.promote(b, "night 2: gate passed")
+    reg.move("candidate", b, "night 2")
+    prior = outcomes_from_store(store)
+    assert {o.release for o in prior} == {a} and len(prior) == 120 and prior[0].signature in SIGS
+
+    kept = Rollout(reg, prior, None, auto_rollback=False)  # off: reported, never moved
+    assert kept.watching == a and len(kept.monitor_base) == 120
+    bad = even(0.9) | {"py:IndexError:c": 0.0}
+    for i in range(0, 200, 8):
+        decided = [d for d in kept.observe(outcomes(b, bad, 8, 100 + i, "off")) if d.action != KEEP]
+        if decided:
+            break
+    assert decided[0].action == ROLLBACK and "auto_rollback is off" in decided[0].reason
+    assert reg.resolve("production") == b
+
+    log = EventLog(events_path(tmp_path / "ws"))
+    rollout = Rollout(reg, outcomes_from_store(store), None, events=log)
+    seen = 0
+    while rollout.watching is not None and seen < 200:
+        rollout.observe(outcomes(b, bad, 8, seen, "after"))
+        seen += 8
+    assert reg.resolve("production") == a and reg.resolve("candidate") == a  # the bad release left both aliases
+    moves = reg.history()[-2:]
+    assert [(m["alias"], m["from"], m["to"]) for m in moves] == [("production", b, a), ("candidate", b, a)]
+    assert moves[0]["why"].startswith("monitor: rollback") and "py:IndexError:c" in moves[0]["why"]
+    evidence = moves[0]["metrics"]
+    assert evidence["stage"] == MONITOR and evidence["release"] == b and evidence["baseline"] == a
+    assert evidence["signatures"]["py:IndexError:c"]["baseline"][1] == 30
+    (event,) = [e for e in log.read() if e["sleepy.rollout.moved"]]
+    assert event["sleepy.rollout.decision"] == ROLLBACK and event["sleepy.release"] == b
+    assert seen <= 50 and reg.check() == []
+    # a rollback is not a promotion: a later day watches nothing
+    assert Rollout(reg, outcomes_from_store(store), None).watching is None
+
+
+runner = CliRunner()
+
+
+def test_bad_canary_input_is_one_line_and_exit_2(tmp_path):
+    ws = tmp_path / "ws"
+    for args, expected in ((["--canary", "1.5"], "--canary: canary fraction must be between 0 and 1"),
+                           (["--canary", "0"], "got 0.0"),
+                           (["--canary", "0.2"], "no candidate to canary")):
+        result = runner.invoke(app, ["day", "--pack", "python", "-n", "2", "--no-memory", "-w", str(ws), *args])
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], result.output
+    reg = Registry(ws / "registry")
+    a = release(reg, tmp_path, "a")
+    reg.promote(a, "night 1")
+    reg.move("candidate", a, "night 1")
+    result = runner.invoke(app, ["day", "--pack", "python", "-n", "2", "--no-memory", "-w", str(ws),
+                                 "--canary", "0.2"])
+    assert result.exit_code == 2 and f"candidate is production ({a})" in result.output
+    assert reg.resolve("production") == a and len(reg.history()) == 2  # nothing moved
+    (ws / "config.toml").write_text("canary = 1.5\n")
+    result = runner.invoke(app, ["day", "--pack", "python", "-n", "2", "--no-memory", "-w", str(ws)])
+    assert result.exit_code == 2 and "canary = 1.5" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_real_day_with_a_canary_runs_each_task_on_its_release(micro, tmp_path):
+    from sleepy.loop.day import day_tasks, run_day
+    from sleepy.loop.episodes import EpisodeConfig
+    from sleepy.memory.recall import ExperienceMemory
+    from sleepy.model.loader import load_model
+
+    root, _ = micro
+    model = str(root / "model")
+    reg = Registry(tmp_path / "reg")
+    cand = release(reg, tmp_path, "cand", base_model=model)
+    reg.move("candidate", cand, "night 1")
+    store = SQLiteStore(tmp_path / "day.db")
+    tasks = day_tasks("python", 8, seed=3)
+    expected = {t.id: cand if on_candidate(t.id, cand, 0.5) else BASE for t in tasks}
+    assert set(expected.values()) == {cand, BASE}
+    log = EventLog(tmp_path / "rollout.jsonl")
+    rollout = Rollout(reg, outcomes_from_store(store), 0.5, events=log)
+    loaded: list[str] = []
+
+    def load(rid: str) -> RoutedModel:
+        loaded.append(rid)
+        return load_release_model(reg.get(rid), model)
+
+    cfg = EpisodeConfig(attempts=1, batch_size=4, max_new_tokens=8, sources=("model",))
+    summary = run_day(RoutedModel(load_model(model), None), store, ExperienceMemory(store), tasks, cfg,
+                      {"test": "canary"}, rollout=rollout, load=load)
+    assert loaded == [cand]  # loaded once, when first needed
+    db = sqlite3.connect(tmp_path / "day.db")
+    ran = dict(db.execute("SELECT task_id, release FROM episodes"))
+    assert ran == expected
+    for event in store.events():
+        assert event["sleepy.release"] == expected[event["sleepy.task.id"]]
+    assert summary.releases == {r: list(expected.values()).count(r) for r in (BASE, cand)}
+    looks = log.read()
+    assert len(looks) == 2 and all(e["sleepy.rollout.decision"] == KEEP for e in looks)  # 8 tasks: below 20
+    last = reg.history()[-1]  # the day's end records the undecided canary's evidence
+    assert last["alias"] == "candidate" and last["from"] == last["to"] == cand and last["why"].startswith("canary:")
+    assert last["metrics"]["tasks"] == list(expected.values()).count(cand)
+    # the next day continues the evidence from the store
+    assert len(Rollout(reg, outcomes_from_store(store), 0.5).canary_new) == last["metrics"]["tasks"]
+
+
+def test_sleepy_day_canary_on_the_command_line(micro, tmp_path):
+    root, _ = micro
+    ws = tmp_path / "ws"
+    reg = Registry(ws / "registry")
+    cand = release(reg, tmp_path, "cand", base_model=str(root / "model"))
+    reg.move("candidate", cand, "night 1")
+    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "6", "--seed", "5", "--attempts", "1",
+           "--model", str(root / "model"), "--no-memory", "-w", str(ws), "--canary", "0.5"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "tasks per release:" in done.stdout and "canary:" in done.stdout
+    ran = dict(sqlite3.connect(ws / "sleepy.db").execute("SELECT task_id, release FROM episodes"))
+    assert len(ran) == 6 and all(r == (cand if on_candidate(t, cand, 0.5) else BASE) for t, r in ran.items())
+    events = [json.loads(x) for x in events_path(ws).read_text().splitlines()]
+    assert events and events[-1]["sleepy.rollout.stage"] == CANARY
