@@ -1013,11 +1013,19 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
                                                                     "(the Host header is checked against the "
                                                                     "bound names, which stops DNS rebinding); "
                                                                     "repeatable.")] = None,
+          shadow: Annotated[str | None, typer.Option("--shadow", metavar="RELEASE",
+                                                     help="Also work each task request on this release (an "
+                                                          "alias such as candidate is followed) after the live "
+                                                          "answer, never returning it; outcomes are compared "
+                                                          "per signature in serve/shadow.jsonl and the dashboard. "
+                                                          "One that does not load: the server starts without a "
+                                                          "shadow and says so.")] = None,
           ) -> None:
     """Serve a release over an OpenAI-compatible API with the dashboard at / (also a teacher for another workspace).
 
     Example: sleepy serve --port 8000   (then: curl localhost:8000/v1/models, or open http://localhost:8000/)
     Beyond this machine: SLEEPY_KEY=... sleepy serve --host 0.0.0.0 --api-key-env SLEEPY_KEY
+    Trying a candidate on live traffic: sleepy serve --shadow candidate
     """
     import os
 
@@ -1044,11 +1052,23 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
         fail(str(exc))
     store, mem = _open_memory(cfg) if memory else (None, None)
     follows = release in ALIASES and follow  # an alias is followed as it moves (promotion, rollback)
+    shadowing = None
+    if shadow is not None:  # a shadow that does not load never stops production from serving
+        from sleepy.serve.shadow import Shadow, ShadowError, load_shadow
+
+        try:
+            shadowing = Shadow(load_shadow(registry, shadow, cfg.model, cfg.device),
+                               cfg.workspace / "serve" / "shadow.jsonl", registry=registry, device=cfg.device,
+                               follow=shadow if shadow in ALIASES and follow else None)
+        except ShadowError as exc:
+            err.print(f"--shadow {shadow}: {exc}; serving without a shadow", highlight=False, markup=False,
+                      soft_wrap=True)
     ctx = ServeContext(routed, cfg.workspace, store, mem, registry, max_batch=max_batch,
                        follow=release if follows else None, device=cfg.device, host=host, port=port,
-                       allow_hosts=tuple(allow_host or ()), api_key=api_key)
+                       allow_hosts=tuple(allow_host or ()), api_key=api_key, shadow=shadowing)
     err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port} (dashboard at /)"
-              + (f", following {release}" if follows else "") + (", API key required" if api_key else ""),
+              + (f", following {release}" if follows else "") + (", API key required" if api_key else "")
+              + (f", shadow {shadowing.release} ({shadow})" if shadowing else ""),
               highlight=False)
     uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning")
 

@@ -31,6 +31,8 @@ def create_app(ctx: ServeContext) -> FastAPI:
                 await asyncio.to_thread(ctx.follower.stop)
         finally:
             await asyncio.to_thread(app.state.batcher.close)
+            if ctx.shadow is not None:
+                await asyncio.to_thread(ctx.shadow.close)
 
     app = FastAPI(title="sleepy", version="0.2", lifespan=lifespan)
     app.add_middleware(Guard, policy=Policy.of(ctx.host, ctx.port, ctx.api_key, ctx.token, ctx.allow_hosts))

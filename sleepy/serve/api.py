@@ -49,6 +49,7 @@ from sleepy.serve.body import (
     parse_json,
 )
 from sleepy.serve.follow import ReleaseFollower
+from sleepy.serve.shadow import CountLiveRequests, Shadow, ShadowJob
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import ToolchainMissing, verify
@@ -77,6 +78,7 @@ class ServeContext:
     allow_hosts: tuple[str, ...] = ()  # more names clients reach it by
     api_key: str | None = None  # required of every request when set
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # the dashboard's per-run token
+    shadow: Shadow | None = None  # another release that also works each task, off the live path (sleepy.serve.shadow)
 
     @property
     def log(self) -> EventLog:
@@ -109,6 +111,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
 
         ctx.follower = ReleaseFollower(ctx.registry, ctx.follow, ctx.device, ctx.model, swap,
                                        ctx.follow_interval_s).start()
+    if ctx.shadow is not None:  # the shadow works only while no live request is in flight
+        app.add_middleware(CountLiveRequests, traffic=ctx.shadow.traffic)
 
     def model_ids() -> list[str]:
         model = ctx.model
@@ -239,8 +243,12 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         kind = "chat.completion" if operation == "chat" else "text_completion"
 
         def finish(served: Served) -> dict:
-            return settle("chat" if operation == "chat" else "text_completion", req.body, served, response_id,
-                          skill, how, signature, task, diag, req.stream, solved)
+            extra = settle("chat" if operation == "chat" else "text_completion", req.body, served, response_id,
+                           skill, how, signature, task, diag, req.stream, solved)
+            if ctx.shadow is not None and task is not None and diag is not None:  # queued, never waited for
+                ctx.shadow.offer(ShadowJob(response_id, task, diag, cfg, served.release, bool(extra["verified"]),
+                                           solved.origin if solved is not None else "model"))
+            return extra
 
         no_model = solved is not None or (task is not None and diag is None)
         if no_model:  # a tool or memory solved it (or nothing to fix): no model call, the verified edit answers

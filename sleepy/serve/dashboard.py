@@ -84,6 +84,10 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
             return entry | {"note": f"this server now serves {ctx.model.name}"}
         return entry | {"note": f"this server keeps serving {ctx.model.name} until it is restarted"}
 
+    @app.get("/api/shadow")
+    def api_shadow():
+        return {"shadow": ctx.shadow.report().as_dict() if ctx.shadow is not None else None}
+
     @app.get("/api/live")
     def api_live():
         if ctx.store is None:
@@ -136,6 +140,8 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;max-height:28em;font-size:12px
 <h3>Alias history</h3><table id="history"></table></section>
 <section><h2>Learning</h2>{{PLOTS}}</section>
 <section><h2>Live day</h2><p id="live">no day has run yet</p></section>
+<section><h2>Shadow</h2><p id="shadow">no shadow (<code>sleepy serve --shadow candidate</code>)</p>
+<table id="shadow-signatures"></table></section>
 <section><h2>Episodes</h2><table id="episodes"></table><pre id="episode"></pre></section>
 <section><h2>Memory search</h2><form id="search"><input id="q" size="60" placeholder="error text or code">
 <button>search</button></form><pre id="hits"></pre></section>
@@ -199,5 +205,15 @@ $("search").onsubmit = async (ev) => {
       .join("\\n\\n") || "no remembered fix yet";
   } catch (e) { $("hits").textContent = e.message; }
 };
+async function loadShadow() {
+  const s = (await getJSON("/api/shadow")).shadow; if (!s) return;
+  $("shadow").textContent = `shadow ${s.shadow_release}: ${s.compared} tasks compared; shadow solved ` +
+    `${s.shadow_solved}, live solved ${s.live_solved} (shadow only ${s.shadow_only}, live only ${s.live_only}); ` +
+    `${s.dropped} dropped, ${s.queued} queued`;
+  $("shadow-signatures").innerHTML = "<tr><th>signature</th><th>compared</th><th>shadow solved</th>" +
+    "<th>live solved</th><th>dropped</th></tr>" + s.by_signature.map((r) => `<tr><td>${esc(r.signature)}</td>` +
+    `<td>${r.compared}</td><td>${r.shadow_solved}</td><td>${r.live_solved}</td><td>${r.dropped}</td></tr>`).join("");
+}
 loadReleases(); loadLive(); loadEpisodes(); setInterval(loadLive, 2000);
+loadShadow(); setInterval(loadShadow, 5000);
 </script></body></html>"""
