@@ -45,7 +45,8 @@ fi
 # benchmarks/project_learning.py; kept in the user's cache.
 SDISTS="${XDG_CACHE_HOME:-$HOME/.cache}/sleepy/sdists"
 mkdir -p "$SDISTS"
-for sdist in inflection==0.5.1 more-itertools==10.5.0 parse==1.20.2 tabulate==0.9.0 toolz==0.12.1; do
+for sdist in inflection==0.5.1 more-itertools==10.5.0 parse==1.20.2 tabulate==0.9.0 toolz==0.12.1 \
+    jmespath==1.0.1 cachetools==5.5.0 wcwidth==0.2.13 xmltodict==0.13.0; do
   if ! ls "$SDISTS/${sdist%%==*}-${sdist##*==}.tar.gz" >/dev/null 2>&1; then
     python3 -m pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps "$sdist" \
       -d "$SDISTS" >/dev/null 2>&1 || echo "note: could not download the $sdist sdist; what uses it is skipped" >&2

@@ -48,7 +48,8 @@ from sleepy.tasks.project import detect_project  # noqa: E402
 from sleepy.tasks.project.mutate import HELD_OUT_ORIGIN, project_tasks  # noqa: E402
 
 SDISTS = cache_dir() / "sdists"
-DEFAULT_PACKAGES = ("inflection", "more-itertools", "parse", "tabulate", "toolz")
+DEFAULT_PACKAGES = ("inflection", "more-itertools", "parse", "tabulate", "toolz", "jmespath", "cachetools", "wcwidth",
+                    "xmltodict")
 
 
 def sdist_copy(name: str, into: Path) -> tuple[Path, dict] | None:

@@ -299,3 +299,60 @@ def test_an_atomic_rewrite_keeps_the_file_s_permissions_and_line_endings(tmp_pat
     atomic_write_text(script, "print('caf\u00e9')\r\n")
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
     assert script.read_bytes() == "print('caf\u00e9')\r\n".encode()
+
+
+def test_a_src_layout_package_with_plugin_options_is_repaired_across_its_modules_from_its_own_names(tmp_path):
+    """Under pytest the interpreter's "Did you mean" never shows, and a package ``__init__`` that lost an
+    import fails in a test file: the hints read the project's own modules instead."""
+    root = write(tmp_path / "wordy", {
+        "pyproject.toml": "[project]\nname = 'wordy'\nversion = '0.1'\n"
+                          "[tool.pytest.ini_options]\naddopts = '--cov=wordy --cov-report=term'\n",
+        "src/wordy/__init__.py": '"""Word tools."""\nfrom .core import counts\n',  # lost: from .tally import ...
+        "src/wordy/core.py": "def counts(words):\n    seen = {}\n    for word in words:\n"
+                             "        seen[word] = seen.get(wrd, 0) + 1\n    return seen\n",  # a typo: wrd
+        "src/wordy/tally.py": "LABELS = {'total': 'Total', 'unique': 'Unique'}\n\n\n"
+                              "def total(seen):\n    return sum(seen.values())\n\n\n"
+                              "def label(kind):\n    return LABELS['totl' if kind == 'total' else kind]\n",  # 'totl'
+        "tests/test_wordy.py": "import wordy\n\n\ndef test_counts():\n"
+                               "    assert wordy.counts(['a', 'b', 'a']) == {'a': 2, 'b': 1}\n\n\n"
+                               "def test_total():\n    assert wordy.total({'a': 2}) == 2\n"
+                               "    assert wordy.label('total') == 'Total'\n"})
+    result = fix_project(root)
+    assert result.green, result
+    assert set(result.changed) == {"src/wordy/__init__.py", "src/wordy/core.py", "src/wordy/tally.py"}
+    assert "from .tally import total, label" in result.changed["src/wordy/__init__.py"]  # the names tests read
+    assert "seen.get(word, 0)" in result.changed["src/wordy/core.py"]
+    assert "LABELS['total'" in result.changed["src/wordy/tally.py"]
+
+
+@needs_rustc
+def test_cargo_s_target_is_kept_outside_the_project_so_the_next_run_checks_warm(tmp_path):
+    import json
+
+    from sleepy.tasks.project import ProjectBuild
+
+    green_main = MAIN.replace("shelf::total(v)", "shelf::total(v.clone())")
+    root = write(tmp_path / "shelf", {"Cargo.toml": CARGO_TOML, "src/lib.rs": LIB, "src/main.rs": green_main,
+                                      "src/shapes.rs": "#[derive(Debug)]\n" + SHAPES})
+    project = detect_project(root)
+    keep = tmp_path / "kept"
+
+    def fresh_units() -> list[bool]:
+        build = ProjectBuild.open(project, keep=keep)
+        try:
+            verdict = build.check()
+        finally:
+            build.close()
+        assert verdict.passed
+        return [r["fresh"] for r in map(json.loads, verdict.output.splitlines()) if r.get("reason") ==
+                "compiler-artifact"]
+
+    assert fresh_units() == [False, False]  # lib and bin, cold
+    assert (keep / "target").is_dir() and not list(keep.glob("target.*"))
+    assert fresh_units() == [True, True]  # the kept target/ still describes the sources
+    (root / "src" / "main.rs").write_text(green_main.replace("v.len()", "v.len() + 1"))
+    project = detect_project(root)
+    assert fresh_units() == [True, False]  # an edited file rebuilds what depends on it, and only that
+    assert not (root / "target").exists()  # nothing written into the project
+    fix_project(root)
+    assert (state_dir(root) / "target").is_dir()  # sleepy fix keeps its own, per project

@@ -134,7 +134,10 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
     made, skipped = [], []
     for w in work:
         diags = w.verdict.diagnostics if w.verdict else ([w.diagnostic] if w.diagnostic else [])
-        hints = tool_candidates(w.task.pack, w.source, diags, limit)
+        # The task's own file as it stands (broken): the project's copy on disk is the answer.
+        files = {**project_sources(w.task.project), **(w.files or {}), w.task.file or w.task.filename: w.source} \
+            if w.task.project else None
+        hints = tool_candidates(w.task.pack, w.source, diags, limit, files, w.task.file)
         made.append([(c.program, c.origin, c.hint) for c in hints.candidates])
         skipped.append(hints.skipped)
     return _verified(work, made, jobs), skipped

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sleepy.files import atomic_write_text, cache_dir
 from sleepy.tasks.edit import shown_edit
-from sleepy.tasks.hints import tool_candidates
+from sleepy.tasks.hints import edited_file, tool_candidates
 from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_project
 from sleepy.tasks.project.build import restrict, unbuildable
 from sleepy.tasks.signature import Diagnostic
@@ -85,10 +85,11 @@ def hint_candidates(project: Project, files: dict[str, str], verdict: VerifyResu
     """(file, new text, origin, hint) for the first errors, each on the file its primary span is in."""
     out, seen = [], set()
     for diag in verdict.diagnostics[:DIAGNOSTICS_PER_STEP]:
-        file = diag.primary.file if diag.primary else next((f.file for f in diag.fixits if f.file), None)
+        file = edited_file(diag, files) or (diag.primary.file if diag.primary else
+                                             next((f.file for f in diag.fixits if f.file), None))
         if file not in files:
             continue
-        for c in tool_candidates(project.pack, files[file], [restrict(diag, file)], limit).candidates:
+        for c in tool_candidates(project.pack, files[file], [restrict(diag, file)], limit, files, file).candidates:
             if (file, c.program) not in seen:
                 seen.add((file, c.program))
                 out.append((file, c.program, c.origin, c.hint))
@@ -115,7 +116,7 @@ def fix_project(path: Path, max_steps: int = 12, tool_limit: int = 8, tests: boo
     the tools make no step forward: shown the file of the first error, its edit verified by building.
     ``timeout_s`` limits one build (a build script that hangs is then one line, not a stuck run)."""
     project = detect_project(path)
-    build = ProjectBuild.open(project, tests, timeout_s)
+    build = ProjectBuild.open(project, tests, timeout_s, keep=state_dir(project.root))
     try:
         return repair(build, max_steps, tool_limit, EventLog(state_dir(project.root) / "events.jsonl"), log,
                       model, model_calls)

@@ -29,7 +29,9 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
+from sleepy.tasks import pynames
 from sleepy.tasks.pyindex import grouped_import_lines, import_lines_for, load_index, module_names, undefined_names
+from sleepy.tasks.pynames import typo_fixes
 from sleepy.tasks.signature import Diagnostic, Fixit
 
 log = logging.getLogger("sleepy.tools")
@@ -50,9 +52,13 @@ class Hints:
     skipped: list[str] = field(default_factory=list)  # hints that could not be applied, with the reason
 
 
-def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit: int = 8) -> Hints:
-    """Candidate programs from the hints in ``diagnostics`` (the verifier's verdict on ``source``)."""
-    hints = _rust(source, diagnostics) if pack == "rust" else _python(source, diagnostics)
+def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit: int = 8,
+                    files: dict[str, str] | None = None, file: str | None = None) -> Hints:
+    """Candidate programs from the hints in ``diagnostics`` (the verifier's verdict on ``source``).
+
+    ``files`` (the project's other source files, by path) and ``file`` (the path of ``source`` in it) let
+    Python's hints look across the project: where a missing name or a package attribute is defined."""
+    hints = _rust(source, diagnostics) if pack == "rust" else _python(source, diagnostics, files or {}, file)
     seen: set[str] = {source}
     unique = []
     for c in hints.candidates:
@@ -194,9 +200,11 @@ _NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
 _ATTRIBUTE = re.compile(r"has no attribute '([^']+)'")
 _CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
+_MODULE_ATTRIBUTE = re.compile(r"module '([\w.]+)' has no attribute '([^']+)'")
+_KEY = re.compile(r"""^(?:KeyError: )?['"]([^'"]+)['"]$""")
 
 
-def _python(source: str, diagnostics: list[Diagnostic]) -> Hints:
+def _python(source: str, diagnostics: list[Diagnostic], files: dict[str, str], file: str | None) -> Hints:
     out = Hints()
     if not diagnostics:
         return out
@@ -206,24 +214,38 @@ def _python(source: str, diagnostics: list[Diagnostic]) -> Hints:
     meant = _DID_YOU_MEAN.search(message)
     name = _NAME_ERROR.search(message)
     attr = _ATTRIBUTE.search(message)
+    package = _MODULE_ATTRIBUTE.search(message)
     if diag.code == "NameError" and name:
         missing = name.group(1)
         if meant:
             out.candidates += _renamed(source, line, missing, meant.group(1), attribute=False,
                                        hint=f"NameError: did you mean {meant.group(1)!r}")
-        grouped = grouped_import_lines(missing, undefined_names(source))
-        for statement in grouped[:2] + import_lines_for(missing):
+        undefined = undefined_names(source)
+        grouped = grouped_import_lines(missing, undefined)
+        for statement in _project_imports(missing, undefined, files, file) + grouped[:2]:
+            out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
+        for right in ([] if meant else typo_fixes(missing, source, files)):
+            out.candidates += _renamed(source, line, missing, right, attribute=False,
+                                       hint=f"NameError: a typo of {right!r}")
+        for statement in import_lines_for(missing):
             out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
         if line:
             out.candidates += _self_attribute(source, line, missing)
     elif diag.code == "UnboundLocalError" and (local := re.search(r"local variable '([^']+)'", message)) and line:
         out.candidates += _declared_global(source, line, local.group(1))
+    elif diag.code == "AttributeError" and package and files and file \
+            and file == pynames.file_of(package.group(1), files):
+        out.candidates += _package_attribute(source, package.group(2), files, file)
     elif diag.code == "AttributeError" and attr and meant:
         out.candidates += _renamed(source, line, attr.group(1), meant.group(1), attribute=True,
                                    hint=f"AttributeError: did you mean {meant.group(1)!r}")
+    elif diag.code == "KeyError" and (key := _KEY.match(message.strip())):
+        out.candidates += _misspelled_key(source, key.group(1))
     elif diag.code == "ImportError" and (bad := _CANNOT_IMPORT.search(message)):
         wrong, module = bad.groups()
-        options = [meant.group(1)] if meant else difflib.get_close_matches(wrong, module_names(module), n=2)
+        home = pynames.file_of(module, files) if files else None
+        known = sorted(pynames.top_level_names(files[home])) if home else module_names(module)
+        options = [meant.group(1)] if meant else difflib.get_close_matches(wrong, known, n=2)
         for right in options:
             out.candidates += _renamed(source, line, wrong, right, attribute=False,
                                        hint=f"ImportError: {right!r} in {module}")
@@ -372,3 +394,75 @@ def _declared_global(source: str, line: int, name: str) -> list[ToolCandidate]:
     new = [*lines]
     new.insert(first.lineno - 1, f"{indent}{keyword} {name}{_newline(source)}")
     return [ToolCandidate("tool:python", "".join(new), f"UnboundLocalError: declare {keyword} {name}")]
+
+
+def edited_file(diag: Diagnostic, files: dict[str, str]) -> str | None:
+    """The file a hint for ``diag`` edits when it is not where the error shows: ``module 'pkg' has no
+    attribute 'x'`` raised in a test is repaired in ``pkg/__init__.py``."""
+    package = _MODULE_ATTRIBUTE.search(diag.message) if diag.code == "AttributeError" else None
+    return pynames.file_of(package.group(1), files) if package else None
+
+
+def _project_imports(missing: str, undefined: list[str], files: dict[str, str], file: str | None) -> list[str]:
+    """``from .mod import missing, ...`` where a module of the project defines ``missing``: with every
+    other undefined name that module defines too (a dropped line took them all)."""
+    out = []
+    for module in pynames.defining_modules(missing, files, skip=file)[:2]:
+        home = pynames.top_level_names(files[pynames.file_of(module, files)])
+        names = [missing, *(n for n in undefined if n != missing and n in home)]
+        out.append(f"from {pynames.import_from(file, module)} import {', '.join(names)}")
+    return out
+
+
+def _package_attribute(source: str, name: str, files: dict[str, str], file: str) -> list[ToolCandidate]:
+    """A package's ``__init__`` lost the line that took ``name`` from one of its modules (the error shows
+    far away, in whatever read ``pkg.name``): that module star-imported where the file star-imports
+    others, the names the project reads off the package, or ``name`` alone."""
+    package = pynames.module_of(file) or ""
+    bound = pynames.top_level_names(source)
+    wanted = pynames.names_taken_from(package, files) - bound
+    out = []
+    for module in pynames.defining_modules(name, files, skip=file)[:2]:
+        where = pynames.import_from(file, module)
+        home = pynames.top_level_names(files[pynames.file_of(module, files)])
+        lines = [f"from {where} import *"] if pynames.star_imports(source) else []
+        grouped = sorted((wanted & home) - {name})
+        if grouped:
+            lines.append(f"from {where} import {', '.join([name, *grouped])}")
+        lines += [f"from {where} import {name}", f"from {where} import *"]
+        for statement in dict.fromkeys(lines):
+            out.append(ToolCandidate("tool:python", add_import(source, statement),
+                                     f"AttributeError: {name} is defined in {module}: {statement}"))
+    submodules = {m.rpartition(".")[2] for f in files
+                  if (m := pynames.module_of(f)) and m.rpartition(".")[0] == package}
+    if not out and name in submodules:
+        out.append(ToolCandidate("tool:python", add_import(source, f"from . import {name}"),
+                                 f"AttributeError: {name} is a submodule of {package}"))
+    return out
+
+
+def _misspelled_key(source: str, key: str) -> list[ToolCandidate]:
+    """``data['verison']`` raising ``KeyError: 'verison'``: the string literal renamed to the closest
+    other string or name the file uses (a typo in a key, where no interpreter hint exists)."""
+    toks = _tokens(source)
+    if toks is None:
+        return []
+    strings = {t: _literal(t.string) for t in toks if t.type == tokenize.STRING}
+    hits = [t for t, value in strings.items() if value == key]
+    pool = {v for v in strings.values() if isinstance(v, str) and v.isidentifier()} | pynames.identifiers(source)
+    out = []
+    for right in pynames.near(key, pool):
+        lines = source.splitlines(keepends=True)
+        for tok in sorted(hits, key=lambda t: t.start, reverse=True):
+            (row, col), (_, end) = tok.start, tok.end
+            text = lines[row - 1]
+            lines[row - 1] = text[:col] + tok.string.replace(key, right, 1) + text[end:]
+        out.append(ToolCandidate("tool:python", "".join(lines), f"KeyError: a typo of {right!r}"))
+    return out if hits else []
+
+
+def _literal(token: str) -> object:
+    try:
+        return ast.literal_eval(token)
+    except (ValueError, SyntaxError):
+        return None

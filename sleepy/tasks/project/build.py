@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import json
+import os
 import re
 import shutil
 import sys
@@ -49,9 +50,17 @@ class ProjectBuild:
     files: dict[str, str]  # what the copy holds now
     tests: bool = False  # Cargo: also check the test and example targets (benches may need nightly)
     timeout_s: float | None = None  # wall-clock limit of one build (None: BUILD_LIMITS' own)
+    keep: Path | None = None  # where Cargo's target/ is kept between runs (outside the project)
 
     @classmethod
-    def open(cls, project: Project, tests: bool = False, timeout_s: float | None = None) -> ProjectBuild:
+    def open(cls, project: Project, tests: bool = False, timeout_s: float | None = None,
+             keep: Path | None = None) -> ProjectBuild:
+        """A fresh private copy; with ``keep``, Cargo's ``target/`` of the last run is put back into it.
+
+        Why keep it: the copy always sits at the same path inside the sandbox and file times are
+        copied, so Cargo's fingerprints of the last run still hold and an unchanged crate checks warm
+        (0.07 s for semver instead of 1.1 s cold). The user's own ``target/`` is never used: it was
+        built at another path and would be stale for every unit."""
         folder = sandbox.open_workspace("sleepy-fix-", BUILD_LIMITS.disk_bytes)  # target/ too: a quota
         ignore = shutil.ignore_patterns(*SKIP_DIRS)
         try:
@@ -61,16 +70,36 @@ class ProjectBuild:
                     shutil.copy2(project.root / rel, folder / "src" / rel)
             else:
                 shutil.copytree(project.root, folder / "src", ignore=ignore, symlinks=True)
+            kept = keep / "target" if keep and project.kind == "cargo" else None
+            if kept and kept.is_dir():
+                shutil.copytree(kept, folder / "src" / "target", symlinks=True)
         except OSError as exc:
             sandbox.close_workspace(folder)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
-        return cls(project, folder, dict(project.files), tests, timeout_s)
+        return cls(project, folder, dict(project.files), tests, timeout_s, keep if project.kind == "cargo" else None)
 
     @property
     def work(self) -> Path:
         return self.folder / "src"
 
     def close(self) -> None:
+        """Keep ``target/`` (whole or not at all: a copy beside it, then a rename), remove the copy."""
+        built = self.work / "target"
+        if self.keep is not None and built.is_dir():
+            self.write(self.project.files)  # the target/ kept must describe the sources as they are
+            fresh = self.keep / f"target.new-{os.getpid()}"
+            try:
+                shutil.rmtree(fresh, ignore_errors=True)
+                self.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(built, fresh, symlinks=True)
+                old = self.keep / f"target.old-{os.getpid()}"
+                shutil.rmtree(old, ignore_errors=True)
+                if (self.keep / "target").exists():
+                    (self.keep / "target").rename(old)
+                fresh.rename(self.keep / "target")
+                shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                shutil.rmtree(fresh, ignore_errors=True)  # a cache: the next run builds cold, nothing is lost
         sandbox.close_workspace(self.folder)
 
     def write(self, files: dict[str, str]) -> None:
@@ -160,8 +189,8 @@ def _cargo(work: Path, tests: bool, timeout_s: float | None = None) -> VerifyRes
     limits = dataclasses.replace(BUILD_LIMITS, wall_s=timeout_s) if timeout_s else BUILD_LIMITS
     ran = sandbox.run([cargo_path(), "check", "--offline", *targets, "--message-format=json", "-q"], work,
                       limits, env=env)
-    if ran.ok:
-        return VerifyResult(True, [], ran.duration_s, "check")
+    if ran.ok:  # cargo's artifact records: whether each unit was fresh (the kept target/ at work)
+        return VerifyResult(True, [], ran.duration_s, "check", ran.stdout[-4000:])
     records = []
     for line in ran.stdout.splitlines():
         try:
@@ -213,15 +242,33 @@ def _python(work: Path, project: Project, timeout_s: float | None = None) -> Ver
     else:
         return VerifyResult(True, [], time.perf_counter() - began, "check")
     wall = timeout_s or 120.0
-    ran = sandbox.run(argv, work, dataclasses.replace(sandbox.PROGRAM_LIMITS, wall_s=wall, cpu_s=max(1, int(wall)),
-                                                      output_bytes=1 << 20),
-                      env={"PYTHONPATH": sandbox.SANDBOX_WORKDIR})
+    limits = dataclasses.replace(sandbox.PROGRAM_LIMITS, wall_s=wall, cpu_s=max(1, int(wall)), output_bytes=1 << 20)
+    env = {"PYTHONPATH": python_path(project)}
+    ran = sandbox.run(argv, work, limits, env)
+    if project.has_tests and not ran.ok and _PYTEST_USAGE.search(ran.stdout + ran.stderr):
+        ran = sandbox.run([*argv, *PLUGIN_FREE], work, limits, env)
     duration = time.perf_counter() - began
     if ran.ok:
         return VerifyResult(True, [], duration, "test" if project.has_tests else "run", ran.stdout[-2000:])
     text = ran.stderr if "Traceback" in ran.stderr else ran.stdout + "\n" + ran.stderr
     return VerifyResult(False, [_project_traceback(text, project, ran.violation)], duration,
                         "test" if project.has_tests else "run", text[-4000:])
+
+
+_PYTEST_USAGE = re.compile(r"error: unrecognized arguments|Failed to import filter module|ERROR: usage:")
+PLUGIN_FREE = ("-o", "addopts=", "-o", "filterwarnings=")
+"""A project's pytest settings that name plugins not installed here (``--cov=...`` in ``addopts``, a
+filter on ``coverage`` warnings) stop pytest before it collects a test: the run is repeated without
+them, so the project's own tests still decide. Only such a usage error costs the second run."""
+
+
+def python_path(project: Project) -> str:
+    """The import path of the project's own code: its root, and ``src/`` in a src layout (the package is
+    not installed in the sandbox, so ``import pkg`` from the tests must find ``src/pkg``)."""
+    root = sandbox.SANDBOX_WORKDIR
+    src = any(rel.startswith("src/") and rel.count("/") in (1, 2) for rel in project.files) \
+        and not any(rel == "src/__init__.py" for rel in project.files)
+    return f"{root}/src:{root}" if src else root
 
 
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
