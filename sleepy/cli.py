@@ -397,6 +397,37 @@ def _open_memory(cfg: Settings, embed: bool = True):
     return store, ExperienceMemory(store, Embedder() if embed else None)
 
 
+BackendOpt = Annotated[str | None, typer.Option("--backend", help="Where the model runs: local (weights here, "
+                                                                   "default) or openai (an OpenAI-compatible "
+                                                                   "server at --base-url).")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", metavar="URL",
+                                                help="The OpenAI-compatible server of --backend openai, e.g. "
+                                                     "http://127.0.0.1:8000/v1.")]
+ApiKeyEnvOpt = Annotated[str | None, typer.Option("--api-key-env", metavar="VAR",
+                                                  help="Environment variable holding that server's API key.")]
+
+
+def _day_model(cfg: Settings, registry, release: str = "production"):
+    """A release on local weights, or its routing over a served model (``--backend openai``), checked before
+    the day works a task: the server answers, takes the key and serves the model."""
+    found = registry.get(release)
+    if cfg.backend == "local":
+        from sleepy.adapters.lora import load_release_model
+
+        return load_release_model(found, cfg.model, cfg.device)
+    from sleepy.model.remote import Endpoint, connect
+
+    if not cfg.base_url:
+        fail("--backend openai needs --base-url URL: the server's API root, e.g. http://127.0.0.1:8000/v1")
+    if cfg.model == "bundled":
+        fail("--backend openai needs --model NAME: the name the server serves the model under (GET /v1/models)")
+    routed, notes = connect(Endpoint.of(cfg.base_url, cfg.model, cfg.api_key_env),
+                            found.id if found else None, found.router if found else {})
+    for note in notes:
+        err.print(escape(note), highlight=False, soft_wrap=True)
+    return routed
+
+
 @app.command()
 def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-n", help="Generated tasks to work.")]
         = 50, seed: Annotated[int, typer.Option(help="Seed of the day's task stream.")] = 1,
@@ -419,6 +450,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
                                                                               "queued.")] = True,
         model: ModelOpt = None, workspace: WorkspaceOpt = None,
         jobs: JobsOpt = 2,
+        backend: BackendOpt = None, base_url: BaseUrlOpt = None, api_key_env: ApiKeyEnvOpt = None,
         canary: Annotated[float | None, typer.Option(help="Run this fraction of the tasks (0 < f < 1) on the "
                                                           "candidate release; a sequential test per signature "
                                                           "promotes it, keeps watching or drops it (config: "
@@ -433,15 +465,18 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     Example: sleepy day --project path/to/crate -n 40
     Example: sleepy --store postgresql://sleepy@db/sleepy day -n 200 --queue monday
     Example: sleepy day -n 100 --canary 0.2
+    Example: sleepy day --backend openai --base-url http://127.0.0.1:8000/v1 --model NAME   (README: Models
+    behind a server; NAME is what the server serves the model as, a routed skill goes by its adapter name)
     """
     from sleepy.loop.day import day_tasks, keep_for_gate, run_day
     from sleepy.loop.episodes import day_config
     from sleepy.model.loader import ModelLoadError
 
-    cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory)
-    from sleepy.adapters.lora import load_release_model
+    cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory, backend=backend,
+                    base_url=base_url, api_key_env=api_key_env)
     from sleepy.adapters.registry import RegistryError
     from sleepy.loop.rollout import Rollout, RolloutError, check_fraction, events_path, outcomes_from_store
+    from sleepy.model.remote import RemoteError
     from sleepy.telemetry.events import EventLog
 
     if tasks_dir is not None and tasks_dir.name.isdigit() and not tasks_dir.exists():
@@ -464,8 +499,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
         store, mem = _open_memory(cfg, embed=cfg.memory)
         rollout = Rollout(registry, outcomes_from_store(store), fraction, auto_rollback=cfg.auto_rollback,
                           events=EventLog(events_path(cfg.workspace)))
-        routed = load_release_model(registry.get("production"), cfg.model, cfg.device)
-    except (TaskFormatError, ValueError, ModelLoadError, RegistryError) as exc:
+        routed = _day_model(cfg, registry)
+    except (TaskFormatError, ValueError, ModelLoadError, RegistryError, RemoteError) as exc:
         fail(str(exc))
     lm = routed.lm
     if project is not None:
@@ -474,7 +509,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     params = {"pack": pack, "tasks": tasks, "seed": seed, "tasks_dir": str(tasks_dir) if tasks_dir else None,
               **({"project": str(project.resolve())} if project else {}),
               **({"canary": fraction, "candidate": rollout.candidate} if rollout.canary_active else {}),
-              "model": lm.name, "memory": cfg.memory}
+              "model": lm.name, "memory": cfg.memory,
+              **({"backend": "openai", "base_url": lm.path} if cfg.backend == "openai" else {})}
     if queue is not None:
         _day_worker(queue, lease, enqueue, items, routed, store, mem, ep_cfg,
                     {"model": lm.name, "memory": cfg.memory})
@@ -490,9 +526,11 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
 
         try:
             summary = run_day(routed, store, mem, items, ep_cfg, params, on_done=tick, rollout=rollout,
-                              load=lambda rid: load_release_model(registry.get(rid), cfg.model, cfg.device))
+                              load=lambda rid: _day_model(cfg, registry, rid))
         except (ToolchainMissing, ModelLoadError, RegistryError) as exc:
             fail(str(exc))
+        except RemoteError as exc:  # finished episodes are kept: the same command continues the run
+            fail(f"{exc}; the day stopped (rerun the same command to continue)")
     resumed = f" (resumed run {summary.run_id}, {summary.skipped} tasks already done)" if summary.resumed else ""
     console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
                   f"({summary.pass_rate:.0%}; {summary.solved_by_memory} by memory's own fix patterns), "
@@ -512,6 +550,7 @@ def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], route
     from sleepy.loop.day import run_worker
     from sleepy.memory.queue import QueueUnsupported, TaskQueue
     from sleepy.memory.sqlite import SQLiteStore
+    from sleepy.model.remote import RemoteError
 
     try:
         work = TaskQueue(store, name, lease_s=lease)
@@ -538,6 +577,8 @@ def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], route
             summary = run_worker(routed, store, mem, work, ep_cfg, params, on_done=tick)
         except ToolchainMissing as exc:
             fail(str(exc))
+        except RemoteError as exc:  # its claims expire and go to another worker
+            fail(f"{exc}; this worker stopped")
     q = summary.queue
     if summary.run_id is None:
         console.print(f"queue {name}: nothing left to do ({q.done} done, {q.failed} failed); store {store.path}")
@@ -618,10 +659,18 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
                                                           "LoRA bootstraps it), share or lora.")] = None,
           teacher_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint asked for fixes "
                                                                "(each verified before use).")] = None,
+          teacher_api_key_env: Annotated[str | None, typer.Option("--teacher-api-key-env", metavar="VAR",
+                                                                  help="Environment variable holding the "
+                                                                       "teacher's API key.")] = None,
+          backend: BackendOpt = None,
+          weights: Annotated[str | None, typer.Option(metavar="PATH", help="Local weights (folder or hub id) to "
+                                                                            "train skills on; needed with "
+                                                                            "--backend openai.")] = None,
           jobs: JobsOpt = 2) -> None:
     """Consolidate: mine recurring failures, train one skill each, gate the candidate, promote on a pass.
 
     Example: sleepy night --pack rust --min-failures 3
+    Example: sleepy night --backend openai --weights path/to/served-model
     """
     from sleepy.adapters.registry import RegistryError
     from sleepy.loop.night import run_night
@@ -631,11 +680,22 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
     from sleepy.tasks.leakage import LeakageError
 
     cfg = _settings(workspace, model=model, min_failures=min_failures, strategy=strategy, teacher_url=teacher_url,
-                    skills=skills)
+                    skills=skills, teacher_api_key_env=teacher_api_key_env, backend=backend, weights=weights)
+    if cfg.backend == "openai" and not cfg.weights:
+        fail("a night trains skills on local weights, and --backend openai's model is a name on a server: "
+             "give its weights with --weights PATH (a folder or hub id)")
+    if cfg.teacher_url:  # asked once now, so a server that is down or refuses the key costs nothing
+        from sleepy.loop.teacher import Teacher
+
+        try:
+            Teacher(cfg.teacher_url, api_key_env=cfg.teacher_api_key_env).check()
+        except TeacherError as exc:
+            fail(f"night aborted, production untouched: {exc}")
     store, mem = _open_memory(cfg)
     with Reporter(err) as reporter:
         try:
-            rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.model, cfg.evals_dir,
+            rep = run_night(store, mem, _registry(cfg), pack, _night_config(cfg, jobs), cfg.weights or cfg.model,
+                            cfg.evals_dir,
                             log=reporter.log, progress=reporter.update)
         except (LeakageError, RegistryError, ModelLoadError, ToolchainMissing, TeacherError) as exc:
             fail(f"night aborted, production untouched: {exc}")

@@ -65,6 +65,13 @@ class Settings(BaseModel):
     max_skills: PositiveInt = 3  # per night
     self_replay: NonNegativeInt = 0  # replay this many of the model's own verified fixes per other signature (0: off)
     teacher_url: str | None = None  # OpenAI-compatible endpoint asked for fixes at night (verified before use)
+    teacher_api_key_env: str | None = None  # environment variable holding the teacher's API key (never the key)
+    backend: Literal["local", "openai"] = "local"  # where the day generates: local weights (model) or an
+    # OpenAI-compatible server at base_url serving model by that name (sleepy.model.remote)
+    base_url: str | None = None  # the server of the openai backend, e.g. http://127.0.0.1:8000/v1
+    api_key_env: str | None = None  # environment variable holding that server's API key (never the key itself)
+    weights: str | None = None  # local weights (folder or hub id) a night trains skills on; needed with the
+    # openai backend, whose model is only a name on a server
     strategy: Literal["routed", "naive", "averaged"] = "routed"  # naive/averaged: the baselines routing beats
     lora_rank: PositiveInt = 8
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists

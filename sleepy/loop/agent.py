@@ -15,7 +15,8 @@ from sleepy.context.lookup import project_sources
 from sleepy.context.prompt import ContextBuilder, Memory
 from sleepy.context.view import view_of
 from sleepy.memory.recall import ExperienceMemory
-from sleepy.model.generation import Completion, GenerationConfig, generate
+from sleepy.model.generation import Completion, GenerationConfig
+from sleepy.model.remote import RemoteModel
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit, shown_edit, split_by_file
 from sleepy.tasks.hints import tool_candidates
 from sleepy.tasks.signature import Diagnostic
@@ -156,10 +157,12 @@ def _apply(w: Work, view, edit) -> tuple[str, dict[str, str]]:
     return candidate, {f: apply_edit((w.files or {})[f], e) for f, e in parts.items()}
 
 
-def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
+def attempt(model: RoutedModel | RemoteModel, work: list[Work], gen: GenerationConfig | None = None, jobs: int = 2,
             budget: int = PROMPT_BUDGET,
             verifier: Callable[[Task, str], VerifyResult] | None = None) -> list[StepResult]:
     """One attempt for every item of ``work``: each task goes to the skill its signature routes to.
+
+    ``model`` runs local weights or asks a server (:mod:`sleepy.model.remote`); both answer ``lm.generate``.
 
     ``verifier`` replaces the task verifier (``sleepy fix`` verifies a file by building its project); it is
     also given the other files an edit changed, where ``Work.files`` opened them."""
@@ -175,8 +178,8 @@ def attempt(model: RoutedModel, work: list[Work], gen: GenerationConfig | None =
     for skill in dict.fromkeys(skills):
         idx = [i for i, s in enumerate(skills) if s == skill]
         with model.using(skill):
-            for i, comps in zip(idx, generate(model.lm, [prompts[i].text for i in idx], gen,
-                                                      sources=[views[i].shown for i in idx]), strict=True):
+            for i, comps in zip(idx, model.lm.generate([prompts[i].text for i in idx], gen,
+                                                       sources=[views[i].shown for i in idx]), strict=True):
                 completions[i] = comps
     gen_seconds = (time.perf_counter() - began) / max(1, len(work))
     samples: list[list[Sample]] = []

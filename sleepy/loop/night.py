@@ -88,6 +88,7 @@ class NightConfig:
     skills: str = "auto"  # routed skill kind: share | lora | auto (share once a basis exists; LoRA bootstraps it)
     share: ShareConfig = field(default_factory=ShareConfig)
     teacher_url: str | None = None  # an OpenAI-compatible endpoint asked for fixes (verified before use)
+    teacher_api_key_env: str | None = None  # the environment variable holding its API key (the key is never stored)
     jobs: int = 2
     budget: int = 900
     copy_anchors: bool = True  # the gate decodes as the day does (sleepy.model.constrain)
@@ -100,6 +101,7 @@ def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
     return NightConfig(min_failures=settings.min_failures, max_skills=settings.max_skills,
                        self_replay=settings.self_replay,
                        strategy=settings.strategy, teacher_url=settings.teacher_url, skills=settings.skills,
+                       teacher_api_key_env=settings.teacher_api_key_env,
                        share=ShareConfig(k=settings.share_k, storage_dtype=settings.share_dtype,
                                          extra_vectors=settings.share_extra_vectors,
                                          steps=settings.lora_steps, seed=seed),
@@ -278,7 +280,7 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
         own = self_replay_pool(store, pack, set(clusters), builder, cfg.self_replay)
         replay_pool += [e for e in own if not any(g.leaks(e.prompt + e.completion) for g in (guard, holdout_guard))]
     teacher_left = cfg.teacher_budget
-    teacher = Teacher(cfg.teacher_url) if cfg.teacher_url else None
+    teacher = Teacher(cfg.teacher_url, api_key_env=cfg.teacher_api_key_env) if cfg.teacher_url else None
     datasets: dict[str, list[TrainExample]] = {}
     for c in report.clusters:
         ids = [t for t, s in failures if s == c.signature]

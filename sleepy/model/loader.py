@@ -50,6 +50,13 @@ class LoadedModel:
     def format_prompt(self, prompt: str) -> str:
         return format_for(self.tokenizer, prompt)
 
+    def generate(self, prompts: list[str], cfg=None, sources: list[str] | None = None) -> list:
+        """:func:`sleepy.model.generation.generate` on these weights: the call every backend answers
+        (:class:`sleepy.model.remote.RemoteLM` too), so the agent never asks which one it has."""
+        from sleepy.model.generation import generate
+
+        return generate(self, prompts, cfg, sources=sources)
+
 
 def format_for(tokenizer, prompt: str) -> str:
     """The prompt as the model reads it: one user message through the chat template where the tokenizer has
