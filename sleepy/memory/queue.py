@@ -228,12 +228,14 @@ class TaskQueue:
     def batches(self, n: int = 1, poll_s: float = 1.0) -> Iterator[list[Claim]]:
         """Claimed batches of up to ``n`` items until the queue is drained.
 
-        When nothing is ready but other workers still hold items, it waits (at most ``poll_s`` at a
-        time) rather than stopping: if one of them dies, its lease runs out and this worker takes
-        its items.
+        A batch is at most this worker's share of what is ready (the ready items over the workers
+        holding claims, this one included), so near the end of a stream one worker does not hoard a
+        full batch while the others idle. When nothing is ready but other workers still hold items,
+        it waits (at most ``poll_s`` at a time) rather than stopping: if one of them dies, its lease
+        runs out and this worker takes its items.
         """
         while True:
-            got = self.claim(n)
+            got = self.claim(min(n, self._share()) if n > 1 else 1)
             if got:
                 yield got
                 continue
@@ -252,6 +254,14 @@ class TaskQueue:
             if state == "claimed" and expired:
                 tally["expired"] = tally.get("expired", 0) + n
         return QueueCounts(**{k: v for k, v in tally.items() if k in QueueCounts.__dataclass_fields__})
+
+    def _share(self) -> int:
+        """Ready items over the workers that hold live claims plus this one, rounded up (at least 1)."""
+        ready, others = self.store._q(
+            f"SELECT COUNT(CASE WHEN state = 'ready' THEN 1 END), COUNT(DISTINCT CASE WHEN state = 'claimed' AND "
+            f"lease_until >= {self.clock} AND worker <> ? THEN worker END) FROM queue WHERE name = ?",
+            (self.worker, self.name)).fetchone()
+        return max(1, -(-(ready or 0) // ((others or 0) + 1)))
 
     def next_expiry_s(self) -> float:
         """Seconds until the first live lease runs out (0 when none is held)."""
