@@ -1,8 +1,10 @@
 """Atomic file writes: a reader (the dashboard, a rerun after a crash) sees the old file or the new one,
-never half of one."""
+never half of one. And owners of temporary folders: who made one, and whether that process still runs, so
+what a ``kill -9`` left is removed by the next start and nothing a live process uses is."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -38,3 +40,69 @@ def atomic_write_text(path: Path, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+# ---------------------------------------------------------------------------------------------- owners
+OWNER_FILE = "owner.json"
+
+
+def owned_temp_folder(prefix: str) -> Path:
+    """A new folder in the temp folder holding this process's owner file, whole or absent (a torn one would
+    keep the folder forever): after a ``kill -9`` the next start removes it
+    (:func:`sleepy.tasks.sandbox.sweep_leftovers`, for ``sleepy-*`` names), never while its owner runs."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    tmp = root / (OWNER_FILE + ".tmp")
+    tmp.write_text(json.dumps(owner_record()))
+    tmp.replace(root / OWNER_FILE)
+    return root
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), which tells a reused pid from the original."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def owner_record() -> dict:
+    """This process, as an owner file records it: pid, start time, boot and PID namespace."""
+    pid = os.getpid()
+    return {"pid": pid, "start": _start_time(pid), "boot": boot_id(), "pidns": _pid_namespace()}
+
+
+def owner_alive(owner: dict) -> bool:
+    """False only when the owner is surely gone: another boot, or no process with its pid and start time
+    in our PID namespace (in another namespace we cannot tell, so it counts as alive)."""
+    if owner.get("boot") != boot_id():
+        return False
+    if owner.get("pidns") != _pid_namespace():
+        return True
+    pid = owner.get("pid")
+    return isinstance(pid, int) and _start_time(pid) == owner.get("start")
+
+
+def read_owner(path: Path) -> dict | None:
+    """The owner record in ``path``; None if it is missing, unreadable, torn or not ours (never judged)."""
+    try:
+        if path.lstat().st_uid != os.geteuid():
+            return None
+        owner = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) else None

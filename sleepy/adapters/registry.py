@@ -25,16 +25,18 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sleepy.files import atomic_write_text
+from sleepy.files import atomic_write_text, owner_alive, owner_record, read_owner
 
 BASE = "base"
 ALIASES = ("production", "candidate")
+STAGING = "staging-"  # a release being built: staging-XXXX/, its owner beside it in staging-XXXX.owner
 HINT = "`sleepy registry verify` lists the damage, `sleepy registry repair` mends it"
 # manifest.json field -> the types it may hold; anything else is a damaged manifest, not a KeyError later
 MANIFEST_FIELDS: dict[str, tuple[type, ...]] = {
@@ -154,6 +156,34 @@ class Registry:
         self.quarantine_dir = root / "quarantine"
         self.releases_dir.mkdir(parents=True, exist_ok=True)
         self.warnings: list[str] = []  # damage readers tolerated (torn history lines), one line each
+        self.sweep_staging()
+
+    # ------------------------------------------------------------------ staging
+    def staging(self) -> Path:
+        """A new folder to build a release in (:meth:`create` seals it), its owner recorded beside it (not in
+        it: every file in it is hashed into the release), so any later start removes it if that owner dies."""
+        folder = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.root))
+        atomic_write_text(self._owner_file(folder), json.dumps(owner_record()))
+        return folder
+
+    @staticmethod
+    def _owner_file(folder: Path) -> Path:
+        return folder.with_name(folder.name + ".owner")
+
+    def sweep_staging(self) -> list[Path]:
+        """Remove the staging folders whose owner is dead: a night killed while it trained left one (measured:
+        a LoRA skill's worth of files per kill), and a day or ``sleepy releases`` may come long before the next
+        night. One without an owner file (being made, or made by older code) waits for the next night."""
+        removed = []
+        for owner_file in self.root.glob(f"{STAGING}*.owner"):
+            owner = read_owner(owner_file)
+            if owner is None or owner_alive(owner):
+                continue
+            folder = owner_file.with_suffix("")
+            shutil.rmtree(folder, ignore_errors=True)
+            owner_file.unlink(missing_ok=True)
+            removed.append(folder)
+        return removed
 
     # ------------------------------------------------------------------ one night at a time
     @contextmanager
@@ -176,8 +206,11 @@ class Registry:
             fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
             fh.flush()
             try:
-                for stale in self.root.glob("staging-*"):
-                    shutil.rmtree(stale, ignore_errors=True)
+                for stale in self.root.glob(f"{STAGING}*"):
+                    if stale.is_dir():
+                        shutil.rmtree(stale, ignore_errors=True)
+                    else:
+                        stale.unlink(missing_ok=True)
                 yield
             finally:
                 fh.seek(0)
@@ -201,6 +234,8 @@ class Registry:
             os.replace(staging, target)
         else:
             shutil.rmtree(staging)
+        if staging.parent == self.root and staging.name.startswith(STAGING):  # made by staging()
+            self._owner_file(staging).unlink(missing_ok=True)
         return self.get(release_id)
 
     # ------------------------------------------------------------------ reading

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -305,7 +304,7 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
 
     # 3. skills and the candidate release
     t0 = time.time()
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=registry.root))
+    staging = registry.staging()
     skills: dict[str, SkillInfo] = {}
     router: dict[str, str] = {}
     if production:

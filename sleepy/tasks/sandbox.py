@@ -23,14 +23,14 @@ cargo and the interpreter get the same walls as the programs they build. Each ru
 
 Work folders carry an owner file (pid, start time, boot): after a ``kill -9`` they are removed, and
 their tmpfs unmounted, by the next process that opens one (:func:`sweep_leftovers`), never one whose
-owner still runs. Where bubblewrap is missing we say so once and fall back to rlimits alone.
+owner still runs; ``sleepy-*`` folders without one go once idle for an hour and used by no process.
+Where bubblewrap is missing we say so once and fall back to rlimits alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import os
 import resource
 import shutil
@@ -49,11 +49,12 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
+from sleepy.files import OWNER_FILE, owned_temp_folder, owner_alive, read_owner
+
 NOBODY_UID = 65534
 BUILDER_UID = 65533
 """The compiler's user: not ``nobody``, so that its threads do not count against programs' process limit."""
 SANDBOX_WORKDIR = "/tmp/work"
-OWNER_FILE = "owner.json"
 PREFIX = "sleepy-"
 
 SYSTEM_DIRS = ("/usr/bin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec", "/usr/include",
@@ -421,74 +422,90 @@ def _quota_full(workdir: Path) -> bool:
     return False
 
 
-def _boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
+ORPHAN_AGE_S = 3600.0
+"""An ``sleepy-*`` folder without an owner file is swept once nothing in it changed for this long (and no
+process uses it). Such folders are made by code older than the owner file (measured: 56 in this host's /tmp,
+1 to 7 hours old, left by killed verifications and builds) and by other ``sleepy-*`` temp folders (a share
+skill exported for loading, a throwaway PostgreSQL cluster); a folder being made has its owner file within
+microseconds, and a verification's work folder lives at most its wall-clock limit (30 s)."""
+_WALK_CAP = 10_000  # entries looked at per ownerless folder; a bigger tree is left alone
 
 
-def _start_time(pid: int) -> str | None:
-    """The process's start time (clock ticks since boot), which tells a reused pid from the original."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
+def _idle_for(folder: Path, now: float) -> float:
+    """Seconds since anything in ``folder`` last changed (links not followed); 0 for a tree too big to tell."""
+    newest, seen = os.lstat(folder).st_mtime, 0
+    for top, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            seen += 1
+            if seen > _WALK_CAP:
+                return 0.0
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(top, name))
+                newest = max(newest, st.st_mtime, st.st_ctime)
+    return now - newest
 
 
-def _pid_namespace() -> str:
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return ""
+def _in_use(folders: list[Path]) -> set[Path]:
+    """Those of ``folders`` that a process we can see has as its working folder or root, or holds a file of
+    open (a live PostgreSQL server's data folder, a compiler of older code still running)."""
+    used: set[Path] = set()
+    with contextlib.suppress(OSError), os.scandir("/proc") as procs:
+        for proc in procs:
+            if not proc.name.isdigit():
+                continue
+            links = [f"{proc.path}/cwd", f"{proc.path}/root"]
+            with contextlib.suppress(OSError):
+                links += [f"{proc.path}/fd/{fd}" for fd in os.listdir(f"{proc.path}/fd")]
+            for link in links:
+                try:
+                    target = os.readlink(link)
+                except OSError:
+                    continue
+                used.update(f for f in folders if target == str(f) or target.startswith(f"{f}/"))
+    return used
 
 
-def _owner_record() -> dict:
-    pid = os.getpid()
-    return {"pid": pid, "start": _start_time(pid), "boot": _boot_id(), "pidns": _pid_namespace()}
+def _ownerless_orphans(candidates: list[Path], now: float) -> list[Path]:
+    """The ownerless folders safe to remove: ours, no mount on them, idle :data:`ORPHAN_AGE_S`, used by no one."""
+    idle = []
+    for folder in candidates:
+        try:
+            if folder.lstat().st_uid != os.geteuid() or os.path.ismount(folder) or os.path.ismount(folder / "work"):
+                continue
+            if _idle_for(folder, now) >= ORPHAN_AGE_S:
+                idle.append(folder)
+        except OSError:
+            continue
+    busy = _in_use(idle) if idle else set()
+    return [f for f in idle if f not in busy]
 
 
-def _owner_alive(owner: dict) -> bool:
-    """False only when the owner is surely gone: another boot, or no process with its pid and start time
-    in our PID namespace (in another namespace we cannot tell, so it counts as alive)."""
-    if owner.get("boot") != _boot_id():
-        return False
-    if owner.get("pidns") != _pid_namespace():
-        return True
-    pid = owner.get("pid")
-    return isinstance(pid, int) and _start_time(pid) == owner.get("start")
+def sweep_leftovers(tmp: Path | None = None, now: float | None = None) -> list[Path]:
+    """Remove the workspaces (``sleepy-*`` with an owner file) whose owner is dead, unmounting their tmpfs,
+    and the ownerless ``sleepy-*`` folders left long ago (:data:`ORPHAN_AGE_S`).
 
-
-def _read_owner(folder: Path) -> dict | None:
-    path = folder / OWNER_FILE
-    try:
-        if path.lstat().st_uid != os.geteuid():
-            return None  # not ours: never judged, never removed
-        owner = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return owner if isinstance(owner, dict) else None
-
-
-def sweep_leftovers(tmp: Path | None = None) -> list[Path]:
-    """Remove the workspaces (``sleepy-*`` with an owner file) whose owner is dead, unmounting their tmpfs.
-
-    A folder without an owner file (one being made, or made by older code) is left alone: this never
-    deletes a folder that a live process uses."""
-    removed = []
+    Never a folder a live process uses: an owner file names its owner, checked by pid and start time; a folder
+    without one (being made, or made by older code) must be ours, idle for an hour and no process's working
+    folder, root or open file. ``now``: the time idleness is measured to (a test's clock)."""
+    removed, ownerless = [], []
     base = Path(tmp or tempfile.gettempdir())
     with contextlib.suppress(OSError), os.scandir(base) as entries:
         for entry in entries:
             if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
                 continue
             folder = Path(entry.path)
-            owner = _read_owner(folder)
-            if owner is None or _owner_alive(owner):
+            if not (folder / OWNER_FILE).exists():
+                ownerless.append(folder)
+                continue
+            owner = read_owner(folder / OWNER_FILE)  # not ours: None, never judged, never removed
+            if owner is None or owner_alive(owner):
                 continue
             _unmount(folder / "work")
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
+    for folder in _ownerless_orphans(ownerless, time.time() if now is None else now):
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
     return removed
 
 
@@ -499,10 +516,7 @@ def open_workspace(prefix: str = PREFIX, quota_bytes: int = PROGRAM_LIMITS.disk_
     if not _SWEPT.is_set():
         _SWEPT.set()
         sweep_leftovers()
-    root = Path(tempfile.mkdtemp(prefix=prefix if prefix.startswith(PREFIX) else PREFIX + prefix))
-    tmp = root / (OWNER_FILE + ".tmp")
-    tmp.write_text(json.dumps(_owner_record()))
-    tmp.replace(root / OWNER_FILE)  # whole or absent: a torn owner file would keep the folder forever
+    root = owned_temp_folder(prefix if prefix.startswith(PREFIX) else PREFIX + prefix)
     work = root / "work"
     work.mkdir()
     if _mount_tmpfs(work, quota_bytes):

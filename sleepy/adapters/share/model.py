@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -55,6 +54,7 @@ from sleepy.adapters.share.basis import (
     reconstruction_error,
 )
 from sleepy.adapters.share.config import ShareConfig
+from sleepy.files import owned_temp_folder
 from sleepy.model.loader import load_model
 from sleepy.model.training import encode
 
@@ -355,7 +355,7 @@ def peft_folders(release: Release) -> Iterator[dict[str, Path]]:
         for s in release.skills:
             src = release.folder / s.path
             if is_share_skill(src):
-                tmp = tmp or Path(tempfile.mkdtemp(prefix="sleepy-share-"))
+                tmp = tmp or owned_temp_folder("sleepy-share-")  # a kill here: the next start removes it
                 out[s.name] = export_skill(release.folder, s, tmp / s.name, release.base_model)
             else:
                 out[s.name] = src
