@@ -74,6 +74,7 @@ class Settings(BaseModel):
     # openai backend, whose model is only a name on a server
     strategy: Literal["routed", "naive", "averaged"] = "routed"  # naive/averaged: the baselines routing beats
     lora_rank: PositiveInt = 8
+    train_processes: PositiveInt = 1  # processes (GPUs) per skill's training, via accelerate launch
     skills: Literal["auto", "share", "lora"] = "auto"  # routed skill kind; auto = share once a basis exists
     share_k: PositiveInt = 16  # basis components per module and side (capped at the directions the skills hold);
     # 16 in float16 keeps 20 skills within 2x one rank-8 LoRA (benchmarks/results/forgetting_rust_3x3.json);

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from sleepy.adapters import distributed
 from sleepy.adapters.registry import Release
 from sleepy.model.loader import LoadedModel, load_model
 from sleepy.model.training import bf16_ok, collate, encode, length_batches, weighted_loss
@@ -69,15 +70,17 @@ def data_hash(examples: list[TrainExample]) -> str:
 
 
 def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams, out_dir: Path,
-               on_step: Callable[[int, int, float], None] | None = None) -> SkillTraining:
-    """Train one LoRA adapter on ``examples`` and save it (PEFT format) in ``out_dir``."""
+               on_step: Callable[[int, int, float], None] | None = None, device: str = "auto") -> SkillTraining:
+    """Train one LoRA adapter on ``examples`` and save it (PEFT format) in ``out_dir``.
+
+    Under a launcher (:mod:`sleepy.adapters.distributed`) every process runs this; rank 0 saves."""
     import torch
     from peft import LoraConfig, get_peft_model
 
     from sleepy.model.architecture import fan_in_fan_out, lora_targets
 
     torch.manual_seed(params.seed)
-    lm = load_model(base_path, fresh=True)
+    lm = load_model(base_path, device=device, fresh=True)
     targets = tuple(params.target_modules) or lora_targets(lm.model)
     model = get_peft_model(lm.model, LoraConfig(r=params.rank, lora_alpha=params.alpha,
                                                 lora_dropout=params.dropout, target_modules=list(targets),
@@ -87,6 +90,8 @@ def train_lora(base_path: str, examples: list[TrainExample], params: LoraParams,
     began = time.time()
     losses = fit_adapter(model, trainable, rows, lm.tokenizer.pad_token_id, lm.device, params.steps,
                          params.batch_tokens, params.lr, params.seed, on_step)
+    if not distributed.current().main:
+        return SkillTraining(0, len(rows), data_hash(examples), losses, 0.0, {}, {})  # rank 0 writes the skill
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
     training = SkillTraining(sum(p.numel() for p in trainable), len(rows), data_hash(examples), losses,
@@ -106,6 +111,7 @@ def fit_adapter(model, trainable: list, rows: list, pad_id: int, device: str, st
 
     if not rows:
         raise ValueError("no usable training examples for this skill")
+    group = distributed.current()  # several processes: each takes its rows of every batch
     opt = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
     losses: list[float] = []
     model.train()
@@ -114,14 +120,19 @@ def fit_adapter(model, trainable: list, rows: list, pad_id: int, device: str, st
         for idx in length_batches(rows, batch_tokens, seed + epoch):
             if step >= steps:
                 break
-            ids, mask, weights = collate(rows, idx, pad_id)
+            mine, counts = distributed.share(idx, group)
+            ids, mask, weights = collate(rows, mine, pad_id)
+            if not counts:
+                weights.zero_()
+            total = sum(sum(rows[i][1]) for i in idx)  # the whole batch's weight, the same on every process
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_ok() and device == "cpu"):
-                loss = weighted_loss(model, ids.to(device), mask.to(device), weights.to(device))
+                loss = weighted_loss(model, ids.to(device), mask.to(device), weights.to(device), total)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            distributed.sum_gradients(trainable, group)
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             opt.step()
-            losses.append(round(loss.item(), 4))
+            losses.append(round(distributed.sum_value(loss.item(), group), 4))
             step += 1
             if on_step:
                 on_step(step, steps, loss.item())

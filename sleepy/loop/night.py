@@ -25,10 +25,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from sleepy.adapters.distributed import train_in_processes
 from sleepy.adapters.lora import (
     ANY,
     LoraParams,
     RoutedModel,
+    SkillTraining,
     TrainExample,
     load_examples,
     load_release_model,
@@ -93,6 +95,7 @@ class NightConfig:
     copy_anchors: bool = True  # the gate decodes as the day does (sleepy.model.constrain)
     copy_names: bool = True
     sources: tuple[str, ...] = ("tool", "model")  # the gate measures the system as deployed (memory aside)
+    train_processes: int = 1  # >1: each LoRA skill trains data-parallel under accelerate launch
 
 
 def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
@@ -107,6 +110,7 @@ def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
                        max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
                        holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,
                        copy_anchors=settings.copy_anchors, copy_names=settings.copy_names,
+                       train_processes=settings.train_processes,
                        sources=tuple(x for x in settings.candidates if x != "memory") or ("model",),
                        lora=LoraParams(rank=settings.lora_rank, alpha=2 * settings.lora_rank,
                                        steps=settings.lora_steps, seed=seed))
@@ -332,6 +336,9 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
             basis = Basis.load(basis_dir(staging))
             training = train_share(base_model, data, basis, replace(cfg.share, seed=cfg.lora.seed),
                                    staging / "skills" / name, on_step)
+        elif cfg.train_processes > 1:
+            training = SkillTraining(**train_in_processes(base_model, data, cfg.lora, staging / "skills" / name,
+                                                          cfg.train_processes))
         else:
             training = train_lora(base_model, data, cfg.lora, staging / "skills" / name, on_step)
         covered = [c.signature for c in report.clusters] if signature == ANY else [signature]

@@ -68,13 +68,15 @@ def collate(rows, idx, pad_id):
     return ids, mask, weights
 
 
-def weighted_loss(model, ids, mask, weights):
+def weighted_loss(model, ids, mask, weights, total: float | None = None):
+    """Weighted mean cross-entropy; ``total`` divides instead of these rows' own weight (a process of a
+    data-parallel run holds part of a batch, and the batch's mean is over all of it)."""
     import torch.nn.functional as F
 
     logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
     ce = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), ids[:, 1:].reshape(-1), reduction="none")
     ce = ce.view_as(weights)
-    return (ce * weights).sum() / weights.sum().clamp(min=1e-6)
+    return (ce * weights).sum() / (weights.sum().clamp(min=1e-6) if total is None else max(total, 1e-6))
 
 
 def atomic_save(obj, path: Path) -> None:
