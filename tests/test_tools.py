@@ -278,3 +278,38 @@ def test_settings_out_of_range_are_one_line_errors_naming_the_value(tmp_path):
     (tmp_path / "ws" / "config.toml").write_text("max_new_tokens = -3\n")
     bad = CliRunner().invoke(app, ["day", "-n", "1", "-w", str(tmp_path / "ws")])
     assert bad.exit_code == 2 and "config.toml: max_new_tokens = -3" in bad.output
+
+
+def test_python_hints_where_pytest_shows_no_did_you_mean_use_the_file_and_the_project():
+    """Under pytest the interpreter's suggestion never shows: attribute typos, key typos (either side),
+    a misnamed definition and a dropped import of a project module get candidates from names at hand."""
+    from sleepy.tasks.signature import Diagnostic, Span
+
+    def lines(src, code, message, line=None, files=None, file=None):
+        diag = Diagnostic(key=f"py:{code}", code=code, message=message,
+                          spans=[Span(file or "m.py", line, line, 1, 1)] if line else [])
+        return [[x for x in c.program.splitlines() if x not in src.splitlines()]
+                for c in tool_candidates("python", src, [diag], 8, files, file).candidates]
+
+    assert ["x = itertools.chain([1], [2])"] in lines("import itertools\nx = itertools.cain([1], [2])\n",
+                                                      "AttributeError", "module 'itertools' has no attribute 'cain'", 2)
+    assert ["    def __radd__(self, o, add=tuple.__add__):"] in lines(
+        "class K(tuple):\n    def __radd__(self, o, add=tuple.__add_):\n        return add(o, self)\n",
+        "AttributeError", "type object 'tuple' has no attribute '__add_'", 2)
+    project = {"p/_v.py": "K = {'version': 1}\n", "p/__init__.py": "v = get()['vesion']\n"}
+    assert ["v = get()['version']"] in lines("v = get()['vesion']\n", "KeyError", "'vesion'", 1, project,
+                                             "p/__init__.py")  # the key read misspelt: the project's key
+    assert [" 'version': 1,"] in lines("K = {\n 'versin': 1,\n}\n", "KeyError", "'version'", None,
+                                       project, "p/_v.py")  # the key defined misspelt
+    assert ["def merge(d):"] in lines("def mege(d):\n    return d\n", "NameError", "name 'merge' is not defined", 5)
+    jmes = {"jmespath/__init__.py": "", "jmespath/exceptions.py": "class LexerError(Exception): pass\n",
+            "jmespath/parser.py": ""}
+    assert ["from jmespath import exceptions"] in lines("def f():\n    raise exceptions.LexerError()\n",
+                                                         "NameError", "name 'exceptions' is not defined", 2,
+                                                         jmes, "jmespath/parser.py")
+    cache = {"c/__init__.py": "from .func import *\n", "c/func.py": ""}
+    assert ['__all__ = ("fifo_cache", "lru")'] in lines('__all__ = ("fifo_cche", "lru")\ndef fifo_cache(): pass\n'
+                                                        'def lru(): pass\n', "AttributeError",
+                                                        "module 'c.func' has no attribute 'fifo_cche'", None,
+                                                        cache, "c/func.py")
+    assert lines("x = 1\n", "AttributeError", "module 'zz' has no attribute 'qqqq'", 1) == []  # nothing near

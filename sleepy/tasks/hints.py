@@ -227,6 +227,9 @@ def _python(source: str, diagnostics: list[Diagnostic], files: dict[str, str], f
         for right in ([] if meant else typo_fixes(missing, source, files)):
             out.candidates += _renamed(source, line, missing, right, attribute=False,
                                        hint=f"NameError: a typo of {right!r}")
+        out.candidates += _renamed_definition(source, missing, "NameError")
+        for statement in _module_imports(missing, source, files, file):
+            out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
         for statement in import_lines_for(missing):
             out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
         if line:
@@ -239,8 +242,10 @@ def _python(source: str, diagnostics: list[Diagnostic], files: dict[str, str], f
     elif diag.code == "AttributeError" and attr and meant:
         out.candidates += _renamed(source, line, attr.group(1), meant.group(1), attribute=True,
                                    hint=f"AttributeError: did you mean {meant.group(1)!r}")
+    elif diag.code == "AttributeError" and attr:
+        out.candidates += _attribute_typo(source, line, attr.group(1), message, files)
     elif diag.code == "KeyError" and (key := _KEY.match(message.strip())):
-        out.candidates += _misspelled_key(source, key.group(1))
+        out.candidates += _misspelled_key(source, key.group(1), files)
     elif diag.code == "ImportError" and (bad := _CANNOT_IMPORT.search(message)):
         wrong, module = bad.groups()
         home = pynames.file_of(module, files) if files else None
@@ -251,7 +256,8 @@ def _python(source: str, diagnostics: list[Diagnostic], files: dict[str, str], f
                                        hint=f"ImportError: {right!r} in {module}")
     elif diag.code == "ModuleNotFoundError" and (bad := _NO_MODULE.search(message)):
         wrong = bad.group(1).split(".")[0]
-        for right in difflib.get_close_matches(wrong, load_index()["modules"], n=2):
+        own = {m.split(".")[0] for f in files if (m := pynames.module_of(f))}
+        for right in difflib.get_close_matches(wrong, sorted(own) + load_index()["modules"], n=2):
             out.candidates += _renamed(source, line, wrong, right, attribute=False,
                                        hint=f"ModuleNotFoundError: module {right!r}")
     elif diag.code == "TypeError" and message.startswith("can only concatenate str") and line:
@@ -438,27 +444,106 @@ def _package_attribute(source: str, name: str, files: dict[str, str], file: str)
     if not out and name in submodules:
         out.append(ToolCandidate("tool:python", add_import(source, f"from . import {name}"),
                                  f"AttributeError: {name} is a submodule of {package}"))
+    if not out:  # the module itself misnamed it: a definition, or a string of ``__all__``
+        out += _renamed_definition(source, name, "AttributeError")
+        for right in pynames.near(name, set(pynames.top_level_names(source))):
+            out += _renamed_strings(source, right, [name], "AttributeError")
     return out
 
 
-def _misspelled_key(source: str, key: str) -> list[ToolCandidate]:
-    """``data['verison']`` raising ``KeyError: 'verison'``: the string literal renamed to the closest
-    other string or name the file uses (a typo in a key, where no interpreter hint exists)."""
+def _renamed_definition(source: str, missing: str, error: str) -> list[ToolCandidate]:
+    """``def mege(...)`` where ``merge`` is what the rest of the project calls: the definition (and the
+    file's own uses of it) renamed to the missing name."""
+    defined = {n for n in pynames.top_level_names(source) | _local_definitions(source)}
+    out = []
+    for wrong in pynames.near(missing, defined):
+        out += _renamed(source, None, wrong, missing, attribute=False,
+                        hint=f"{error}: {wrong!r} defined here is a typo of {missing!r}")[-1:]
+    return out
+
+
+def _local_definitions(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
+
+
+def _module_imports(missing: str, source: str, files: dict[str, str], file: str | None) -> list[str]:
+    """A module of the project used by its name (``exceptions.LexerError``, ``toolz.curry``) whose import
+    line was dropped: ``import pkg`` for a top-level package, ``from pkg import mod`` for a submodule."""
+    modules = [m for f in files if (m := pynames.module_of(f)) and m.rpartition(".")[2] == missing]
+    out = []
+    for module in sorted(modules, key=lambda m: m.count(".")):
+        parent = module.rpartition(".")[0]
+        if not parent:
+            out.append(f"import {module}")
+        else:
+            relative = pynames.import_from(file, module)
+            out.append(f"from {parent} import {missing}")
+            if relative.startswith("."):
+                out.append(f"from {relative.rpartition('.')[0] or '.'} import {missing}")
+    return out[:2]
+
+
+def _attribute_typo(source: str, line: int | None, wrong: str, message: str,
+                    files: dict[str, str]) -> list[ToolCandidate]:
+    """``itertools.cain``, ``sys.verion_info``, ``tuple.__add_``: where pytest shows no "Did you mean",
+    the attribute renamed to the nearest name that the object's module or type has, or that the file uses."""
+    pool = pynames.identifiers(source)
+    if owner := _MODULE_ATTRIBUTE.search(message):
+        module = owner.group(1)
+        home = pynames.file_of(module, files) if files else None
+        pool |= set(pynames.top_level_names(files[home])) if home else set(module_names(module))
+    elif (kind := re.search(r"type object '(\w+)'|^'(\w+)' object", message)) and \
+            isinstance(builtin := getattr(__import__("builtins"), kind.group(1) or kind.group(2), None), type):
+        pool |= set(dir(builtin))
+    out = []
+    for right in pynames.near(wrong, pool):
+        out += _renamed(source, line, wrong, right, attribute=True, hint=f"AttributeError: a typo of {right!r}")
+    return out
+
+
+def _misspelled_key(source: str, key: str, files: dict[str, str]) -> list[ToolCandidate]:
+    """A typo in a key, where no interpreter hint exists: ``data['verison']`` raising ``KeyError:
+    'verison'`` gets the closest string or name the file (or the project) uses; a file that *defines*
+    the key misspelt (``{"versin": ...}`` while another file reads ``'version'``) gets its key renamed."""
+    strings = _string_values(source)
+    pool = {v for v in strings if v.isidentifier()} | pynames.identifiers(source)
+    if key in strings:
+        wanted = pynames.near(key, pool)
+        if not wanted and files:
+            wanted = pynames.near(key, {v for text in files.values() for v in _string_values(text) if v.isidentifier()})
+        out = []
+        for right in wanted:
+            out += _renamed_strings(source, right, [key], "KeyError")
+        return out
+    return _renamed_strings(source, key, pynames.near(key, {v for v in strings if v.isidentifier()}), "KeyError")
+
+
+def _string_values(source: str) -> set[str]:
+    toks = _tokens(source) or []
+    return {v for t in toks if t.type == tokenize.STRING and isinstance(v := _literal(t.string), str)}
+
+
+def _renamed_strings(source: str, right: str, wrongs: list[str], error: str) -> list[ToolCandidate]:
+    """Each string literal whose value is one of ``wrongs`` renamed to ``right`` (one candidate per wrong)."""
     toks = _tokens(source)
     if toks is None:
         return []
-    strings = {t: _literal(t.string) for t in toks if t.type == tokenize.STRING}
-    hits = [t for t, value in strings.items() if value == key]
-    pool = {v for v in strings.values() if isinstance(v, str) and v.isidentifier()} | pynames.identifiers(source)
     out = []
-    for right in pynames.near(key, pool):
+    for wrong in wrongs:
+        hits = [t for t in toks if t.type == tokenize.STRING and _literal(t.string) == wrong]
+        if not hits:
+            continue
         lines = source.splitlines(keepends=True)
         for tok in sorted(hits, key=lambda t: t.start, reverse=True):
             (row, col), (_, end) = tok.start, tok.end
             text = lines[row - 1]
-            lines[row - 1] = text[:col] + tok.string.replace(key, right, 1) + text[end:]
-        out.append(ToolCandidate("tool:python", "".join(lines), f"KeyError: a typo of {right!r}"))
-    return out if hits else []
+            lines[row - 1] = text[:col] + tok.string.replace(wrong, right, 1) + text[end:]
+        out.append(ToolCandidate("tool:python", "".join(lines), f"{error}: {wrong!r} a typo of {right!r}"))
+    return out
 
 
 def _literal(token: str) -> object:
