@@ -3,7 +3,9 @@
 For each real crate (Debian's ``librust-*-dev`` sources, built offline as ``real_projects.py`` does):
 ``cargo check --offline --message-format=json`` in a fresh copy (cold: no ``target/``), the same
 again (warm), and ``sleepy fix PATH`` as a user runs it (a new process: Python start-up, the
-project's private copy, the sandbox, the check). Each is timed ``--repeat`` times; the median counts.
+project's private copy, the sandbox, the check): its first run on the crate (no kept ``target/``) and
+a second (sleepy keeps its own ``target/`` per project, outside it). Each is timed ``--repeat`` times;
+the median counts.
 
     python benchmarks/fix_overhead.py [--crates semver,heck,memchr] [--repeat 3]
 """
@@ -22,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import OneLineParser, write_result  # noqa: E402
 from real_projects import crate_copy  # noqa: E402
 
+from sleepy.loop.fix import state_dir  # noqa: E402
 from sleepy.tasks.project.build import cargo_path  # noqa: E402
 
 
@@ -50,30 +53,43 @@ def main() -> None:
                 print(f"{name}: not installed; skipped", file=sys.stderr)
                 continue
             root, meta = copied
-            cold, warm, fix = [], [], []
+            cold, warm, first, again = [], [], [], []
+            fix = [sys.executable, "-m", "sleepy.cli", "fix", str(root), "--no-model"]
             for _ in range(args.repeat):
                 shutil.rmtree(root / "target", ignore_errors=True)
+                shutil.rmtree(state_dir(root) / "target", ignore_errors=True)  # sleepy fix's kept target/
                 cold.append(timed(check, root))
                 warm.append(timed(check, root))
-                fix.append(timed([sys.executable, "-m", "sleepy.cli", "fix", str(root), "--no-model"], root))
+                first.append(timed(fix, root))  # the first run on this crate: builds its own target/ cold
+                again.append(timed(fix, root))  # every later run: the kept target/ is warm
             row = {**meta, "cargo_check_cold_s": round(statistics.median(cold), 3),
                    "cargo_check_warm_s": round(statistics.median(warm), 3),
-                   "sleepy_fix_s": round(statistics.median(fix), 3)}
-            row["overhead_vs_cold"] = round(row["sleepy_fix_s"] / row["cargo_check_cold_s"] - 1, 3)
-            row["overhead_vs_warm"] = round(row["sleepy_fix_s"] / row["cargo_check_warm_s"] - 1, 3)
+                   "sleepy_fix_first_s": round(statistics.median(first), 3),
+                   "sleepy_fix_again_s": round(statistics.median(again), 3)}
+            row["first_vs_cold"] = round(row["sleepy_fix_first_s"] / row["cargo_check_cold_s"] - 1, 3)
+            row["again_vs_cold"] = round(row["sleepy_fix_again_s"] / row["cargo_check_cold_s"] - 1, 3)
+            row["again_vs_warm"] = round(row["sleepy_fix_again_s"] / row["cargo_check_warm_s"] - 1, 3)
             rows.append(row)
             print(f"{name}: cargo check cold {row['cargo_check_cold_s']} s, warm {row['cargo_check_warm_s']} s; "
-                  f"sleepy fix {row['sleepy_fix_s']} s", file=sys.stderr)
-    worst = max(rows, key=lambda r: r["overhead_vs_cold"])
-    extra = [r["sleepy_fix_s"] - r["cargo_check_cold_s"] for r in rows]
+                  f"sleepy fix first {row['sleepy_fix_first_s']} s, again {row['sleepy_fix_again_s']} s",
+                  file=sys.stderr)
+        startup = statistics.median(timed([sys.executable, "-m", "sleepy.cli", "--help"], Path(tmp))
+                                    for _ in range(args.repeat))
+    worst_first = max(rows, key=lambda r: r["first_vs_cold"])
+    worst_again = max(rows, key=lambda r: r["again_vs_cold"])
+    met = "met" if worst_first["first_vs_cold"] < 0.2 else \
+        "met from the second run on, not on the first" if worst_again["again_vs_cold"] < 0.2 else "not met"
     write_result("fix_overhead", {
-        "headline": f"sleepy fix on a crate that builds adds {min(extra):.2f} to {max(extra):.2f} s to a cold cargo "
-                    f"check ({min(r['overhead_vs_cold'] for r in rows):+.0%} to {worst['overhead_vs_cold']:+.0%}, "
-                    f"worst {worst['crate']}); the < 20 % target is "
-                    f"{'met' if worst['overhead_vs_cold'] < 0.2 else 'not met'}: the cost is Python's start-up, "
-                    "the private copy and the sandbox, and the copy builds without the user's target/",
+        "headline": f"sleepy fix on a crate that builds, compared with one cold cargo check: first run "
+                    f"{min(r['first_vs_cold'] for r in rows):+.0%} to {worst_first['first_vs_cold']:+.0%} "
+                    f"(worst {worst_first['crate']}), every later run {min(r['again_vs_cold'] for r in rows):+.0%} to "
+                    f"{worst_again['again_vs_cold']:+.0%} (its own target/ is kept warm); the < 20 % target is "
+                    f"{met}; against a warm cargo check "
+                    f"it costs {min(r['sleepy_fix_again_s'] - r['cargo_check_warm_s'] for r in rows):.2f} to "
+                    f"{max(r['sleepy_fix_again_s'] - r['cargo_check_warm_s'] for r in rows):.2f} s more, of which "
+                    f"{startup:.2f} s is starting Python and the CLI",
         "command": "python benchmarks/fix_overhead.py " + " ".join(sys.argv[1:]), "repeat": args.repeat,
-        "crates": rows}, Path(args.out) if args.out else None)
+        "cli_startup_s": round(startup, 3), "crates": rows}, Path(args.out) if args.out else None)
 
 
 if __name__ == "__main__":
