@@ -142,7 +142,7 @@ def test_canary_in_a_real_registry_promotes_drops_and_records(tmp_path):
     last = reg.history()[-1]
     assert reg.resolve("candidate") == b == reg.resolve("production")
     assert last["alias"] == "candidate" and last["from"] == c and last["why"].startswith("canary: rollback")
-    assert "py:TypeError:b" in last["why"] and last["metrics"]["signatures"]["py:TypeError:b"]["harm"] >= 0.995
+    assert "py:TypeError:b" in last["why"] and last["metrics"]["signatures"]["py:TypeError:b"]["harm"] >= 0.99
     assert reg.check() == []
 
 
@@ -268,6 +268,7 @@ def test_sleepy_day_canary_on_the_command_line(micro, tmp_path):
     reg = Registry(ws / "registry")
     cand = release(reg, tmp_path, "cand", base_model=str(root / "model"))
     reg.move("candidate", cand, "night 1")
+    (ws / "config.toml").write_text("max_steps = 1\ntool_candidates = 2\nmax_new_tokens = 8\n")  # the wiring, cheaply
     cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "6", "--seed", "5", "--attempts", "1",
            "--model", str(root / "model"), "--no-memory", "-w", str(ws), "--canary", "0.5"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
