@@ -6,13 +6,14 @@ test session; candidate: the bundled model), a real server on 127.0.0.1, real Py
 the tools, most needing the model)."""
 
 import json
+import os
 import threading
 import time
 import urllib.request
 from collections import Counter
 
 import pytest
-from test_serve_hardening import serve_process
+from test_serve_hardening import _browser, serve_process
 from test_serve_teacher import post
 
 from sleepy.adapters.registry import Registry
@@ -70,6 +71,24 @@ def wait_for(predicate, timeout_s: float = 240.0, what: str = "the shadow"):
     raise AssertionError(f"{what} did not finish within {timeout_s} s")
 
 
+def dashboard_shadow(url: str) -> tuple[str, list[str]] | None:
+    """The dashboard's shadow figure as headless Chromium renders it: (summary line, table rows); None
+    where Chromium is not installed."""
+    driver = _browser()
+    if driver is None:
+        return None
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        driver.get(url + "/")
+        WebDriverWait(driver, 60).until(lambda d: "tasks compared" in d.find_element(By.ID, "shadow").text)
+        rows = driver.find_elements(By.CSS_SELECTOR, "#shadow-signatures tr")
+        return driver.find_element(By.ID, "shadow").text, [r.text for r in rows]
+    finally:
+        driver.quit()
+
+
 def test_task_requests_get_the_live_answer_and_each_is_compared_on_the_shadow(workspace):
     ws, micro_model, live_id, shadow_id = workspace
     work = tasks()
@@ -85,6 +104,7 @@ def test_task_requests_get_the_live_answer_and_each_is_compared_on_the_shadow(wo
         report = wait_for(lambda: (r := json.loads(urllib.request.urlopen(f"{url}/api/shadow").read())["shadow"])
                           and r["compared"] + r["failed"] >= len(work) and r)
         page = urllib.request.urlopen(f"{url}/").read().decode()
+        shown = dashboard_shadow(url)
         episodes = json.loads(urllib.request.urlopen(f"{url}/api/episodes?limit=100").read())["episodes"]
     output = proc.stdout.read().decode()
     assert f"shadow {shadow_id} (candidate)" in output and "--shadow" not in output  # no problem reported
@@ -116,6 +136,11 @@ def test_task_requests_get_the_live_answer_and_each_is_compared_on_the_shadow(wo
     assert sum(r["compared"] for r in report["by_signature"]) == len(work)
     assert {r["signature"] for r in report["by_signature"]} == {a["sleepy"]["signature"] for a in answers}
     assert 'id="shadow"' in page and "/api/shadow" in page
+    if shown is not None:  # what a person sees: the figure drawn by the page's own script in headless Chromium
+        text, rows = shown
+        assert f"shadow {shadow_id}: {len(work)} tasks compared; shadow solved {report['shadow_solved']}, " \
+               f"live solved {report['live_solved']}" in text
+        assert len(rows) == len(report["by_signature"]) + 1 and report["by_signature"][0]["signature"] in rows[1]
     assert episodes and {e["release"] for e in episodes} == {live_id}  # the shadow stores nothing
 
 
@@ -158,6 +183,11 @@ def test_shadow_work_waits_for_live_traffic_and_a_full_queue_drops_and_counts(wo
                     tmp_path / "shadow.jsonl", traffic, max_queue=1)
     try:
         work = [t for t in tasks() if not t.family.startswith(("name", "attribute"))]
+        # the worker runs at the lowest CPU priority, and so does what it starts (the verifier's processes)
+        wait_for(lambda: shadow.nice is not None, 30, "the worker")
+        tid = shadow._thread.native_id
+        assert shadow.nice == 19 and os.getpriority(os.PRIO_PROCESS, tid) == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19  # the rest of the server is not
         traffic.enter()  # a live request is in flight
         assert shadow.offer(job_of(work[0], 0))
         wait_for(lambda: shadow.queue.qsize() == 0, 30, "the worker")  # taken, and waiting for live traffic

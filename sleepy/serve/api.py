@@ -247,7 +247,8 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
                            skill, how, signature, task, diag, req.stream, solved)
             if ctx.shadow is not None and task is not None and diag is not None:  # queued, never waited for
                 ctx.shadow.offer(ShadowJob(response_id, task, diag, cfg, served.release, bool(extra["verified"]),
-                                           solved.origin if solved is not None else "model"))
+                                           solved.origin if solved is not None else "model", prompt,
+                                           ctx.model.lm.path))
             return extra
 
         no_model = solved is not None or (task is not None and diag is None)

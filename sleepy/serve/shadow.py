@@ -14,12 +14,15 @@ How it stays off the live path (target: live latency at most 5 % slower):
   middleware from the request's arrival until its last byte is sent, streams included). A live
   request that arrives mid-generation pauses the shadow at the next token (:class:`YieldToLive`), so
   the two never share the cores for more than one decoding step. The batcher has no priorities and
-  one set of weights, so the shadow does not queue there.
+  one set of weights, so the shadow does not queue there; instead the shadow's thread runs at the
+  lowest CPU priority (``nice`` 19, Linux), which the threads and verifier processes it starts inherit,
+  so what still overlaps (a verifier run that had begun) loses the cores to the live request.
 * Tools and memory come before any weights (``sleepy.serve.api``): when they solved the live task, the
   shadow's outcome is the same by construction and nothing is rerun (``decided_by`` says which layer).
-  Otherwise the shadow goes straight to its model, on the prompt the agent builds for it, routed by its
-  own router, and its edit is verified like a live one. It never reruns memory: the live fix may just
-  have been stored, and would hand the shadow the live's answer.
+  Otherwise the shadow goes straight to its model, on the prompt the agent builds for it (the live one's
+  when both share a base model: rebuilding it is Python work that would contend for the GIL with a live
+  request), routed by its own router, and its edit is verified like a live one. It never reruns
+  memory: the live fix may just have been stored, and would hand the shadow the live's answer.
 * The shadow stores nothing in memory or the episode store: what it learns would change live answers.
 
 Outcomes go to ``<workspace>/serve/shadow.jsonl`` (one wide event each, also one for each dropped job)
@@ -31,7 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -137,6 +142,8 @@ class ShadowJob:
     live_release: str
     live_passed: bool
     live_origin: str  # "model", or the tool or memory fix that solved it before any weights ("tool:rustc", ...)
+    prompt: str | None = None  # the agent's prompt the live model saw, reused when the shadow has the same base
+    prompt_model: str | None = None  # the model whose tokenizer sized that prompt (LoadedModel.path)
     queued_at: float = field(default_factory=time.perf_counter)
 
 
@@ -283,6 +290,7 @@ class Shadow:
         self._tallies: dict[str, ShadowTally] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.nice: int | None = None  # the worker thread's CPU priority once it runs (None: left as it was)
         self._thread = threading.Thread(target=self._loop, name="sleepy-shadow", daemon=True)
         self._thread.start()
         if follow is not None and registry is not None:  # --shadow candidate keeps shadowing each new candidate
@@ -332,7 +340,17 @@ class Shadow:
             self.follower.stop(timeout_s)
         self._thread.join(timeout_s)
 
+    def _lower_priority(self) -> None:
+        """Nice 19 for this thread alone (Linux keeps a nice value per thread; elsewhere the call would reach
+        the whole server, so it is left alone)."""
+        if sys.platform == "linux":
+            with contextlib.suppress(OSError):
+                tid = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, tid, 19)
+                self.nice = os.getpriority(os.PRIO_PROCESS, tid)
+
     def _loop(self) -> None:
+        self._lower_priority()
         while not self._stop.is_set():
             job = self.queue.get()
             if job is None or not self.traffic.wait_idle(self._stop):
@@ -366,7 +384,8 @@ class Shadow:
             return outcome
         began = time.perf_counter()
         outcome.shadow_skill = model.skill_for(diag.key)
-        prompt = ContextBuilder(model.lm.count_tokens, budget=PROMPT_BUDGET).for_task(task, task.source, diag).text
+        prompt = job.prompt if job.prompt is not None and job.prompt_model == model.lm.path else \
+            ContextBuilder(model.lm.count_tokens, budget=PROMPT_BUDGET).for_task(task, task.source, diag).text
         streamer = YieldToLive(self.traffic, self._stop)
         with model.using(outcome.shadow_skill):
             completion = generate(model.lm, [prompt], replace(job.cfg, n=1, batch_size=1), streamer=streamer,
