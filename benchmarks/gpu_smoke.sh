@@ -80,7 +80,7 @@ with tempfile.TemporaryDirectory() as tmp:
                         "steps_per_s": round(len(losses) / seconds, 2), "loss_first": losses[0],
                         "loss_last": losses[-1], "trainable_parameters": training.trainable_parameters}
     print(f"train one LoRA skill (bf16 weights on {device}): {len(losses)} steps on {training.examples} examples in "
-          f"{seconds:.1f} s ({len(losses) / seconds:.1f} steps/s), loss {losses[0]:.3f} -> {losses[-1]:.3f}",
+          f"{seconds:.1f} s ({len(losses) / seconds:.2f} steps/s), loss {losses[0]:.3f} -> {losses[-1]:.3f}",
           flush=True)
     from peft import PeftModel
 
