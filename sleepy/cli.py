@@ -662,7 +662,10 @@ def night(pack: PackOpt = "rust", model: ModelOpt = None, workspace: WorkspaceOp
           teacher_api_key_env: Annotated[str | None, typer.Option("--teacher-api-key-env", metavar="VAR",
                                                                   help="Environment variable holding the "
                                                                        "teacher's API key.")] = None,
-          backend: BackendOpt = None,
+          backend: Annotated[str | None, typer.Option("--backend", help="local (default) or openai: the day's "
+                                                                         "model is served elsewhere (sleepy day "
+                                                                         "--backend openai), so the night trains "
+                                                                         "on --weights.")] = None,
           weights: Annotated[str | None, typer.Option(metavar="PATH", help="Local weights (folder or hub id) to "
                                                                             "train skills on; needed with "
                                                                             "--backend openai.")] = None,
