@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import OneLineParser, write_result  # noqa: E402
+from common import RESULTS, OneLineParser, write_result  # noqa: E402
 
 from sleepy.adapters.registry import Registry  # noqa: E402
 from sleepy.files import boot_id  # noqa: E402
@@ -195,6 +195,7 @@ class Round:
     landed: str = ""
     last_line: str = ""
     seconds: float = 0.0
+    left_by_kill: int = 0  # work folders of the killed processes right after the kill, for the next start to sweep
     next_start_s: float = 0.0
     checks: dict = field(default_factory=dict)
 
@@ -279,7 +280,8 @@ def one_round(ws: Path, r: Round, rng: random.Random, log: Path, deadline: float
         os.killpg(proc.pid, signal.SIGKILL)
         r.killed, r.waited_s = True, round(time.time() - began, 2)
     proc.wait()
-    time.sleep(0.3)  # the output pump drains
+    time.sleep(0.3)  # the output pump drains; bubblewrap dies with its parent
+    r.left_by_kill = len(workspaces_of(pids))
     r.last_line = out.last()[:160]
     r.landed = landed_at(r.last_line) if r.killed else "finished before the kill"
     moved_now = {p.name: (p.stat().st_size if p.exists() else 0) != s for p, s in sizes.items()}
@@ -324,9 +326,13 @@ def main() -> None:
     parser.add_argument("--budget-min", type=float, default=25.0, help="stop starting rounds after this long")
     parser.add_argument("--workspace", type=Path, default=None, help="default: a fresh folder under the temp folder")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--resume", action="store_true", help="continue the rounds in the result file (a run its "
+                        "time budget cut short), in the same --workspace, until --kills")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    ws = args.workspace or Path(tempfile.mkdtemp(prefix="crash-cycle-"))
+    out_path = args.out or RESULTS / "crash_cycle.json"
+    earlier = json.loads(out_path.read_text()) if args.resume else {}
+    rng = random.Random(args.seed + len(earlier.get("rounds", [])))
+    ws = args.workspace or Path(earlier.get("workspace") or tempfile.mkdtemp(prefix="crash-cycle-"))
     ws.mkdir(parents=True, exist_ok=True)
     (ws / "config.toml").write_text(CONFIG)
     log = ws / "crash_cycle.log"
@@ -334,9 +340,10 @@ def main() -> None:
     # at the verdict needs a whole evaluation first (minutes), one in the day only seconds
     aims = ["day", "training", "day", "gate", "training", "verdict"]
     began, load_start = time.time(), list(os.getloadavg())
+    samples = [load_start]
     deadline = began + args.budget_min * 60
-    rounds: list[Round] = []
-    cycle_seed = args.seed
+    rounds = [Round(**r) for r in earlier.get("rounds", [])]
+    cycle_seed = max([args.seed - 1, *(r.seed for r in rounds)]) + 1  # resumed: a fresh task stream
     while sum(r.killed for r in rounds) < args.kills and time.time() < deadline:
         r = Round(len(rounds), aims[len(rounds) % len(aims)], cycle_seed)
         before = nights_finished(ws)
@@ -344,6 +351,7 @@ def main() -> None:
         rounds.append(r)
         if nights_finished(ws) > before:
             cycle_seed += 1  # that cycle's night is done: the next round works new tasks (a night has new failures)
+        samples.append(list(os.getloadavg()))
         c = r.checks
         print(f"round {r.n}: aim {r.aim}, {'killed' if r.killed else 'not killed'} after {r.waited_s} s in "
               f"{r.landed!r} (last line {r.last_line!r}); events {c['events_before']} -> {c['events_after']}, "
@@ -351,6 +359,8 @@ def main() -> None:
               f"{c['orphans']}; temp folders left {len(c['temp_folders_left'])}; staging {len(c['staging_left'])}; "
               f"registry problems {len(c['registry_problems'])}; "
               f"next start {r.next_start_s} s", file=sys.stderr, flush=True)
+    load_avg = {"start": load_start, "end": samples[-1],
+                "mean_1min": round(sum(x[0] for x in samples) / len(samples), 1)}
     killed = [r for r in rounds if r.killed]
     lost = sum(r.checks["lost_events"] for r in killed)
     prod = sum(r.checks["production_change_unexplained"] for r in killed)
@@ -365,18 +375,22 @@ def main() -> None:
     print(headline, flush=True)
     write_result("crash_cycle", {
         "headline": headline,
-        "command": f"python benchmarks/crash_cycle.py --kills {args.kills} --seed {args.seed}",
+        "command": f"python benchmarks/crash_cycle.py --kills {args.kills} --seed {args.seed}"
+                   + (f" --budget-min {args.budget_min:g}, then the same with --resume" if earlier else ""),
         "settings": {"cycle": "sleepy cycle --nights 1 -n 6 --seed S -w WS", "config.toml": CONFIG,
                      "next_start": "sleepy day --tasks <one task that compiles>, then sleepy stats --by run --json "
                                    "and the registry's check (sleepy registry verify)"},
-        "load_average": {"start": load_start, "end": list(os.getloadavg())},
         "kills": len(killed), "lost_events": lost, "production_changes": prod, "orphan_rows_counted": orphans,
         "stats_errors": stats_errors, "temp_folders_left": temp,
+        "temp_folders_left_by_the_kills": sum(r.left_by_kill for r in killed),
         "production_moves_by_a_completed_gate": sum(r.checks["production_changed"] for r in killed) - prod,
         "registry_problems": sum(len(r.checks["registry_problems"]) for r in killed),
         "staging_left_after_next_start": sum(bool(r.checks["staging_left"]) for r in killed),
-        "landed": landed, "seconds": round(time.time() - began, 1),
-        "rounds": [asdict(r) for r in rounds]}, args.out)
+        "landed": landed, "seconds": round(time.time() - began + earlier.get("seconds", 0.0), 1),
+        "runs": [*earlier.get("runs", [{"rounds": len(earlier.get("rounds", [])), "load_average":
+                                        earlier.get("load_average")}] if earlier else []),
+                 {"rounds": len(rounds) - len(earlier.get("rounds", [])), "load_average": load_avg}],
+        "workspace": str(ws), "rounds": [asdict(r) for r in rounds]}, args.out)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,31 @@ def atomic_write_text(path: Path, text: str) -> None:
 
     UTF-8, line endings as given (a CRLF file stays CRLF), and a file that exists keeps its permissions
     (``sleepy fix --apply`` rewrites the user's sources)."""
+    prepare_write(path, text).commit()
+
+
+class PreparedWrite:
+    """An atomic write whose slow half is done (:func:`prepare_write`); :meth:`commit` renames it into place."""
+
+    def __init__(self, path: Path, tmp: str) -> None:
+        self.path, self.tmp = path, tmp
+
+    def commit(self) -> None:
+        os.replace(self.tmp, self.path)
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def discard(self) -> None:
+        Path(self.tmp).unlink(missing_ok=True)
+
+
+def prepare_write(path: Path, text: str) -> PreparedWrite:
+    """The temporary file of :func:`atomic_write_text`, written and fsynced, not yet renamed: for a write
+    that must follow another one closely (the registry appends a move to its history, then renames the
+    aliases into place: microseconds apart instead of an fsync, so a kill between them is all but impossible)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -31,15 +56,10 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    return PreparedWrite(path, tmp)
 
 
 # ---------------------------------------------------------------------------------------------- owners
