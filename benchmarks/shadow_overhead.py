@@ -17,7 +17,9 @@ Requests are sequential, one client, with a think time drawn uniformly from [0, 
 (seeded): live requests then arrive at random moments of the shadow's work (mid-generation, mid-verify,
 idle), which is the case the pausing exists for. ``--gap-s 0`` measures back-to-back requests (the
 shadow then rarely finds an idle moment and drops work instead). The machine's load average is recorded
-before, during and after: on shared cores it is the context every figure needs.
+before, during and after: on shared cores it is the context every figure needs. ``--control`` starts the
+second server without a shadow too (an A/A run, written to shadow_overhead_control.json): the spread it
+shows is how finely the machine's load lets this design measure at all.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ def drain(client: Client, sent: int, timeout_s: float = 600) -> dict:
     began = time.perf_counter()
     while time.perf_counter() - began < timeout_s:
         s = shadow_state(client)
+        if s is None:  # --control: no shadow
+            return {"compared": 0, "dropped": 0, "failed": 0}
         if s["compared"] + s["failed"] + s["dropped"] >= sent:
             return s
         time.sleep(0.2)
@@ -128,6 +132,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--model", default=None, help="model of both releases (default: the bundled one)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--control", action="store_true", help="A/A: the second server has no shadow either")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.requests < 2 or args.block < 1 or args.gap_s < 0:
@@ -149,7 +154,8 @@ def main() -> None:
         shutil.copytree(root / "live", root / "shadow")
         plain, plain_client = start(root / "live", model_path, root / "plain.log")
         procs.append(plain)
-        shadowed, shadow_client = start(root / "shadow", model_path, root / "shadowed.log", "--shadow", "candidate")
+        shadowed, shadow_client = start(root / "shadow", model_path, root / "shadowed.log",
+                                        *(() if args.control else ("--shadow", "candidate")))
         procs.append(shadowed)
         warm = pack.generate("logic", 999_999)  # first requests pay for lazy imports and the verifier's start
         for client in (plain_client, shadow_client):
@@ -186,7 +192,8 @@ def main() -> None:
         w / o for w, o in zip(latency["with"], latency["without"], strict=True)) - 1), 2)
     over["paired_median_90ci"] = paired_interval(latency["with"], latency["without"], args.seed)
     meets = over["median_s"] < TARGET_OVERHEAD_PCT and over["p90_s"] < TARGET_OVERHEAD_PCT
-    headline = (f"live task latency with --shadow vs without: median {with_['median_s'] * 1000:.0f} vs "
+    headline = (("A/A control, no shadow on either server: " if args.control else "")
+                + f"live task latency with --shadow vs without: median {with_['median_s'] * 1000:.0f} vs "
                 f"{without['median_s'] * 1000:.0f} ms ({over['median_s']:+.1f} %), p90 {with_['p90_s'] * 1000:.0f} vs "
                 f"{without['p90_s'] * 1000:.0f} ms ({over['p90_s']:+.1f} %) over {args.requests} requests each "
                 f"(the same task on both: median {over['paired_median']:+.1f} %, 90 % interval "
@@ -196,8 +203,8 @@ def main() -> None:
                 f"{max(load['during']):.1f} at most during, on {os.cpu_count()} shared cores")
     command = (f"python benchmarks/shadow_overhead.py --requests {args.requests} --block {args.block} "
                f"--gap-s {args.gap_s} --max-tokens {args.max_tokens} --seed {args.seed}"
-               + (f" --model {args.model}" if args.model else ""))
-    write_result("shadow_overhead", {
+               + (f" --model {args.model}" if args.model else "") + (" --control" if args.control else ""))
+    write_result("shadow_overhead_control" if args.control else "shadow_overhead", {
         "headline": headline, "command": command, "model": Path(model_path).name, "releases": releases,
         "target_overhead_pct": TARGET_OVERHEAD_PCT, "meets_target": meets, "overhead_pct": over,
         "without_shadow": without, "with_shadow": with_, "shadow": final, "live_solved_by": decided,
