@@ -233,3 +233,34 @@ def test_the_shadow_pauses_between_tokens_while_a_live_request_runs(workspace):
     stop.set()  # shutting down: a paused generation ends instead of waiting for live traffic
     with pytest.raises(RuntimeError, match="shutting down"):
         generate(lm, ["### task python\n"], GenerationConfig(max_new_tokens=4, batch_size=1), streamer=held)
+
+
+def test_a_shadowed_alias_is_followed_and_each_release_keeps_its_own_tally(workspace, tmp_path):
+    """``--shadow candidate`` on a long-running server: each new candidate is shadowed once the alias moves,
+    and its figures start from zero instead of mixing with the last candidate's."""
+    _, micro_model, _, _ = workspace
+    reg = Registry(tmp_path / "registry")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    first = reg.create(staging, micro_model, model_hash(micro_model), {}, [], None).id
+    reg.move("candidate", first, "test: the first candidate")
+    shadow = Shadow(load_shadow(reg, "candidate", micro_model, "cpu"), tmp_path / "shadow.jsonl", max_queue=4,
+                    registry=reg, follow="candidate", device="cpu", follow_interval_s=3600)
+    try:
+        task = tasks()[2]
+        assert shadow.release == first and shadow.offer(job_of(task, 0))
+        wait_for(lambda: shadow.report().compared == 1)
+        staging = tmp_path / "staging-2"
+        staging.mkdir()
+        (staging / "note.txt").write_text("a second candidate\n")
+        second = reg.create(staging, micro_model, model_hash(micro_model), {}, [], None).id
+        reg.move("candidate", second, "test: a newer candidate")
+        assert shadow.follower.check() and shadow.release == second
+        assert shadow.report().compared == 0 and shadow.report(first).compared == 1
+        assert shadow.offer(job_of(task, 1))
+        wait_for(lambda: shadow.report().compared == 1)
+        assert read_shadow_log(tmp_path / "shadow.jsonl").shadow_release == second
+        assert read_shadow_log(tmp_path / "shadow.jsonl", first).compared == 1
+    finally:
+        shadow.close()
+    assert not shadow._thread.is_alive() and not shadow.follower._thread.is_alive()
