@@ -15,8 +15,10 @@ How it stays off the live path (target: live latency at most 5 % slower):
   request that arrives mid-generation pauses the shadow at the next token (:class:`YieldToLive`), so
   the two never share the cores for more than one decoding step. The batcher has no priorities and
   one set of weights, so the shadow does not queue there; instead the shadow's thread runs at the
-  lowest CPU priority (``nice`` 19, Linux), which the threads and verifier processes it starts inherit,
-  so what still overlaps (a verifier run that had begun) loses the cores to the live request.
+  lowest CPU priority (``nice`` 19, Linux), and so do the threads it starts. What can still overlap a
+  live request is a verifier run the shadow had begun: its process inherits nice 19, but the sandbox
+  gives it a session of its own, and where the kernel schedules sessions apart (autogroup) it competes
+  as a group of its own for the rest of that run (a fraction of a second).
 * Tools and memory come before any weights (``sleepy.serve.api``): when they solved the live task, the
   shadow's outcome is the same by construction and nothing is rerun (``decided_by`` says which layer).
   Otherwise the shadow goes straight to its model, on the prompt the agent builds for it (the live one's
