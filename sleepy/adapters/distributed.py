@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from sleepy.files import owned_temp_folder
 
 
 @dataclass(frozen=True)
@@ -123,23 +125,27 @@ def train_in_processes(base_path: str, examples: list, params, out_dir: Path, pr
                        timeout_s: float | None = None) -> dict:
     """Train one LoRA skill on ``processes`` processes; returns its ``training.json``.
 
-    The examples and parameters travel in a spec file beside ``out_dir``; rank 0 writes the adapter."""
+    The examples and parameters travel in a spec file in a temporary folder this process owns; rank 0
+    writes the adapter."""
     from dataclasses import asdict
 
     out_dir = Path(out_dir)
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
            "ACCELERATE_DISABLE_RICH": "1"}
-    with tempfile.TemporaryDirectory(prefix="sleepy-train-") as spec_dir:
+    spec_dir = owned_temp_folder("sleepy-train-")  # a kill -9 here: the next start removes it
+    try:
         with (Path(spec_dir) / "data.jsonl").open("w") as fh:
             for e in examples:
                 fh.write(json.dumps(asdict(e)) + "\n")
         spec = Path(spec_dir) / "spec.json"
-        spec.write_text(json.dumps({"base": base_path, "params": asdict(params), "examples": spec_dir,
+        spec.write_text(json.dumps({"base": base_path, "params": asdict(params), "examples": str(spec_dir),
                                     "out": str(out_dir)}))
         done = subprocess.run(launch_argv(spec, processes), capture_output=True, text=True, env=env,
                               timeout=timeout_s)
         errors = sorted(Path(spec_dir).glob("error-*.txt"))
         said = errors[0].read_text() if errors else None
+    finally:
+        shutil.rmtree(spec_dir, ignore_errors=True)
     if done.returncode != 0 or not (out_dir / "training.json").is_file():
         lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
         said = said or (lines[-1].strip() if lines else "no output")
