@@ -21,8 +21,8 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from test_store_contract import pg_cluster  # noqa: F401 - the session's throwaway PostgreSQL server, shared
 
-from sleepy.memory.pgcluster import ClusterUnavailable, ThrowawayCluster
 from sleepy.memory.queue import ClaimLost, TaskQueue
 from sleepy.memory.store import open_store
 
@@ -60,26 +60,13 @@ def worker_main(url: str, name: str, worker: str, lease: float, work_s: float, r
 
 
 # ---------------------------------------------------------------------- stores
-@pytest.fixture(scope="module")
-def cluster():
-    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg 3 (pip install 'psycopg[binary]')")
-    server = ThrowawayCluster()
-    try:
-        server.start()
-    except ClusterUnavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture(params=["postgresql", "sqlite"])
 def url(request, tmp_path) -> str:
+    """A store of its own for each test: a database on the session's throwaway PostgreSQL server (the store
+    contract tests' ``pg_cluster``), or a SQLite file."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/store.db"
-    server = request.getfixturevalue("cluster")
-    return server.new_database(f"workers{next(_numbers)}").url
+    return request.getfixturevalue("pg_cluster").server.new_database(f"workers{next(_numbers)}").url
 
 
 def start_worker(url: str, name: str, worker: str, lease: float, work_s: float = 0.02,
@@ -231,11 +218,11 @@ def test_bad_queue_settings_are_one_line_errors(tmp_path):
     store.close()
 
 
-def test_real_day_workers_share_a_queue_and_a_killed_one_loses_nothing(micro, cluster, tmp_path):
+def test_real_day_workers_share_a_queue_and_a_killed_one_loses_nothing(micro, request, tmp_path):
     """Two real ``sleepy day --queue`` workers (micro model, Python tasks) on PostgreSQL; the first to claim is
     killed with kill -9 holding its claims; the other takes them after the lease and the day ends complete."""
     root, _ = micro
-    db = cluster.new_database(f"realday{next(_numbers)}")
+    db = request.getfixturevalue("pg_cluster").server.new_database(f"realday{next(_numbers)}")
     cmd = [sys.executable, "-m", "sleepy.cli", "--store", db.url, "day", "--pack", "python", "-n", "6", "--seed", "4",
            "--attempts", "1", "--model", str(root / "model"), "--no-memory", "--queue", "monday", "--lease", "3"]
     procs = [subprocess.Popen(cmd + ["-w", str(tmp_path / f"ws{i}")], cwd=ROOT, stdout=subprocess.PIPE,
