@@ -106,8 +106,10 @@ class TaskQueue:
                                    f"{type(store).__name__}")
         if not name or len(name) > 200:
             raise QueueUnsupported("a queue name must be 1 to 200 characters")
-        if lease_s <= 0 or max_claims < 1:
-            raise QueueUnsupported(f"lease must be positive and max_claims at least 1 (got {lease_s}, {max_claims})")
+        if not lease_s > 0:
+            raise QueueUnsupported(f"the lease must be a positive number of seconds, got {lease_s:g}")
+        if max_claims < 1:
+            raise QueueUnsupported(f"max_claims must be at least 1, got {max_claims}")
         self.store, self.name, self.lease_s, self.max_claims = store, name, float(lease_s), max_claims
         self.worker = worker or worker_name()
         self.clock = store.DIALECT.clock
