@@ -356,3 +356,20 @@ def test_cargo_s_target_is_kept_outside_the_project_so_the_next_run_checks_warm(
     assert not (root / "target").exists()  # nothing written into the project
     fix_project(root)
     assert (state_dir(root) / "target").is_dir()  # sleepy fix keeps its own, per project
+
+
+def test_a_module_that_lost_an_import_fails_at_test_collection_and_is_repaired_where_the_name_went_missing(tmp_path):
+    """pytest reports an error while collecting a test module in its short form (``E   ImportError``),
+    not as a traceback: it is read as one, and the fix lands in the module the importer names."""
+    root = write(tmp_path / "wordy", {
+        "pyproject.toml": "[project]\nname = 'wordy'\nversion = '0.1'\n",
+        "wordy/__init__.py": "from .core import WIDTH, counts\n",
+        "wordy/table.py": "WIDTH = {'a': 1}\n",
+        "wordy/core.py": "def counts(words):\n    return {w: WIDTH.get(w, 0) for w in words}\n",  # lost its import
+        "tests/test_wordy.py": "import wordy\n\n\ndef test_counts():\n    assert wordy.counts(['a']) == {'a': 1}\n"})
+    result = fix_project(root)
+    assert result.green, result
+    assert list(result.changed) == ["wordy/core.py"]
+    assert result.changed["wordy/core.py"].startswith("from .table import WIDTH\n")
+    first = result.attempts[0]
+    assert first.signature_before == "py:ImportError:cannot-import-name-from"  # no sandbox path in the key

@@ -254,6 +254,8 @@ def _python(source: str, diagnostics: list[Diagnostic], files: dict[str, str], f
         for right in options:
             out.candidates += _renamed(source, line, wrong, right, attribute=False,
                                        hint=f"ImportError: {right!r} in {module}")
+        if home and home == file:  # this file is the module that lost the name (its own import of it, say)
+            out.candidates += _package_attribute(source, wrong, files, file)
     elif diag.code == "ModuleNotFoundError" and (bad := _NO_MODULE.search(message)):
         wrong = bad.group(1).split(".")[0]
         own = {m.split(".")[0] for f in files if (m := pynames.module_of(f))}
@@ -404,9 +406,16 @@ def _declared_global(source: str, line: int, name: str) -> list[ToolCandidate]:
 
 def edited_file(diag: Diagnostic, files: dict[str, str]) -> str | None:
     """The file a hint for ``diag`` edits when it is not where the error shows: ``module 'pkg' has no
-    attribute 'x'`` raised in a test is repaired in ``pkg/__init__.py``."""
+    attribute 'x'`` raised in a test is repaired in ``pkg/__init__.py``; ``cannot import name 'x' from
+    'pkg.mod'`` in ``pkg/mod.py`` when nothing there is a near miss of ``x``."""
     package = _MODULE_ATTRIBUTE.search(diag.message) if diag.code == "AttributeError" else None
-    return pynames.file_of(package.group(1), files) if package else None
+    if package:
+        return pynames.file_of(package.group(1), files)
+    lost = _CANNOT_IMPORT.search(diag.message) if diag.code == "ImportError" else None
+    home = pynames.file_of(lost.group(2), files) if lost else None
+    if lost and home and not pynames.near(lost.group(1), set(pynames.top_level_names(files[home]))):
+        return home  # no typo in the importer: the module lost the name (its own import of it, say)
+    return None
 
 
 def _project_imports(missing: str, undefined: list[str], files: dict[str, str], file: str | None) -> list[str]:
@@ -512,9 +521,8 @@ def _misspelled_key(source: str, key: str, files: dict[str, str]) -> list[ToolCa
     strings = _string_values(source)
     pool = {v for v in strings if v.isidentifier()} | pynames.identifiers(source)
     if key in strings:
+        pool |= {v for text in files.values() for v in _string_values(text) if v.isidentifier()}
         wanted = pynames.near(key, pool)
-        if not wanted and files:
-            wanted = pynames.near(key, {v for text in files.values() for v in _string_values(text) if v.isidentifier()})
         out = []
         for right in wanted:
             out += _renamed_strings(source, right, [key], "KeyError")
@@ -522,9 +530,14 @@ def _misspelled_key(source: str, key: str, files: dict[str, str]) -> list[ToolCa
     return _renamed_strings(source, key, pynames.near(key, {v for v in strings if v.isidentifier()}), "KeyError")
 
 
+_QUOTED = re.compile(r"""["'](\w+)["']""")
+
+
 def _string_values(source: str) -> set[str]:
+    """The file's string literals, and the quoted words inside them (a key in embedded JSON)."""
     toks = _tokens(source) or []
-    return {v for t in toks if t.type == tokenize.STRING and isinstance(v := _literal(t.string), str)}
+    values = {v for t in toks if t.type == tokenize.STRING and isinstance(v := _literal(t.string), str)}
+    return values | {w for v in values for w in _QUOTED.findall(v)}
 
 
 def _renamed_strings(source: str, right: str, wrongs: list[str], error: str) -> list[ToolCandidate]:
@@ -534,14 +547,18 @@ def _renamed_strings(source: str, right: str, wrongs: list[str], error: str) -> 
         return []
     out = []
     for wrong in wrongs:
-        hits = [t for t in toks if t.type == tokenize.STRING and _literal(t.string) == wrong]
+        quoted = re.compile(rf"""(["']){re.escape(wrong)}(["'])""")
+        hits = [t for t in toks if t.type == tokenize.STRING and (_literal(t.string) == wrong
+                                                                   or quoted.search(t.string))]
         if not hits:
             continue
         lines = source.splitlines(keepends=True)
         for tok in sorted(hits, key=lambda t: t.start, reverse=True):
-            (row, col), (_, end) = tok.start, tok.end
-            text = lines[row - 1]
-            lines[row - 1] = text[:col] + tok.string.replace(wrong, right, 1) + text[end:]
+            new = tok.string.replace(wrong, right, 1) if _literal(tok.string) == wrong else \
+                quoted.sub(lambda m: f"{m.group(1)}{right}{m.group(2)}", tok.string)
+            (row, col), (end_row, end) = tok.start, tok.end
+            head, tail = lines[row - 1][:col], lines[end_row - 1][end:]
+            lines[row - 1:end_row] = [head + new + tail]
         out.append(ToolCandidate("tool:python", "".join(lines), f"{error}: {wrong!r} a typo of {right!r}"))
     return out
 

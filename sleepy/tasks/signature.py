@@ -173,6 +173,7 @@ def normalise_python_message(message: str) -> str:
 
     # "Did you mean/forget" hints vary between Python versions; they are not part of the error class.
     message = re.split(r"\.? ?Did you (?:mean|forget)", message)[0]
+    message = re.sub(r"\s*\(/[^)]*\)", " ", message)  # "(/tmp/work/pkg/mod.py)": where, not what
     message = re.sub(r"'([^']*)'", keep_builtin, message)
     message = re.sub(r"\"([^\"]*)\"", keep_builtin, message)
     message = re.sub(r"\d+", " ", message)

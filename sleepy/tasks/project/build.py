@@ -271,6 +271,21 @@ def python_path(project: Project) -> str:
     return f"{root}/src:{root}" if src else root
 
 
+_SHORT_FRAME = re.compile(r"^(?P<file>[^\s:][^:]*\.py):(?P<line>\d+): in (?P<where>.+)$")
+_SHORT_ERROR = re.compile(r"^E\s+(?P<error>[A-Za-z_][\w.]*(Error|Exception)\b.*)$")
+
+
+def _native(text: str) -> str:
+    """pytest's short report of an error while it collects a test module (``path:line: in <module>``
+    frames, ``E   ImportError: ...``), which ``--tb=native`` does not change, as Python's own traceback."""
+    frames = [m for line in text.splitlines() if (m := _SHORT_FRAME.match(line))]
+    errors = [m.group("error") for line in text.splitlines() if (m := _SHORT_ERROR.match(line))]
+    if not errors:
+        return text
+    body = [f'  File "{m.group("file")}", line {m.group("line")}, in {m.group("where")}' for m in frames]
+    return "\n".join(["Traceback (most recent call last):", *body, errors[-1]])
+
+
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
@@ -279,6 +294,8 @@ def _project_traceback(text: str, project: Project, violation: str | None = None
     frame that is a file of the project."""
     if violation:
         return Diagnostic(key=f"py:{violation}", code=violation, message=f"the run hit the {violation}")
+    if "Traceback (most recent call last)" not in text:
+        text = _native(text)
     lines = text.splitlines()
     start = max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=0)
     block = []
