@@ -301,9 +301,8 @@ def test_python_hints_where_pytest_shows_no_did_you_mean_use_the_file_and_the_pr
                                              "p/__init__.py")  # the key read misspelt: the project's key
     assert [" 'version': 1,"] in lines("K = {\n 'versin': 1,\n}\n", "KeyError", "'version'", None,
                                        project, "p/_v.py")  # the key defined misspelt
-    assert ['{"versin": "0.1"}\'\'\'' .replace("versin", "version")] in lines(
-        "J = \'\'\'\n{\"versin\": \"0.1\"}\'\'\'\n", "KeyError", "'version'", None, project,
-        "p/_v.py")  # ...inside embedded JSON
+    embedded = 'J = """\n{"versin": "0.1"}"""\n'  # the key inside JSON inside a string
+    assert ['{"version": "0.1"}"""'] in lines(embedded, "KeyError", "'version'", None, project, "p/_v.py")
     assert ["def merge(d):"] in lines("def mege(d):\n    return d\n", "NameError", "name 'merge' is not defined", 5)
     jmes = {"jmespath/__init__.py": "", "jmespath/exceptions.py": "class LexerError(Exception): pass\n",
             "jmespath/parser.py": ""}
