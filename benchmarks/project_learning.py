@@ -41,7 +41,7 @@ from sleepy.files import cache_dir  # noqa: E402
 from sleepy.loop.day import keep_for_gate, run_day  # noqa: E402
 from sleepy.loop.episodes import day_config  # noqa: E402
 from sleepy.loop.evaluate import EvalReport, evaluate  # noqa: E402
-from sleepy.loop.night import night_config, run_night  # noqa: E402
+from sleepy.loop.night import night_config, project_holdout, run_night  # noqa: E402
 from sleepy.memory.recall import Embedder, ExperienceMemory  # noqa: E402
 from sleepy.memory.sqlite import SQLiteStore  # noqa: E402
 from sleepy.tasks.project import detect_project  # noqa: E402
@@ -78,6 +78,47 @@ def by_tools_alone(row) -> bool:
     return row.passed and bool(row.path) and all(p.startswith("tool") for p in row.path)
 
 
+def remeasure(args) -> None:
+    """The stored held-out breakages of a finished run, measured again: tools alone and day 0 (empty
+    memory, base model), and the workspace's system as the run left it (its memory, production)."""
+    if not args.workspace or not (Path(args.workspace) / "sleepy.db").is_file():
+        sys.exit("--remeasure needs the --workspace of an earlier run")
+    ws = Path(args.workspace)
+    settings = Settings(gate_seeds=args.gate_seeds, holdout_per_family=args.holdout_per_family)
+    store = SQLiteStore(ws / "sleepy.db")
+    registry = Registry(ws / "registry")
+    held = project_holdout(store, args.lang)
+    began = time.perf_counter()
+    fresh = ExperienceMemory(SQLiteStore(ws / "empty.db"), Embedder())
+    model = load_release_model(None, settings.model)
+    day0 = held_out_eval(model, held, fresh, settings, args.jobs)
+    now = held_out_eval(load_release_model(registry.get("production"), settings.model), held,
+                        ExperienceMemory(store, Embedder()), settings, args.jobs)
+    first = {r.task_id: r for r in day0.rows}
+    last = {r.task_id: r for r in now.rows}
+    tools = sum(by_tools_alone(r) for r in day0.rows)
+    passed0, passed = sum(r.passed for r in day0.rows), sum(r.passed for r in now.rows)
+    by_project: dict[str, list[int]] = {}
+    for t in held:
+        r = first[t.id]
+        counts = by_project.setdefault(Path(t.project or "?").name, [0, 0])
+        counts[0] += by_tools_alone(r)
+        counts[1] += 1
+    n = len(held)
+    write_result(f"project_learning_{args.lang}_remeasure", {
+        "headline": f"{n} held-out breakages of {len(by_project)} packages measured again: tools alone {tools} "
+                    f"({tools / n:.0%}), day 0 {passed0} ({passed0 / n:.0%}), with the run's memory and production "
+                    f"{passed} ({passed / n:.0%})",
+        "command": "python benchmarks/project_learning.py " + " ".join(sys.argv[1:]),
+        "tools": tools, "day 0": passed0, "with memory and production": passed, "tasks": n,
+        "tools_by_project": {k: f"{a}/{b}" for k, (a, b) in sorted(by_project.items())},
+        "seconds": round(time.perf_counter() - began),
+        "cases": [{"task": t.id, "signature": t.signature, "tools": by_tools_alone(a), "day 0": a.passed,
+                   "now": b.passed, "now by": b.solved_by}
+                  for t in held for a, b in [(first[t.id], last[t.id])]]},
+        Path(args.out) if args.out else None)
+
+
 def main() -> None:
     parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", choices=("rust", "python"), default="rust")
@@ -92,7 +133,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--workspace", default=None)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--remeasure", action="store_true",
+                        help="measure again the held-out breakages stored in --workspace (after a change to the "
+                             "tools), without proving new ones or running nights")
     args = parser.parse_args()
+    if args.remeasure:
+        remeasure(args)
+        return
     names = [n.strip() for n in (args.projects or ",".join(DEFAULT_CRATES if args.lang == "rust"
                                                            else DEFAULT_PACKAGES)).split(",") if n.strip()]
     began = time.perf_counter()
