@@ -45,7 +45,9 @@ def readme_commands() -> list[str]:
     inline code spans that start with ``sleepy ``."""
     text = README.read_text()
     found: list[str] = []
-    for block in re.findall(r"```(?:bash)?\n(.*?)```", text, re.S):
+    for lang, block in re.findall(r"```(\w*)\n(.*?)```", text, re.S):  # every fence, paired in order
+        if lang not in ("", "bash"):
+            continue
         for line in block.splitlines():
             line = line.split("  #", 1)[0].strip().removesuffix("&").strip()
             if line.startswith("sleepy "):
