@@ -353,6 +353,12 @@ def test_cargo_s_target_is_kept_outside_the_project_so_the_next_run_checks_warm(
     (root / "src" / "main.rs").write_text(green_main.replace("v.len()", "v.len() + 1"))
     project = detect_project(root)
     assert fresh_units() == [True, False]  # an edited file rebuilds what depends on it, and only that
+    build = ProjectBuild.open(project, keep=keep)  # the last build is of a candidate, not of the files
+    try:
+        assert build.check({"src/main.rs": green_main.replace("v.len()", "v.len() + 2")}).passed
+    finally:
+        build.close()
+    assert fresh_units() == [True, False]  # main.rs is older than that build, yet not what it built
     assert not (root / "target").exists()  # nothing written into the project
     fix_project(root)
     assert (state_dir(root) / "target").is_dir()  # sleepy fix keeps its own, per project

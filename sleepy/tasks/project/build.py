@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -51,6 +52,7 @@ class ProjectBuild:
     tests: bool = False  # Cargo: also check the test and example targets (benches may need nightly)
     timeout_s: float | None = None  # wall-clock limit of one build (None: BUILD_LIMITS' own)
     keep: Path | None = None  # where Cargo's target/ is kept between runs (outside the project)
+    built: dict[str, str] | None = None  # the sources as the last build saw them (what target/ describes)
 
     @classmethod
     def open(cls, project: Project, tests: bool = False, timeout_s: float | None = None,
@@ -73,6 +75,7 @@ class ProjectBuild:
             kept = keep / "target" if keep and project.kind == "cargo" else None
             if kept and kept.is_dir():
                 shutil.copytree(kept, folder / "src" / "target", symlinks=True)
+                _touch_changed(folder / "src", project.files, folder / "src" / "target" / BUILT_FROM)
         except OSError as exc:
             sandbox.close_workspace(folder)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
@@ -83,15 +86,16 @@ class ProjectBuild:
         return self.folder / "src"
 
     def close(self) -> None:
-        """Keep ``target/`` (whole or not at all: a copy beside it, then a rename), remove the copy."""
+        """Keep ``target/`` (whole or not at all: a copy beside it, then a rename) with the digest of each
+        source it was last built from, and remove the copy."""
         built = self.work / "target"
-        if self.keep is not None and built.is_dir():
-            self.write(self.project.files)  # the target/ kept must describe the sources as they are
+        if self.keep is not None and built.is_dir() and self.built is not None:
             fresh = self.keep / f"target.new-{os.getpid()}"
             try:
                 shutil.rmtree(fresh, ignore_errors=True)
                 self.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copytree(built, fresh, symlinks=True)
+                (fresh / BUILT_FROM).write_text(json.dumps({rel: _digest(text) for rel, text in self.built.items()}))
                 old = self.keep / f"target.old-{os.getpid()}"
                 shutil.rmtree(old, ignore_errors=True)
                 if (self.keep / "target").exists():
@@ -112,9 +116,32 @@ class ProjectBuild:
     def check(self, files: dict[str, str] | None = None) -> VerifyResult:
         """Verify the project with ``files`` (changed files only) written over the copy."""
         self.write(files or {})
+        self.built = dict(self.files)
         if self.project.kind == "cargo":
             return _cargo(self.work, self.tests, self.timeout_s)
         return _python(self.work, self.project, self.timeout_s)
+
+
+BUILT_FROM = "sleepy-built-from.json"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _touch_changed(work: Path, files: dict[str, str], record: Path) -> None:
+    """Mark as new every source whose text differs from what the kept ``target/`` was built from.
+
+    Cargo judges freshness by file times, and the copy carries the user's times: a file that is older
+    than the last build but not what it built (that build was of a candidate edit, say) would pass as
+    fresh. Touching it makes Cargo rebuild what depends on it, and only that."""
+    try:
+        seen = json.loads(record.read_text())
+    except (OSError, ValueError):
+        seen = {}
+    for rel, text in files.items():
+        if seen.get(rel) != _digest(text) and (work / rel).exists():
+            os.utime(work / rel)
 
 
 _NETWORK = re.compile(r"offline|network|failed to (get|download|load source)|no matching package|"
