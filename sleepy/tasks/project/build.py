@@ -53,6 +53,7 @@ class ProjectBuild:
     timeout_s: float | None = None  # wall-clock limit of one build (None: BUILD_LIMITS' own)
     keep: Path | None = None  # where Cargo's target/ is kept between runs (outside the project)
     built: dict[str, str] | None = None  # the sources as the last build saw them (what target/ describes)
+    kept_from: dict[str, str] | None = None  # digests of the sources the kept target/ was built from
 
     @classmethod
     def open(cls, project: Project, tests: bool = False, timeout_s: float | None = None,
@@ -65,6 +66,7 @@ class ProjectBuild:
         built at another path and would be stale for every unit."""
         folder = sandbox.open_workspace("sleepy-fix-", BUILD_LIMITS.disk_bytes)  # target/ too: a quota
         ignore = shutil.ignore_patterns(*SKIP_DIRS)
+        kept_from = None
         try:
             if project.single_file:
                 (folder / "src").mkdir()
@@ -75,11 +77,13 @@ class ProjectBuild:
             kept = keep / "target" if keep and project.kind == "cargo" else None
             if kept and kept.is_dir():
                 shutil.copytree(kept, folder / "src" / "target", symlinks=True)
-                _touch_changed(folder / "src", project.files, folder / "src" / "target" / BUILT_FROM)
+                kept_from = _touch_changed(folder / "src", project.files, folder / "src" / "target" / BUILT_FROM)
         except OSError as exc:
             sandbox.close_workspace(folder)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
-        return cls(project, folder, dict(project.files), tests, timeout_s, keep if project.kind == "cargo" else None)
+        build = cls(project, folder, dict(project.files), tests, timeout_s, keep if project.kind == "cargo" else None)
+        build.kept_from = kept_from
+        return build
 
     @property
     def work(self) -> Path:
@@ -89,13 +93,14 @@ class ProjectBuild:
         """Keep ``target/`` (whole or not at all: a copy beside it, then a rename) with the digest of each
         source it was last built from, and remove the copy."""
         built = self.work / "target"
-        if self.keep is not None and built.is_dir() and self.built is not None:
+        digests = {rel: _digest(text) for rel, text in (self.built or {}).items()}
+        if self.keep is not None and built.is_dir() and self.built is not None and digests != self.kept_from:
             fresh = self.keep / f"target.new-{os.getpid()}"
             try:
                 shutil.rmtree(fresh, ignore_errors=True)
                 self.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copytree(built, fresh, symlinks=True)
-                (fresh / BUILT_FROM).write_text(json.dumps({rel: _digest(text) for rel, text in self.built.items()}))
+                (fresh / BUILT_FROM).write_text(json.dumps(digests))  # unchanged sources: nothing to save
                 old = self.keep / f"target.old-{os.getpid()}"
                 shutil.rmtree(old, ignore_errors=True)
                 if (self.keep / "target").exists():
@@ -129,7 +134,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _touch_changed(work: Path, files: dict[str, str], record: Path) -> None:
+def _touch_changed(work: Path, files: dict[str, str], record: Path) -> dict[str, str]:
     """Mark as new every source whose text differs from what the kept ``target/`` was built from.
 
     Cargo judges freshness by file times, and the copy carries the user's times: a file that is older
@@ -142,6 +147,7 @@ def _touch_changed(work: Path, files: dict[str, str], record: Path) -> None:
     for rel, text in files.items():
         if seen.get(rel) != _digest(text) and (work / rel).exists():
             os.utime(work / rel)
+    return seen
 
 
 _NETWORK = re.compile(r"offline|network|failed to (get|download|load source)|no matching package|"
