@@ -22,6 +22,7 @@ index of the standard library and installed packages (:mod:`sleepy.tasks.pyindex
 from __future__ import annotations
 
 import ast
+import builtins
 import difflib
 import io
 import logging
@@ -463,20 +464,12 @@ def _package_attribute(source: str, name: str, files: dict[str, str], file: str)
 def _renamed_definition(source: str, missing: str, error: str) -> list[ToolCandidate]:
     """``def mege(...)`` where ``merge`` is what the rest of the project calls: the definition (and the
     file's own uses of it) renamed to the missing name."""
-    defined = {n for n in pynames.top_level_names(source) | _local_definitions(source)}
+    defined = pynames.top_level_names(source) | pynames.definitions(source)
     out = []
     for wrong in pynames.near(missing, defined):
         out += _renamed(source, None, wrong, missing, attribute=False,
                         hint=f"{error}: {wrong!r} defined here is a typo of {missing!r}")[-1:]
     return out
-
-
-def _local_definitions(source: str) -> set[str]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
-    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)}
 
 
 def _module_imports(missing: str, source: str, files: dict[str, str], file: str | None) -> list[str]:
@@ -506,7 +499,7 @@ def _attribute_typo(source: str, line: int | None, wrong: str, message: str,
         home = pynames.file_of(module, files) if files else None
         pool |= set(pynames.top_level_names(files[home])) if home else set(module_names(module))
     elif (kind := re.search(r"type object '(\w+)'|^'(\w+)' object", message)) and \
-            isinstance(builtin := getattr(__import__("builtins"), kind.group(1) or kind.group(2), None), type):
+            isinstance(builtin := getattr(builtins, kind.group(1) or kind.group(2), None), type):
         pool |= set(dir(builtin))
     out = []
     for right in pynames.near(wrong, pool):

@@ -42,14 +42,20 @@ def file_of(module: str, files: dict[str, str]) -> str | None:
 
 
 @lru_cache(maxsize=512)
+def tree_of(source: str) -> ast.Module | None:
+    """``source`` parsed once (every helper here and the hints ask about the same few files; never mutate it)."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=512)
 def top_level_names(source: str) -> frozenset[str]:
     """Names a module binds at its top level (defs, classes, assignments, imports; not star imports)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return frozenset()
+    tree = tree_of(source)
     names: set[str] = set()
-    for node in tree.body:
+    for node in tree.body if tree else ():
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -61,6 +67,13 @@ def top_level_names(source: str) -> frozenset[str]:
             names |= {n.name for n in ast.walk(node) if isinstance(n, ast.FunctionDef | ast.ClassDef)}
             names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     return frozenset(names)
+
+
+def definitions(source: str) -> set[str]:
+    """Every function and class the file defines, at any depth."""
+    tree = tree_of(source)
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)} \
+        if tree else set()
 
 
 def defining_modules(name: str, files: dict[str, str], skip: str | None = None) -> list[str]:
@@ -76,12 +89,9 @@ def defining_modules(name: str, files: dict[str, str], skip: str | None = None) 
 
 @lru_cache(maxsize=512)
 def _defined_here(source: str) -> frozenset[str]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return frozenset()
+    tree = tree_of(source)
     names = set()
-    for node in tree.body:
+    for node in tree.body if tree else ():
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign):
@@ -104,11 +114,8 @@ def import_from(own_file: str | None, module: str) -> str:
 
 def star_imports(source: str) -> list[str]:
     """The modules ``source`` star-imports (``from .more import *``)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return []
-    return ["." * n.level + (n.module or "") for n in tree.body
+    tree = tree_of(source)
+    return ["." * n.level + (n.module or "") for n in (tree.body if tree else ())
             if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)]
 
 
@@ -117,11 +124,8 @@ def names_taken_from(module: str, files: dict[str, str]) -> set[str]:
     taken: set[str] = set()
     last = module.rpartition(".")[2]
     for text in files.values():
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
+        tree = tree_of(text)
+        for node in ast.walk(tree) if tree else ():
             if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0:
                 taken |= {a.name for a in node.names if a.name != "*"}
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \

@@ -81,9 +81,8 @@ class ProjectBuild:
         except OSError as exc:
             sandbox.close_workspace(folder)
             raise ProjectError(f"{project.root}: cannot copy the project ({exc})") from None
-        build = cls(project, folder, dict(project.files), tests, timeout_s, keep if project.kind == "cargo" else None)
-        build.kept_from = kept_from
-        return build
+        return cls(project, folder, dict(project.files), tests, timeout_s, keep if project.kind == "cargo" else None,
+                   kept_from=kept_from)
 
     @property
     def work(self) -> Path:
@@ -92,24 +91,29 @@ class ProjectBuild:
     def close(self) -> None:
         """Keep ``target/`` (whole or not at all: a copy beside it, then a rename) with the digest of each
         source it was last built from, and remove the copy."""
-        built = self.work / "target"
-        digests = {rel: _digest(text) for rel, text in (self.built or {}).items()}
-        if self.keep is not None and built.is_dir() and self.built is not None and digests != self.kept_from:
-            fresh = self.keep / f"target.new-{os.getpid()}"
-            try:
-                shutil.rmtree(fresh, ignore_errors=True)
-                self.keep.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(built, fresh, symlinks=True)
-                (fresh / BUILT_FROM).write_text(json.dumps(digests))  # unchanged sources: nothing to save
-                old = self.keep / f"target.old-{os.getpid()}"
-                shutil.rmtree(old, ignore_errors=True)
-                if (self.keep / "target").exists():
-                    (self.keep / "target").rename(old)
-                fresh.rename(self.keep / "target")
-                shutil.rmtree(old, ignore_errors=True)
-            except OSError:
-                shutil.rmtree(fresh, ignore_errors=True)  # a cache: the next run builds cold, nothing is lost
+        target = self.work / "target"
+        if self.keep is not None and self.built is not None and target.is_dir():
+            self._save_target(target)
         sandbox.close_workspace(self.folder)
+
+    def _save_target(self, target: Path) -> None:
+        digests = {rel: _digest(text) for rel, text in self.built.items()}
+        if digests == self.kept_from:
+            return  # built from the same sources as the kept one: nothing new to save
+        fresh = self.keep / f"target.new-{os.getpid()}"
+        try:
+            shutil.rmtree(fresh, ignore_errors=True)
+            self.keep.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(target, fresh, symlinks=True)
+            (fresh / BUILT_FROM).write_text(json.dumps(digests))
+            old = self.keep / f"target.old-{os.getpid()}"
+            shutil.rmtree(old, ignore_errors=True)
+            if (self.keep / "target").exists():
+                (self.keep / "target").rename(old)
+            fresh.rename(self.keep / "target")
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            shutil.rmtree(fresh, ignore_errors=True)  # a cache: the next run builds cold, nothing is lost
 
     def write(self, files: dict[str, str]) -> None:
         """Put ``files`` into the copy (only those that differ from what it holds)."""
