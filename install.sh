@@ -56,4 +56,11 @@ command -v rustc >/dev/null 2>&1 || echo "note: rustc not found: the Rust pack n
 # torch is pinned to the CPU build so pip does not pull a multi-GB CUDA build.
 python3 -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 python3 -m pip install --quiet --disable-pip-version-check -e ".[model,dev]"
+# llama.cpp's Python binding and server, for the GGUF export's round-trip test and `day --backend openai`
+# against llama.cpp. PyPI has no CPU wheel: pip builds it from source (cmake, a C++ compiler; minutes).
+if ! python3 -c "import llama_cpp.server" >/dev/null 2>&1; then
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" \
+    python3 -m pip install --quiet --disable-pip-version-check "llama-cpp-python[server]==0.3.36" \
+    || echo "note: could not build llama-cpp-python; the llama.cpp round-trip tests will be skipped" >&2
+fi
 echo "sleepy installed: try 'sleepy --help'"

@@ -858,30 +858,40 @@ def _say(line: str) -> None:
 
 
 @app.command()
-def export(out: Annotated[Path, typer.Argument(help="Folder to write (created).")],
+def export(out: Annotated[Path, typer.Argument(help="Folder to write (must not exist).")],
            release: Annotated[str, typer.Option(help="Release id, prefix or alias.")] = "production",
-           fmt: Annotated[str, typer.Option("--format", help="Only peft: standard PEFT LoRA folders.")] = "peft",
+           fmt: Annotated[str, typer.Option("--format", help="peft: PEFT LoRA folders (vLLM, PEFT); gguf: "
+                                                             "GGUF base and adapters (llama.cpp, Ollama).")] = "peft",
+           gguf_dtype: Annotated[str, typer.Option(help="gguf only: f16 or f32 for the base's matrices.")] = "f16",
            workspace: WorkspaceOpt = None) -> None:
-    """Write every skill of a release as a PEFT LoRA adapter, plus router.json, the base model and a vLLM how-to.
+    """Write every skill of a release as an adapter, plus router.json, the base model and a how-to.
 
-    Example: sleepy export --release production --format peft /tmp/sleepy-export
+    Example: sleepy export --release production --format gguf /tmp/sleepy-gguf
     """
+    from sleepy.adapters.gguf import GGUFExportError, export_gguf
     from sleepy.adapters.registry import RegistryError
     from sleepy.adapters.share import ShareError, export_release
+    from sleepy.model.loader import ModelLoadError
 
-    if fmt != "peft":
-        fail(f"unknown export format {fmt!r}: only peft is supported")
+    if fmt not in ("peft", "gguf"):
+        fail(f"unknown export format {fmt!r}: use peft or gguf")
+    settings = _settings(workspace)
     try:
-        found = _registry(_settings(workspace)).get(release)
+        found = _registry(settings).get(release)
     except RegistryError as exc:
         fail(str(exc))
-    if found is None:
-        fail(f"release {release!r} is the base model: it has no skills to export")
+    if found is None and fmt == "peft":
+        fail(f"release {release!r} is the base model: it has no skills to export (--format gguf exports the base)")
     try:
-        router = export_release(found, out)
-    except (ShareError, OSError) as exc:
+        if fmt == "gguf":
+            base = found.base_model if found is not None else settings.model
+            router = export_gguf(found, base, out, gguf_dtype)
+        else:
+            router = export_release(found, out)
+    except (ShareError, GGUFExportError, ModelLoadError, OSError) as exc:
         fail(f"export failed: {exc}")
-    console.print(f"exported {len(router['skills'])} skill(s) of {found.id} to {out} (see {out / 'README.md'})")
+    name = found.id if found is not None else "the base model"
+    console.print(f"exported {len(router['skills'])} skill(s) of {name} to {out} (see {out / 'README.md'})")
 
 
 # ``sleepy cycle --quick``: a first look that finishes in minutes on 2 cores. Fewer and shorter everything; a

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -60,6 +63,30 @@ def prepare_write(path: Path, text: str) -> PreparedWrite:
         Path(tmp).unlink(missing_ok=True)
         raise
     return PreparedWrite(path, tmp)
+
+
+class FolderExists(FileExistsError):
+    """The folder an export was asked to create is already there; the message names it."""
+
+
+@contextmanager
+def new_folder(out_dir: Path) -> Iterator[Path]:
+    """A folder written whole or not at all: yields a temporary folder beside ``out_dir`` (same file system),
+    renamed to ``out_dir`` when the block ends; removed if the block raises. An ``out_dir`` that exists is
+    refused before anything is written, so an export never mixes its files with someone else's."""
+    if out_dir.exists():
+        raise FolderExists(f"{out_dir} exists: name a new folder (nothing was written)")
+    if not out_dir.parent.is_dir():
+        raise FileNotFoundError(f"{out_dir.parent} is not a folder")
+    tmp = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        yield tmp
+        os.rename(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 # ---------------------------------------------------------------------------------------------- owners

@@ -54,7 +54,7 @@ from sleepy.adapters.share.basis import (
     reconstruction_error,
 )
 from sleepy.adapters.share.config import ShareConfig
-from sleepy.files import owned_temp_folder
+from sleepy.files import new_folder, owned_temp_folder
 from sleepy.model.loader import load_model
 from sleepy.model.training import encode
 
@@ -315,8 +315,14 @@ def export_skill(folder: Path, skill: SkillInfo, out_dir: Path, base_model: str 
 def export_release(release: Release, out_dir: Path) -> dict:
     """Every skill of ``release`` as a PEFT folder under ``out_dir/skills/<name>/``, plus the routing table
     (``router.json``) and the base model (``base_model.json``, ``base_model.txt``): what a vLLM or PEFT
-    deployment needs, with no sleepy code. Returns the ``router.json`` content."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    deployment needs, with no sleepy code. Returns the ``router.json`` content.
+
+    ``out_dir`` must not exist: the folder is written whole under a temporary name and renamed at the end."""
+    with new_folder(out_dir) as tmp:
+        return _export_release_into(release, tmp, out_dir)
+
+
+def _export_release_into(release: Release, out_dir: Path, final_dir: Path) -> dict:
     skills = {}
     for s in release.skills:
         export_skill(release.folder, s, out_dir / "skills" / s.name, release.base_model)
@@ -327,7 +333,7 @@ def export_release(release: Release, out_dir: Path) -> dict:
     base = {"base_model": release.base_model, "base_hash": release.base_hash, "release": release.id}
     (out_dir / "base_model.json").write_text(json.dumps(base, indent=2, sort_keys=True))
     (out_dir / "base_model.txt").write_text(release.base_model + "\n")
-    modules = " ".join(f"{name}={(out_dir / 'skills' / name).resolve()}" for name in skills)
+    modules = " ".join(f"{name}={(final_dir / 'skills' / name).resolve()}" for name in skills)
     (out_dir / "README.md").write_text(
         f"# sleepy release {release.id}\n\nEvery skill is a standard PEFT LoRA adapter in `skills/<name>/`; "
         "`router.json` maps error signatures to skills (route one skill per request, never mix them).\n\n"
