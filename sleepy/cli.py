@@ -475,7 +475,14 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     cfg = _settings(workspace, model=model, attempts=attempts, samples=samples, memory=memory, backend=backend,
                     base_url=base_url, api_key_env=api_key_env)
     from sleepy.adapters.registry import RegistryError
-    from sleepy.loop.rollout import Rollout, RolloutError, check_fraction, events_path, outcomes_from_store
+    from sleepy.loop.rollout import (
+        Rollout,
+        RolloutError,
+        candidate_waiting,
+        check_fraction,
+        events_path,
+        outcomes_from_store,
+    )
     from sleepy.model.remote import RemoteError
     from sleepy.telemetry.events import EventLog
 
@@ -491,6 +498,11 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     fraction = None if queue is not None else canary if canary is not None else (cfg.canary or None)
     registry = _registry(cfg)
     try:
+        if canary is None and fraction is not None and not candidate_waiting(registry):
+            # the config's canary waits for a night to hand over a candidate; --canary asks for one now
+            err.print(f"canary = {fraction} (config): no candidate waits for a canary; every task runs on "
+                      "production", highlight=False, soft_wrap=True)
+            fraction = None
         if project is not None:
             items, held_out, pack = _project_split(project, seed, held=False, jobs=jobs)
             items = items[:tasks]
@@ -838,7 +850,7 @@ def _print_verdict(verdict) -> None:
     for sentence in verdict.sentences:
         head, sep, rest = sentence.partition(": ")
         bold = sep and head in ("Learned", "Lost ground", "Forgot", "Hand-written koans", "Promoted",
-                                "Kept production", "No candidate")
+                                "Kept production", "No candidate", "Handed to the canary")
         console.print(f"[bold]{escape(head)}:[/] {escape(rest)}" if bold else escape(sentence),
                       highlight=False, soft_wrap=True)
     if verdict.rows:

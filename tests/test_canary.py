@@ -266,15 +266,22 @@ def test_sleepy_day_canary_on_the_command_line(micro, tmp_path):
     root, _ = micro
     ws = tmp_path / "ws"
     reg = Registry(ws / "registry")
+    # the wiring, cheaply; a canary in the config waits for a candidate: until a night hands one over, the
+    # day runs on production (where --canary, asking for one now, refuses)
+    (ws / "config.toml").write_text("max_steps = 1\ntool_candidates = 2\nmax_new_tokens = 8\ncanary = 0.5\n")
+    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "6", "--seed", "5", "--attempts", "1",
+           "--model", str(root / "model"), "--no-memory", "-w", str(ws)]
+    waiting = subprocess.run([*cmd[:7], "2", *cmd[8:]], capture_output=True, text=True, timeout=600)
+    assert waiting.returncode == 0, waiting.stderr
+    assert "canary = 0.5 (config): no candidate waits for a canary; every task runs on production" in waiting.stderr
+    assert {r for (r,) in sqlite3.connect(ws / "sleepy.db").execute("SELECT release FROM episodes")} == {BASE}
     cand = release(reg, tmp_path, "cand", base_model=str(root / "model"))
     reg.move("candidate", cand, "night 1")
-    (ws / "config.toml").write_text("max_steps = 1\ntool_candidates = 2\nmax_new_tokens = 8\n")  # the wiring, cheaply
-    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "6", "--seed", "5", "--attempts", "1",
-           "--model", str(root / "model"), "--no-memory", "-w", str(ws), "--canary", "0.5"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd + ["--canary", "0.5"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "tasks per release:" in done.stdout and "canary:" in done.stdout
-    ran = dict(sqlite3.connect(ws / "sleepy.db").execute("SELECT task_id, release FROM episodes"))
+    ran = dict(sqlite3.connect(ws / "sleepy.db").execute("SELECT task_id, release FROM episodes WHERE run_id = "
+                                                         "(SELECT max(id) FROM runs)"))
     assert len(ran) == 6 and all(r == (cand if on_candidate(t, cand, 0.5) else BASE) for t, r in ran.items())
     events = [json.loads(x) for x in events_path(ws).read_text().splitlines()]
     assert events and events[-1]["sleepy.rollout.stage"] == CANARY

@@ -199,3 +199,71 @@ def test_self_replay_pool_holds_the_agents_own_fixes_of_other_signatures(failed_
     assert len(pool) == len(signatures) - 1 and all(e.source == "agent" for e in pool)
     assert all(e.prompt.startswith("### task rust") and "### edit" in e.prompt for e in pool)
     assert self_replay_pool(store, "python", set(), ContextBuilder(), 1) == []
+
+
+def production_fails_everything(evals, cfg: NightConfig, model_path: str, passed: bool = False) -> None:
+    """Saved gate results of the base model on every gate task, each ``passed``: the night reuses a release's
+    saved results as it always does, so with False the gate passes any candidate that solves one task (the
+    rustc tools alone do), and with True it refuses one that fails any."""
+    from sleepy.loop.evaluate import EvalReport, EvalRow
+    from sleepy.loop.night import eval_path
+    from sleepy.model.loader import model_hash
+
+    pack = get_pack("rust")
+    tasks = pack.frozen() + pack.holdout(cfg.holdout_per_family)
+    rows = [EvalRow(t.id, "frozen" if t.origin == "frozen" else "holdout", t.family, None, t.signature, passed,
+                    None, "") for t in tasks]
+    key = f"base-{model_hash(model_path)}"
+    for seed in range(cfg.gate_seeds):
+        path = eval_path(evals, "rust", key, cfg, seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        EvalReport(key, "rust", model_path, seed, 1, 0.0, rows).save(path)
+
+
+@needs_rustc
+def test_with_a_canary_the_night_hands_a_passing_candidate_over_and_production_stays(failed_day, tmp_path):
+    """canary > 0: the gate's pass makes the release `candidate` only; the cycle's matrix and verdict say that
+    production did not change; the next day's rollout runs the canary on it; a refused candidate never
+    becomes the one the canary tries."""
+    import shutil
+    from dataclasses import replace
+
+    from sleepy.loop.cycle import _staged, run_cycle
+    from sleepy.report.verdict import cycle_verdict, night_verdict
+
+    root, ws, store = failed_day
+    shutil.copy(ws / "s.db", tmp_path / "second.db")  # failures for a second night to mine
+    model = str(root / "model")
+    cfg = replace(QUICK, canary=0.3, sources=("tool",))  # the gate measures the tools: quick and deterministic
+    reg = Registry(tmp_path / "reg")
+    production_fails_everything(tmp_path / "cycle" / "evals", cfg, model)
+    result = run_cycle(store, ExperienceMemory(store), reg, "rust", 1, 3, EpisodeConfig(
+        attempts=1, max_new_tokens=8, sources=("model",)), cfg, model, tmp_path / "cycle")
+    night = result.nights[1]
+    candidate = reg.resolve("candidate")
+    assert candidate != BASE and reg.resolve("production") == BASE  # gated, handed over, not promoted
+    assert night.handed_to_canary and night.promoted is False and night.production == BASE
+    assert night.reason.endswith("task(s) improved; handed to the canary")
+    assert night.results == result.nights[0].results and not any(night.results.values())  # production's results
+    moves = reg.history()
+    assert [(m["alias"], m["to"]) for m in moves] == [("candidate", candidate)]
+    assert "handed to the canary (30% of day tasks), production stays base" in moves[0]["why"]
+    assert moves[0]["metrics"]["canary"] == 0.3 and moves[0]["metrics"]["improvements"] > 0
+    sentence = cycle_verdict(result).sentences[1]
+    assert ("The gate passed 1 candidate and refused 0. 1 went to the canary instead of production: it promoted 0 "
+            "and dropped 0; 1 still waits for it.") in sentence, sentence
+    rollout = _staged(reg, store, cfg)  # the next day of the cycle: a canary on the candidate
+    assert rollout is not None and rollout.candidate == candidate and rollout.production == BASE
+    assert _staged(reg, store, replace(cfg, canary=0.0)) is None
+
+    # a second night whose candidate the gate refuses (production's saved results pass everything)
+    production_fails_everything(tmp_path / "cycle" / "evals", cfg, model, passed=True)
+    second = SQLiteStore(tmp_path / "second.db")
+    rep = run_night(second, ExperienceMemory(second), reg, "rust", cfg, model, tmp_path / "cycle" / "evals")
+    assert rep.decision is not None and not rep.decision["promote"] and not rep.handed_to_canary
+    assert rep.candidate != candidate and reg.resolve("candidate") == candidate  # the waiting one keeps waiting
+    last = reg.history()[-1]
+    assert last["alias"] == "candidate" and last["from"] == last["to"] == candidate
+    assert last["why"].endswith(f"refused, so not handed to the canary: candidate stays {candidate}")
+    assert night_verdict(rep).sentences[0].startswith("Kept production: ")
+    assert reg.check() == []

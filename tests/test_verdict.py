@@ -85,6 +85,11 @@ def test_night_verdict_promoted_refused_and_idle():
                           decision | {"promote": False, "regressions": ["holdout/gen-rs-borrow-1"]})
     assert night_verdict(refused).sentences[0].startswith("Kept production: ")
     assert "would have lost 1 task(s) production passes (gen-rs-borrow-1)" in night_verdict(refused).sentences[1]
+    staged = NightReport("rust", None, [], "c3", "base", "base", decision, handed_to_canary=True)
+    assert night_verdict(staged).sentences[0].startswith("Handed to the canary: the candidate c3 against production")
+    assert night_verdict(staged).sentences[-1] == ("Production stays base; the candidate is c3, and the next "
+                                                   "`sleepy day` runs the canary on it, which promotes it, keeps "
+                                                   "watching or drops it.")
     idle = NightReport("rust", None, note="no signature failed 3+ times since the last night")
     assert night_verdict(idle).sentences == ["No candidate: no signature failed 3+ times since the last night. "
                                              "Production stays base."]

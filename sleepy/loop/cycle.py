@@ -4,6 +4,12 @@ Night 0 is the starting production (the base model on a fresh workspace), evalua
 gate's seeds so every later night has a base line. After each night, the release that is then in
 production is the one whose per-task results enter the accuracy matrix (the candidate's results
 when it was promoted, production's when it was kept).
+
+With a canary (``night_cfg.canary > 0``) a night only hands a gate-passing candidate to the canary:
+production stays, so its results enter the matrix, and the next night's day is staged
+(:class:`sleepy.loop.rollout.Rollout`): that fraction of its tasks runs on the candidate, which the
+canary promotes, keeps watching or drops. A promotion made that way shows as the next night's
+production, measured by that night's gate.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sleepy.loop.episodes import EpisodeConfig
 from sleepy.loop.evaluate import EvalReport, known_families
 from sleepy.loop.gate import majority
 from sleepy.loop.night import NightConfig, eval_path, gate_eval, project_holdout, run_night
+from sleepy.loop.rollout import Rollout, candidate_waiting, outcomes_from_store
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository
 from sleepy.report.progress import ProgressFn, counter
@@ -35,13 +42,15 @@ class NightRow:
     day_passed: int = 0
     day_seconds: float = 0.0
     night_seconds: float = 0.0
-    promoted: bool | None = None
+    promoted: bool | None = None  # the night moved production to its candidate; None: no candidate
     reason: str = ""
     regressions: int = 0
     skills: list[dict] = field(default_factory=list)
     results: dict = field(default_factory=dict)  # "set/task" -> majority passed (production after the night)
     families: dict = field(default_factory=dict)  # "set/task" -> family
     solved_by: dict = field(default_factory=dict)  # layer -> tasks it solved in the greedy gate run (tool, ...)
+    rollout: list[dict] = field(default_factory=list)  # the day's canary/monitor decisions (DaySummary.rollout)
+    handed_to_canary: bool = False  # the gate passed the candidate, production stayed: the canary decides
 
 
 @dataclass
@@ -74,6 +83,15 @@ def matrix_row(reports: list[EvalReport]) -> tuple[dict, dict]:
     return {f"{s}/{t}": v for (s, t), v in votes.items()}, families
 
 
+def _staged(registry: Registry, store: Repository, night_cfg: NightConfig) -> Rollout | None:
+    """The day's rollout when the cycle runs canaries: a canary while a candidate waits for one, and the monitor
+    after a promotion; None without a canary (the day runs on production, as before canaries existed)."""
+    if night_cfg.canary <= 0:
+        return None
+    fraction = night_cfg.canary if candidate_waiting(registry) else None
+    return Rollout(registry, outcomes_from_store(store), fraction, auto_rollback=night_cfg.auto_rollback)
+
+
 def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, pack: str, nights: int,
               tasks_per_day: int, day_cfg: EpisodeConfig, night_cfg: NightConfig, model_ref: str | None,
               out_dir: Path, seed: int = 1, command: str = "sleepy cycle",
@@ -100,16 +118,25 @@ def run_cycle(store: Repository, memory: ExperienceMemory, registry: Registry, p
         model = load_release_model(registry.get("production"), model_ref)
         tasks = day_tasks(pack, tasks_per_day, seed * 1000 + n)
         log(f"night {n}: day of {len(tasks)} tasks on {model.name}")
+        rollout = _staged(registry, store, night_cfg)
+        if rollout is not None and rollout.canary_active:
+            log(f"night {n}: canary: {night_cfg.canary:.0%} of the day on the candidate {rollout.candidate}")
         summary = run_day(model, store, memory, tasks, day_cfg, {"pack": pack, "cycle_night": n, "seed": seed},
-                          on_done=counter(progress, f"night {n}: day", len(tasks)))
+                          on_done=counter(progress, f"night {n}: day", len(tasks)), rollout=rollout,
+                          load=lambda rid: load_release_model(registry.get(rid), model_ref))
         row.day_tasks, row.day_passed, row.day_seconds = summary.tasks, summary.passed, round(time.time() - t0, 1)
+        row.rollout = summary.rollout
+        for d in summary.rollout:
+            log(f"night {n}: {d['reason']}" + (" [moved]" if d["moved"] else ""))
         log(f"night {n}: day passed {summary.passed}/{summary.tasks}; consolidating")
         night = run_night(store, memory, registry, pack, night_cfg, model_ref, out_dir / "evals", log, progress)
         row.night_seconds = night.seconds
         row.skills = [asdict(c) for c in night.clusters]
         if night.decision is not None:
-            row.promoted = night.decision["promote"]
-            row.reason = night.decision["reason"]
+            # the gate's verdict is not the move: a candidate handed to the canary left production where it was
+            row.handed_to_canary = night.handed_to_canary
+            row.promoted = night.decision["promote"] and not night.handed_to_canary
+            row.reason = night.decision["reason"] + ("; handed to the canary" if night.handed_to_canary else "")
             row.regressions = len(night.decision["regressions"])
             chosen = night.evaluated["candidate" if row.promoted else "production"]
             held = project_holdout(store, pack)

@@ -12,7 +12,9 @@
 3. One LoRA skill per cluster; the candidate release = production's skills + the new ones, with
    the router pointing each cluster's signature at its skill.
 4. The gate (:mod:`sleepy.loop.gate`) decides; production moves only on a pass. A night that fails
-   or is killed anywhere before the final alias move leaves ``production`` untouched.
+   or is killed anywhere before the final alias move leaves ``production`` untouched. With a canary
+   configured (``canary > 0``) a pass only makes the release ``candidate``: the next day's canary
+   (:mod:`sleepy.loop.rollout`) promotes it, keeps watching or drops it.
 """
 
 from __future__ import annotations
@@ -96,6 +98,10 @@ class NightConfig:
     copy_names: bool = True
     sources: tuple[str, ...] = ("tool", "model")  # the gate measures the system as deployed (memory aside)
     train_processes: int = 1  # >1: each LoRA skill trains data-parallel under accelerate launch
+    # > 0: a candidate the gate passes is handed to the day's canary (this fraction of day tasks runs on it)
+    # instead of promoted: the frozen set is small, and the canary's day tasks decide promote/keep/rollback
+    canary: float = 0.0
+    auto_rollback: bool = True  # a cycle's staged days: the monitor moves production back on a significant drop
 
 
 def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
@@ -110,7 +116,8 @@ def night_config(settings, jobs: int = 2, seed: int = 0) -> NightConfig:
                        max_new_tokens=settings.max_new_tokens, gate_seeds=settings.gate_seeds,
                        holdout_per_family=settings.holdout_per_family, jobs=jobs, budget=settings.prompt_budget,
                        copy_anchors=settings.copy_anchors, copy_names=settings.copy_names,
-                       train_processes=settings.train_processes,
+                       train_processes=settings.train_processes, canary=settings.canary,
+                       auto_rollback=settings.auto_rollback,
                        sources=tuple(x for x in settings.candidates if x != "memory") or ("model",),
                        lora=LoraParams(rank=settings.lora_rank, alpha=2 * settings.lora_rank,
                                        steps=settings.lora_steps, seed=seed))
@@ -141,6 +148,7 @@ class NightReport:
     phase_seconds: dict = field(default_factory=dict)
     note: str = ""
     evaluated: dict = field(default_factory=dict)  # alias -> cache key of the gate's saved results
+    handed_to_canary: bool = False  # the gate passed the candidate and the canary, not the night, decides
 
 
 def skill_name(signature: str) -> str:
@@ -390,14 +398,26 @@ def _night(store: Repository, memory: ExperienceMemory, registry: Registry, pack
     decision = decide(prod_reports, cand_reports)
     report.decision = decision.to_json()
     phases["gate"] = round(time.time() - t0, 2)
-    if decision.promote:
+    why = f"night: {len(datasets)} skill(s) trained, gated: {decision.reason}"
+    if decision.promote and cfg.canary > 0:
+        # Staged: the gate's frozen set is small, so production stays and the next day's canary decides.
+        report.handed_to_canary = True
+        why += (f"; handed to the canary ({cfg.canary:.0%} of day tasks), production stays {production_id} "
+                "until the canary promotes it")
+    elif decision.promote:
         registry.promote(candidate.id, decision.reason, _metrics(decision))
         report.production_after = candidate.id
     else:
         registry.record_gate(candidate.id, decision.reason, _metrics(decision))
     # Only now, with the verdict on record: a night killed before this leaves no alias on an ungated release.
-    registry.move("candidate", candidate.id, f"night: {len(datasets)} skill(s) trained, gated: {decision.reason}",
-                  _metrics(decision))
+    target = candidate.id
+    if cfg.canary > 0 and not decision.promote:
+        # The day's canary runs whatever `candidate` names: a refused release must not get day tasks, so the
+        # alias stays where it was (a candidate still waiting for its canary keeps waiting).
+        target = registry.aliases().get("candidate", production_id)
+        why += f"; refused, so not handed to the canary: candidate stays {target}"
+    registry.move("candidate", target, why, _metrics(decision) | ({"canary": cfg.canary}
+                                                                 if report.handed_to_canary else {}))
     return _finish(store, run.id, report, began, phases)
 
 

@@ -432,6 +432,13 @@ class Rollout:
         return [{"stage": d.stage, "decision": d.action, "moved": d.moved, "reason": d.reason} for d in out]
 
 
+def candidate_waiting(registry: Registry) -> bool:
+    """Whether a candidate other than production waits for a canary. A canary set in the workspace's config
+    runs only then: a fresh registry, or one whose last canary already decided, has nothing to try."""
+    aliases = registry.aliases()
+    return "candidate" in aliases and aliases["candidate"] != registry.resolve("production")
+
+
 def events_path(workspace: Path) -> Path:
     """Where the day's rollout decisions are logged as wide events."""
     return workspace / "rollout" / "events.jsonl"

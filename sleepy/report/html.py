@@ -151,6 +151,8 @@ def write_report(result: CycleResult, path: Path) -> Path:
                          for c in r.skills)
 
     def gate_cell(r) -> str:
+        if r.handed_to_canary:
+            return "passed, to the canary"
         return "" if r.promoted is None else ("promoted" if r.promoted else "refused")
 
     def layers_cell(r) -> str:

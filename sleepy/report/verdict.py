@@ -124,11 +124,27 @@ def forgotten(result: CycleResult) -> list[str]:
 
 
 def _gate_counts(result: CycleResult) -> tuple[int, int, int]:
-    """(promoted, refused, nights without a candidate) over the cycle's nights."""
+    """(promoted or handed to the canary, refused, nights without a candidate) over the cycle's nights."""
     nights = result.nights[1:]
-    promoted = sum(r.promoted is True for r in nights)
-    refused = sum(r.promoted is False for r in nights)
-    return promoted, refused, len(nights) - promoted - refused
+    passed = sum(r.promoted is True or r.handed_to_canary for r in nights)
+    refused = sum(r.promoted is False and not r.handed_to_canary for r in nights)
+    return passed, refused, len(nights) - passed - refused
+
+
+def _canary(result: CycleResult) -> str:
+    """What the canary did with the candidates the gate handed it (nothing when none was handed)."""
+    handed = sum(r.handed_to_canary for r in result.nights[1:])
+    if not handed:
+        return ""
+    moved = [d for r in result.nights[1:] for d in r.rollout if d.get("moved") and d.get("stage") == "canary"]
+    promoted = sum(d.get("decision") == "promote" for d in moved)
+    dropped = sum(d.get("decision") == "rollback" for d in moved)
+    rolled = sum(d.get("moved") and d.get("stage") == "monitor" for r in result.nights[1:] for d in r.rollout)
+    back = f", the monitor rolled back {rolled}" if rolled else ""
+    waiting = handed - promoted - dropped
+    tail = f"; {waiting} still wait{'s' if waiting == 1 else ''} for it" if waiting > 0 else ""
+    return (f" {handed} went to the canary instead of production: it promoted {promoted} and dropped {dropped}"
+            f"{back}{tail}.")
 
 
 def _forgot(result: CycleResult) -> str:
@@ -146,9 +162,11 @@ def _gate(result: CycleResult) -> str:
     promoted, refused, _ = _gate_counts(result)
     if not promoted + refused:
         return "The gate saw no candidate."
-    blocked = sum(r.regressions for r in result.nights[1:] if r.promoted is False)
+    blocked = sum(r.regressions for r in result.nights[1:] if r.promoted is False and not r.handed_to_canary)
     why = f" ({blocked} regression{'' if blocked == 1 else 's'} kept out of production)" if blocked else ""
-    return (f"The gate promoted {promoted} candidate{'' if promoted == 1 else 's'} and refused {refused}{why}.")
+    verb = "passed" if any(r.handed_to_canary for r in result.nights[1:]) else "promoted"
+    return (f"The gate {verb} {promoted} candidate{'' if promoted == 1 else 's'} and refused {refused}{why}."
+            + _canary(result))
 
 
 def _koans(result: CycleResult) -> str | None:
@@ -243,7 +261,8 @@ def night_verdict(report: NightReport) -> Verdict:
     parts = [f"{SET_NAMES.get(s, s)} {pct(prod.get(s, 0), n)} → {pct(cand.get(s, 0), n)} "
              f"({_tasks(cand.get(s, 0) - prod.get(s, 0))})" for s in _ordered(tasks) for n in [tasks[s]]]
     regressions = d.get("regressions", [])
-    head = "Promoted" if d.get("promote") else "Kept production"
+    staged = report.handed_to_canary
+    head = "Handed to the canary" if staged else "Promoted" if d.get("promote") else "Kept production"
     learned = f"{head}: the candidate {report.candidate or ''} against production: {', '.join(parts)}."
     if regressions:
         shown = ", ".join(r.split("/", 1)[1] for r in regressions[:3]) + (", ..." if len(regressions) > 3 else "")
@@ -254,5 +273,8 @@ def night_verdict(report: NightReport) -> Verdict:
     columns = ["set", "tasks", "production", "candidate", "change\n(tasks)"]
     rows = [[SHORT_NAMES.get(s, s), str(tasks[s]), pct(prod.get(s, 0), tasks[s]), pct(cand.get(s, 0), tasks[s]),
              _count(cand.get(s, 0) - prod.get(s, 0))] for s in _ordered(tasks)]
-    sentences = [learned, forgot, skills, f"Production is now {report.production_after}."]
+    after = (f"Production stays {report.production_after}; the candidate is {report.candidate}, and the next "
+             "`sleepy day` runs the canary on it, which promotes it, keeps watching or drops it."
+             if staged else f"Production is now {report.production_after}.")
+    sentences = [learned, forgot, skills, after]
     return Verdict([s for s in sentences if s], columns, rows)
