@@ -2,12 +2,15 @@
 the request log, and the dashboard driven by headless Chromium."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -255,12 +258,31 @@ def _chromium():
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="headless Chromium and chromedriver are not installed "
-                                                "(apt-get install chromium chromium-driver; .ci/run installs them)")
-def test_dashboard_in_headless_chromium(server, workspace):
+needs_chromium = pytest.mark.skipif(_chromium() is None, reason="headless Chromium and chromedriver are not "
+                                   "installed (apt-get install chromium chromium-driver; .ci/run installs them)")
+
+
+@contextmanager
+def headless_chromium():
+    """A headless Chromium driven by selenium, quit afterwards."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
+
+    browser, driver_path = _chromium()
+    options = Options()
+    options.binary_location = browser
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@needs_chromium
+def test_dashboard_in_headless_chromium(server, workspace):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -269,13 +291,7 @@ def test_dashboard_in_headless_chromium(server, workspace):
     task = a_task(7000)
     post(f"{server}/v1/completions", {"prompt": "fix", "max_tokens": 4,
                                       "sleepy": {"program": task.source, "pack": "python"}})
-    browser, driver_path = _chromium()
-    options = Options()
-    options.binary_location = browser
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with headless_chromium() as driver:
         driver.get(server + "/")
         wait = WebDriverWait(driver, 30)
         wait.until(lambda d: d.find_element(By.ID, "production").text == release.id)
@@ -288,8 +304,9 @@ def test_dashboard_in_headless_chromium(server, workspace):
         wait.until(expected_conditions.alert_is_present())
         driver.switch_to.alert.accept()
         wait.until(lambda d: d.find_element(By.ID, "production").text == "base")
-    finally:
-        driver.quit()
+        wait.until(lambda d: "rollback from the dashboard" in d.find_element(By.CSS_SELECTOR, "#timeline tr.move").text)
+        newest = driver.find_element(By.CSS_SELECTOR, "#timeline tr.move")  # the timeline says who moved it, and why
+        assert newest.get_attribute("class") == "move manual" and "dashboard" in newest.text
     cli = subprocess.run([sys.executable, "-m", "sleepy.cli", "releases", "-w", str(ws), "--json"],
                          capture_output=True, text=True, check=True)
     seen = json.loads(cli.stdout)
@@ -500,3 +517,104 @@ def test_requests_still_queued_at_shutdown_fail_with_a_reason(micro):
     with pytest.raises(Closed, match="shutting down"):
         queued.result(timeout=60)
     assert not batcher._thread.is_alive()
+
+
+def test_rollout_timeline_canary_figures_and_a_rollback_the_server_follows(micro, tmp_path):
+    """Real moves by each mover (the night's gate, the canary and the monitor deciding on outcomes, the
+    dashboard), then the page's JSON: each move's kind and key evidence, the running canary's tasks and passes
+    per release, and a rollback posted to the server, which then serves the release it moved to."""
+    from test_canary import SIGS, even, outcomes, release
+
+    from sleepy.loop.gate import GateDecision
+    from sleepy.loop.night import _metrics
+    from sleepy.loop.rollout import Outcome, Rollout, events_path
+    from sleepy.telemetry.events import EventLog
+
+    root, _ = micro
+    base = str(root / "model")
+    ws = tmp_path / "ws"
+    reg = Registry(ws / "registry")
+    a, b = (release(reg, tmp_path, n, base_model=base) for n in "ab")
+    gate = _metrics(GateDecision(True, "no regressions, 3 task(s) improved", [], ["h/1", "h/2", "h/3"],
+                                 {"frozen": 10, "holdout": 20}, {"frozen": 11, "holdout": 22},
+                                 {"frozen": 48, "holdout": 60})) | {"canary": 0.5}
+    log = EventLog(events_path(ws))
+    reg.move("candidate", a, "night: 1 skill(s) trained, gated: no regressions, 3 task(s) improved; handed to "
+                             "the canary", gate)
+    canary = Rollout(reg, outcomes(BASE, even(0.5), 120, 1, "before"), 0.5, events=log)
+    for i in range(0, 400, 8):  # a is better everywhere: the canary promotes it
+        canary.observe([Outcome(f"p{j}", SIGS[j % 4], r := canary.release_for(f"p{j}"), (j % 10 < 9) if r == a
+                                else j % 2 == 0) for j in range(i, i + 8)])
+        if not canary.canary_active:
+            break
+    assert reg.resolve("production") == a
+    for i in range(0, 200, 8):  # ...then breaks one signature in production: the monitor moves it back
+        canary.observe(outcomes(a, even(0.9) | {SIGS[2]: 0.0}, 8, 50 + i, "after"))
+        if canary.watching is None:
+            break
+    assert reg.resolve("production") == BASE
+    reg.move("candidate", b, "night: 1 skill(s) trained, gated: no regressions, 3 task(s) improved; handed to "
+                             "the canary", gate)
+    waiting = Rollout(reg, [], 0.5, events=log)
+    fed = [Outcome(f"w{j}", SIGS[j % 4], waiting.release_for(f"w{j}"), j % 3 > 0) for j in range(16)]
+    waiting.observe(fed)
+    waiting.finish()  # undecided (16 tasks): the day's end records its last look
+    on_b = [o for o in fed if o.release == b]
+    shared = {o.signature for o in on_b} & {o.signature for o in fed if o.release == BASE}  # what the rule pairs
+
+    with running_server(base, ws) as url:
+        view = json.loads(urllib.request.urlopen(f"{url}/api/rollout").read())
+        moves = view["timeline"]
+        assert [(m["kind"], m["alias"]) for m in moves] == [
+            ("canary", "candidate"), ("gate", "candidate"), ("monitor", "candidate"), ("monitor", "production"),
+            ("canary", "production"), ("gate", "candidate")]
+        assert moves[-1]["evidence"] == ("gate: 3 improved, 0 regressed; candidate 33/108 (31%) vs production "
+                                         "30/108 (28%); handed to a 50% canary")
+        assert re.match(rf"canary promote after \d+ tasks: {a[:12]} \d+/\d+ \([89]\d%\) vs base \d+/\d+ \([3-6]\d%\); "
+                        r"P\(worse by > 15%\) 0\.000; worst ", moves[-2]["evidence"]), moves[-2]["evidence"]
+        assert moves[3]["evidence"].startswith("monitor rollback") and f"worst {SIGS[2]} 0/" in moves[3]["evidence"]
+        assert not moves[0]["moved"] and moves[0]["evidence"].startswith(f"canary keep after {len(on_b)} tasks")
+        c = view["canary"]
+        assert (c["candidate"], c["production"], c["decision"], c["source"]) == (b, BASE, "keep", "events")
+        paired = [o for o in on_b if o.signature in shared]
+        assert c["releases"][0] == {"release": b, "role": "candidate", "tasks": len(paired),
+                                    "passed": sum(o.passed for o in paired)}
+        assert c["releases"][1] == {"release": BASE, "role": "production", "passed": sum(
+            o.passed for o in fed if o.release == BASE and o.signature in shared), "tasks": sum(
+            o.release == BASE and o.signature in shared for o in fed)}
+        assert sorted(s["signature"] for s in c["signatures"]) == sorted(shared)
+        page = urllib.request.urlopen(url + "/").read().decode()
+        if _chromium() is not None:  # the page draws the same figures (the JSON checks above stand without it)
+            from selenium.webdriver.common.by import By
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            with headless_chromium() as driver:
+                driver.get(url + "/")
+                row = WebDriverWait(driver, 30).until(
+                    lambda d: d.find_elements(By.CSS_SELECTOR, "#canary-releases tr[data-role='candidate']"))[0]
+                assert row.text.startswith(f"{b} candidate {len(paired)} {c['releases'][0]['passed']}/{len(paired)}")
+                assert len(driver.find_elements(By.CSS_SELECTOR, "#timeline tr.move")) == 6
+                assert driver.find_element(By.ID, "canary").text.startswith(
+                    f"canary on {b} against production base: keep after {len(on_b)} tasks on the candidate")
+
+        token = page.split('name="sleepy-token" content="')[1].split('"')[0]
+        headers = {"Content-Type": "application/json", "X-Sleepy-Token": token}
+
+        def rollback(body: bytes) -> tuple[int, dict]:
+            req = urllib.request.Request(f"{url}/api/rollback", data=body, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=60) as resp:
+                    return resp.status, json.loads(resp.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.loads(exc.read())
+
+        for bad, status in ((b'{"to": 5}', 400), (b'{"to": "nope"}', 409), (b"[1, 2]", 400), (b"{", 400)):
+            assert rollback(bad)[0] == status, bad
+        assert reg.resolve("production") == BASE  # nothing moved
+        status, moved = rollback(json.dumps({"to": a, "why": "a person looked at the evidence"}).encode())
+        assert status == 200 and moved["to"] == a and "now serves" in moved["note"]
+        assert _serving(url) == (a, ["sleepy"])  # the server followed, without a restart
+        view = json.loads(urllib.request.urlopen(f"{url}/api/rollout").read())
+        assert view["timeline"][0]["kind"] == "manual" and view["timeline"][0]["who"] == "dashboard"
+        # b's canary evidence was against base: with a in production it no longer stands, and the page says so
+        assert view["canary"]["production"] == a and view["canary"]["decision"] == "waiting"

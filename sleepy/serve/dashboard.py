@@ -3,7 +3,11 @@
 What a team wants to see without a terminal: releases and every alias move (with a rollback button
 that asks first and writes the same history the CLI writes), pass rate per night overall and per
 family against the base line, the task x release heatmap (the same plots as ``report.html``), the
-live day, an episode browser with each attempt's wide event and edit, and memory search.
+live day, an episode browser with each attempt's wide event and edit, and memory search. The rollout
+section is the staged release as it happens: the running canary's tasks and passes per release and
+per signature, and the alias timeline, each move with who made it (gate, canary, monitor, a person) and
+its key evidence (:mod:`sleepy.loop.timeline`). A server started on ``production`` follows every move,
+a rollback pressed here included (:mod:`sleepy.serve.follow`).
 
 The page embeds this run's token and its POSTs send it back in a header: ``sleepy.serve.guard``
 refuses a dashboard POST without it or from another origin, so no other web page can press the button.
@@ -84,6 +88,21 @@ def add_dashboard_routes(app: FastAPI, ctx: ServeContext) -> None:
             return entry | {"note": f"this server now serves {ctx.model.name}"}
         return entry | {"note": f"this server keeps serving {ctx.model.name} until it is restarted"}
 
+    @app.get("/api/rollout")
+    def api_rollout():
+        from sleepy.adapters.registry import RegistryError
+        from sleepy.loop.rollout import events_path
+        from sleepy.loop.timeline import EVENTS_READ, canary_figures, read_events, timeline
+
+        if ctx.registry is None:
+            return {"timeline": [], "canary": None}
+        try:
+            history, aliases = ctx.registry.history(), ctx.registry.aliases()
+        except RegistryError as exc:  # a damaged aliases.json: one line, as the CLI says it
+            return error(409, str(exc), code="registry_damaged")
+        events = read_events(events_path(ctx.workspace or Path(".sleepy")), EVENTS_READ)
+        return {"timeline": timeline(history), "canary": canary_figures(aliases, history, events)}
+
     @app.get("/api/shadow")
     def api_shadow():
         return {"shadow": ctx.shadow.report().as_dict() if ctx.shadow is not None else None}
@@ -137,7 +156,11 @@ pre{background:#f6f6f6;padding:.6em;overflow:auto;max-height:28em;font-size:12px
 </style></head><body>
 <h1>sleepy</h1><p>Serving <b id="serving">{{SERVING}}</b>. Production: <b id="production">?</b></p>
 <section><h2>Releases</h2><table id="releases"></table>
-<h3>Alias history</h3><table id="history"></table></section>
+<p><button id="rollback-previous">roll production back</button> to the release before its last move</p></section>
+<section><h2>Rollout</h2><p id="canary">no canary running (a night hands a candidate to it when
+<code>canary</code> is set; <code>sleepy day --canary 0.2</code>)</p>
+<table id="canary-releases"></table><table id="canary-signatures"></table>
+<h3>Alias timeline: every move and why</h3><table id="timeline"></table></section>
 <section><h2>Learning</h2>{{PLOTS}}</section>
 <section><h2>Live day</h2><p id="live">no day has run yet</p></section>
 <section><h2>Shadow</h2><p id="shadow">no shadow (<code>sleepy serve --shadow candidate</code>)</p>
@@ -167,16 +190,36 @@ async function loadReleases() {
       return `<tr data-release="${esc(r.id)}"><td>${esc(r.id)}</td><td>${esc(r.created_at)}</td><td>${skills}</td>` +
              `<td>${esc(aliases)}</td><td>${button}</td></tr>`;
     }).join("");
-  $("history").innerHTML = "<tr><th>when</th><th>alias</th><th>from</th><th>to</th><th>who</th><th>why</th></tr>" +
-    d.history.slice().reverse().map((h) => `<tr><td>${esc(h.time)}</td><td>${esc(h.alias)}</td><td>${esc(h.from)}` +
-      `</td><td>${esc(h.to)}</td><td>${esc(h.who)}</td><td>${esc(h.why)}</td></tr>`).join("");
-  document.querySelectorAll("button.rollback").forEach((b) => b.onclick = async () => {
-    if (!confirm(`Move production to ${b.dataset.to}?`)) return;
-    try { await getJSON("/api/rollback", {method: "POST", headers: {"Content-Type": "application/json",
-          "{{TOKEN_HEADER}}": TOKEN}, body: JSON.stringify({to: b.dataset.to, why: "rollback from the dashboard"})}); }
-    catch (e) { alert(e.message); }
-    loadReleases();
-  });
+  document.querySelectorAll("button.rollback").forEach((b) => b.onclick = () =>
+    rollback(`Move production to ${b.dataset.to}?`, {to: b.dataset.to, why: "rollback from the dashboard"}));
+  loadRollout();
+}
+async function rollback(question, body) {
+  if (!confirm(question)) return;
+  try { await getJSON("/api/rollback", {method: "POST", headers: {"Content-Type": "application/json",
+        "{{TOKEN_HEADER}}": TOKEN}, body: JSON.stringify(body)}); }
+  catch (e) { alert(e.message); }
+  loadReleases();
+}
+$("rollback-previous").onclick = () => rollback("Move production back to the release before its last move?",
+  {why: "rollback from the dashboard"});
+const pct = (k, n) => n ? `${k}/${n} (${Math.round(100 * k / n)}%)` : "0/0";
+async function loadRollout() {
+  const d = await getJSON("/api/rollout"); const c = d.canary;
+  if (c) {
+    $("canary").textContent = `canary on ${c.candidate} against production ${c.production}: ${c.decision}` +
+      (c.tasks ? ` after ${c.tasks} tasks on the candidate` : "") + ` (${c.reason})`;
+    $("canary-releases").innerHTML = "<tr><th>release</th><th>role</th><th>tasks</th><th>passed</th></tr>" +
+      c.releases.map((r) => `<tr data-role="${esc(r.role)}"><td>${esc(r.release)}</td><td>${esc(r.role)}</td>` +
+        `<td>${r.tasks}</td><td>${pct(r.passed, r.tasks)}</td></tr>`).join("");
+    $("canary-signatures").innerHTML = "<tr><th>signature</th><th>candidate</th><th>production</th>" +
+      "<th>P(worse)</th></tr>" + c.signatures.map((s) => `<tr><td>${esc(s.signature)}</td>` +
+        `<td>${pct(...s.candidate)}</td><td>${pct(...s.production)}</td><td>${s.harm}</td></tr>`).join("");
+  }
+  $("timeline").innerHTML = "<tr><th>when</th><th>alias</th><th>from</th><th>to</th><th>by</th><th>who</th>" +
+    "<th>why</th><th>evidence</th></tr>" + d.timeline.map((h) => `<tr class="move ${esc(h.kind)}">` +
+      `<td>${esc(h.time)}</td><td>${esc(h.alias)}</td><td>${esc(h.from)}</td><td>${esc(h.to)}</td>` +
+      `<td>${esc(h.kind)}</td><td>${esc(h.who)}</td><td>${esc(h.why)}</td><td>${esc(h.evidence)}</td></tr>`).join("");
 }
 async function loadLive() {
   const d = await getJSON("/api/live"); const r = d.run; if (!r) return;
@@ -214,6 +257,6 @@ async function loadShadow() {
     "<th>live solved</th><th>dropped</th></tr>" + s.by_signature.map((r) => `<tr><td>${esc(r.signature)}</td>` +
     `<td>${r.compared}</td><td>${r.shadow_solved}</td><td>${r.live_solved}</td><td>${r.dropped}</td></tr>`).join("");
 }
-loadReleases(); loadLive(); loadEpisodes(); setInterval(loadLive, 2000);
+loadReleases(); loadLive(); loadEpisodes(); setInterval(loadLive, 2000); setInterval(loadRollout, 5000);
 loadShadow(); setInterval(loadShadow, 5000);
 </script></body></html>"""
