@@ -16,7 +16,8 @@ converter scripts ship with its sources, not with the package, so what is sleepy
 * **Tokenizer.** Byte-level BPE only (what every supported architecture's coder models use); the vocabulary,
   merges and special tokens are copied, and the pre-tokenizer is named after the Hugging Face one it
   matches (``gpt-2``; ``starcoder`` when digits are split one by one, as the bundled model does), so
-  llama.cpp splits text the way the model was trained.
+  llama.cpp splits text the way the model was trained. A model without a chat template gets one that passes
+  the messages' text through, so a chat request to llama.cpp's server carries sleepy's prompt unchanged.
 
 Everything is written into a temporary folder beside the target and renamed into place at the end
 (:func:`sleepy.files.new_folder`): an export that fails leaves no half-written folder under the name asked for.
@@ -36,6 +37,9 @@ import numpy as np
 # Hugging Face model_type -> (llama.cpp architecture, whether query/key rows go from halves to pairs)
 ARCHITECTURES = {"llama": ("llama", True), "mistral": ("llama", True), "qwen2": ("qwen2", False)}
 DTYPES = ("f16", "f32")
+# A model without a chat template gets sleepy's prompt as it is, as with local weights (loader.format_for):
+# llama.cpp's server and Ollama then send a chat request's text through unchanged.
+PASS_THROUGH_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
 
 
 class GGUFExportError(ValueError):
@@ -166,8 +170,7 @@ def _write_tokenizer(writer, tokenizer, vocab_size: int) -> None:
     writer.add_add_bos_token(bos is not None and tokenizer("x")["input_ids"][:1] == [bos])
     writer.add_add_eos_token(False)
     template = getattr(tokenizer, "chat_template", None)
-    if isinstance(template, str) and template:
-        writer.add_chat_template(template)
+    writer.add_chat_template(template if isinstance(template, str) and template else PASS_THROUGH_TEMPLATE)
 
 
 def write_base(loaded, path: Path, dtype: str = "f16") -> dict:
