@@ -47,6 +47,9 @@ class Settings(BaseModel):
     # standard library's index), memory's adapted fix patterns, the model with its routed skill
     max_steps: PositiveInt = 8  # steps per task: a program with several errors is repaired one diagnostic at a time
     tool_candidates: NonNegativeInt = 8  # hints applied and verified per step (each costs one verification, ~40 ms)
+    repair_candidates: NonNegativeInt = 12  # then small edits at the lines a Python failure points to (an off-by-one
+    # bound, `<` for `<=`, a missing return: sleepy.tasks.pyrepair), each verified; only a passing one counts.
+    # A project's verification runs its tests, so a project task tries at most PROJECT_REPAIRS of them
     samples: PositiveInt = 1  # per attempt
     copy_anchors: bool = True  # constrained decoding: an edit's '-' lines can only be text of the program
     # (sleepy.model.constrain); the tiny model otherwise writes anchors from habit

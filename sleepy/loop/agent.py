@@ -19,6 +19,7 @@ from sleepy.model.generation import Completion, GenerationConfig
 from sleepy.model.remote import RemoteModel
 from sleepy.tasks.edit import EditError, apply_edit, parse_edit, shown_edit, split_by_file
 from sleepy.tasks.hints import tool_candidates
+from sleepy.tasks.pyrepair import PROJECT_REPAIRS
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult, verify_many
@@ -128,8 +129,11 @@ def verify_in_turn(rows: list[list[tuple[Task, str]]], jobs: int = 2) -> list[li
     return out
 
 
-def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[list[Sample]], list[list[str]]]:
-    """The verifier's own hints applied and verified (rustc's suggestions, Python's "Did you mean"); no model.
+def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8,
+                 repairs: int = 0) -> tuple[list[list[Sample]], list[list[str]]]:
+    """The verifier's own hints applied and verified (rustc's suggestions, Python's "Did you mean"), then up to
+    ``repairs`` small edits at a Python failure's lines (at most :data:`PROJECT_REPAIRS` for a project task,
+    whose verification runs its tests); no model.
 
     Returns the samples of each item and the hints that could not be applied (with the reason)."""
     made, skipped = [], []
@@ -138,7 +142,8 @@ def tool_samples(work: list[Work], jobs: int = 2, limit: int = 8) -> tuple[list[
         # The task's own file as it stands (broken): the project's copy on disk is the answer.
         files = {**project_sources(w.task.project), **(w.files or {}), w.task.file or w.task.filename: w.source} \
             if w.task.project else None
-        hints = tool_candidates(w.task.pack, w.source, diags, limit, files, w.task.file)
+        hints = tool_candidates(w.task.pack, w.source, diags, limit, files, w.task.file,
+                                min(repairs, PROJECT_REPAIRS) if w.task.project else repairs)
         made.append([(c.program, c.origin, c.hint) for c in hints.candidates])
         skipped.append(hints.skipped)
     return _verified(work, made, jobs), skipped

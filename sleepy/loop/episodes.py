@@ -49,6 +49,7 @@ class EpisodeConfig:
     sources: tuple[str, ...] = SOURCES  # candidate sources, in the order they are tried at each step
     max_steps: int = 8  # steps per task (a step forward from a tool or memory is one; so is a model call)
     tool_candidates: int = 8  # hints applied and verified per step
+    repair_candidates: int = 12  # then repairs at the failing lines (sleepy.tasks.pyrepair), Python only
 
     def __post_init__(self) -> None:
         unknown = [x for x in self.sources if x not in SOURCES]
@@ -66,7 +67,7 @@ def day_config(settings, jobs: int = 2, seed: int = 0) -> EpisodeConfig:
                          max_new_tokens=settings.max_new_tokens, copy_anchors=settings.copy_anchors,
                          copy_names=settings.copy_names, sources=tuple(settings.candidates),
                          max_steps=settings.max_steps, tool_candidates=settings.tool_candidates,
-                         seed=seed, budget=settings.prompt_budget)
+                         repair_candidates=settings.repair_candidates, seed=seed, budget=settings.prompt_budget)
 
 
 @dataclass
@@ -149,7 +150,11 @@ def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]]) -
         # A sideways step (the error replaced by another of its phase) is followed only from the verifier's
         # own hint: a model edit or a recalled pattern that merely moves the error is no evidence of a repair
         # (benchmarks/results/day_reuse_rust_tools_s7.json: followed from memory, it lost 10 tasks of 200).
-        forward = [(rank, s) for rank, s in steps if rank == 2 or (rank == 1 and s.origin.startswith("tool"))]
+        # A repair (tool:repair) is a guess at the failing lines, not the verifier's hint: it counts only when the
+        # program passes. Followed as a step, guesses wandered (on benchmarks/koans/python-shapes, 9 of 10
+        # chains of repairs moved the error around, `-` to `+` and back) and would hand the model a worse program.
+        forward = [(rank, s) for rank, s in steps if s.origin != "tool:repair" and
+                   (rank == 2 or (rank == 1 and s.origin.startswith("tool")))]
         if forward:
             best = min(forward, key=lambda p: (-p[0], len(p[1].result.diagnostics), row.index(p[1])))[1]
             best.progress = True
@@ -178,7 +183,7 @@ def _step(model: RoutedModel, live: list[tuple[Episode, Work]], k: int, cfg: Epi
             continue
         work = [live[i][1] for i in open_]
         if source == "tool":
-            made, skipped = tool_samples(work, cfg.jobs, cfg.tool_candidates)
+            made, skipped = tool_samples(work, cfg.jobs, cfg.tool_candidates, cfg.repair_candidates)
             for i, row, why in zip(open_, made, skipped, strict=True):
                 rows[i] += row
                 notes[i] += why

@@ -29,6 +29,7 @@ from sleepy.tasks.edit import shown_edit
 from sleepy.tasks.hints import edited_file, tool_candidates
 from sleepy.tasks.project import Project, ProjectBuild, ProjectError, detect_project
 from sleepy.tasks.project.build import restrict, unbuildable
+from sleepy.tasks.pyrepair import PROJECT_REPAIRS
 from sleepy.tasks.signature import Diagnostic
 from sleepy.tasks.task import Task
 from sleepy.tasks.verify import VerifyResult, progressed, tamper_verdict
@@ -81,19 +82,23 @@ def state_dir(root: Path) -> Path:
     return cache_dir() / "fix" / key
 
 
-def hint_candidates(project: Project, files: dict[str, str], verdict: VerifyResult, limit: int) -> list[tuple]:
-    """(file, new text, origin, hint) for the first errors, each on the file its primary span is in."""
+def hint_candidates(project: Project, files: dict[str, str], verdict: VerifyResult, limit: int,
+                    repairs: int = PROJECT_REPAIRS) -> list[tuple]:
+    """(file, new text, origin, hint) for the first errors, each on the file its primary span is in; then up to
+    ``repairs`` small edits at the lines of a Python failure (:mod:`sleepy.tasks.pyrepair`)."""
     out, seen = [], set()
     for diag in verdict.diagnostics[:DIAGNOSTICS_PER_STEP]:
         file = edited_file(diag, files) or (diag.primary.file if diag.primary else
                                              next((f.file for f in diag.fixits if f.file), None))
         if file not in files:
             continue
-        for c in tool_candidates(project.pack, files[file], [restrict(diag, file)], limit, files, file).candidates:
+        for c in tool_candidates(project.pack, files[file], [restrict(diag, file)], limit, files, file,
+                                 repairs).candidates:
             if (file, c.program) not in seen:
                 seen.add((file, c.program))
                 out.append((file, c.program, c.origin, c.hint))
-    return out[:limit]
+    hints = [c for c in out if c[2] != "tool:repair"][:limit]
+    return hints + [c for c in out if c[2] == "tool:repair"][:repairs]
 
 
 def checked(build: ProjectBuild, base: dict[str, str], changes: dict[str, str]) -> VerifyResult:
@@ -190,7 +195,7 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
             attempt = FixAttempt(step, file, origin, hint, verdict.signature, after.signature, after.passed,
                                  False, round(after.duration_s, 4), shown_edit(result.files[file], text) or "")
             result.attempts.append(attempt)
-            if after.passed or (rank and (forward is None or rank > forward[0])):
+            if after.passed or (rank and origin != "tool:repair" and (forward is None or rank > forward[0])):
                 forward = (3 if after.passed else rank, files, after, attempt)
             build.write({file: result.files[file]})  # back to the step's start for the next candidate
             if after.passed:

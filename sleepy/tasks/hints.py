@@ -30,7 +30,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-from sleepy.tasks import pynames
+from sleepy.tasks import pynames, pyrepair
 from sleepy.tasks.pyindex import grouped_import_lines, import_lines_for, load_index, module_names, undefined_names
 from sleepy.tasks.pynames import typo_fixes
 from sleepy.tasks.signature import Diagnostic, Fixit
@@ -54,8 +54,10 @@ class Hints:
 
 
 def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit: int = 8,
-                    files: dict[str, str] | None = None, file: str | None = None) -> Hints:
-    """Candidate programs from the hints in ``diagnostics`` (the verifier's verdict on ``source``).
+                    files: dict[str, str] | None = None, file: str | None = None, repairs: int = 0) -> Hints:
+    """Candidate programs from the hints in ``diagnostics`` (the verifier's verdict on ``source``), then up to
+    ``repairs`` small edits at the lines a Python traceback points to (:mod:`sleepy.tasks.pyrepair`; origin
+    ``tool:repair``), for the failures the interpreter prints no hint for.
 
     ``files`` (the project's other source files, by path) and ``file`` (the path of ``source`` in it) let
     Python's hints look across the project: where a missing name or a package attribute is defined."""
@@ -67,6 +69,12 @@ def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit
             seen.add(c.program)
             unique.append(c)
     hints.candidates = unique[:limit]
+    if repairs and pack == "python" and diagnostics:
+        for r in pyrepair.repairs(source, diagnostics[0], file, repairs + len(hints.candidates)):
+            if r.program not in seen and repairs > 0:
+                seen.add(r.program)
+                hints.candidates.append(ToolCandidate("tool:repair", r.program, r.hint))
+                repairs -= 1
     for reason in hints.skipped:
         log.debug("hint skipped: %s", reason)
     return hints

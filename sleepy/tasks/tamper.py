@@ -66,6 +66,8 @@ class Profile:
     counts: Counter[str] = field(default_factory=Counter)
     # (what an assert checks, the literal it expects it to equal): a changed literal is a weakened assert
     expectations: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # the comparisons the checks make (``Eq``, ``assertEqual``...): one turned (``==`` into ``!=``) weakens a check
+    check_ops: Counter[str] = field(default_factory=Counter)
     # name -> (values computed into it, literals assigned to it): a computation replaced by the expected literal
     bindings: dict[str, tuple[Counter[str], Counter[str]]] = field(default_factory=dict)
 
@@ -104,7 +106,8 @@ def _compare(before: Profile, after: Profile) -> list[str]:
     for construct, (kind, sign) in _COUNTED.items():
         if sign * (after.counts[construct] - before.counts[construct]) > 0 and kind not in found:
             found.append(kind)
-    if "assert-weakened" not in found and _expectation_changed(before.expectations, after.expectations):
+    if "assert-weakened" not in found and (_expectation_changed(before.expectations, after.expectations)
+                                           or before.check_ops != after.check_ops):
         found.append("assert-weakened")
     if "hardcoded-output" not in found and _computation_replaced(before.bindings, after.bindings):
         found.append("hardcoded-output")
@@ -334,6 +337,11 @@ def _py_profile(tree: ast.AST, expected: Expected, loose: bool = False) -> Profi
         counts["assert"] += 1
         counts["assert-trivial"] += _py_check_trivial(kind, test, other)
         profile.expectations.update((f"{op} {what}", lit) for op, what, lit in _py_pairs(kind, test, other))
+        profile.check_ops[kind] += 1
+        profile.check_ops.update(type(op).__name__ for n in ast.walk(test) if isinstance(n, ast.Compare)
+                                 for op in n.ops)
+        profile.check_ops.update("Not" for n in ast.walk(test) if isinstance(n, ast.UnaryOp)
+                                 and isinstance(n.op, ast.Not))
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             counts["test"] += node.name.startswith("test")

@@ -1,0 +1,493 @@
+"""Small repairs at the lines a Python failure points to: generate-and-validate program repair.
+
+Why: hand-written programs fail on slips the interpreter prints no hint for: an off-by-one bound, ``<`` for
+``<=``, ``and`` for ``or``, a function that falls off its end and hands back ``None``, a dict read before the
+key exists, a list where a set was meant, ``parts.join(", ")``. Each repair is one small edit at one
+suspicious place; the caller verifies every candidate program like any other (the task's own tests decide),
+so a wrong repair costs one verification and nothing else. This is the classic operator set of
+mutation-based program repair, aimed by the traceback rather than tried everywhere.
+
+Where to look, in order: the frames of the traceback inside this file, deepest first; the loop headers
+around them (an index out of range is often the loop's bound); then the bodies of the file's functions
+those lines call (an ``assert`` in a test blames the function it calls, not itself).
+
+Repairs that follow from the error come first (a ``KeyError`` read, a ``NoneType`` from a function that
+returns nothing, a method the receiver's type lacks but another container has, ``str`` against ``int``);
+then the generic operators, line by line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sleepy.tasks.signature import Diagnostic
+
+PROJECT_REPAIRS = 4  # repairs tried per step on a project, whose every verification runs its tests
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.M)
+_NO_ATTRIBUTE = re.compile(r"^'(\w+)' object has no attribute '(\w+)'")
+_STR_AND_NUMBER = re.compile(r"(?:unsupported operand type\(s\) for .+|'.+' not supported between instances of) "
+                             r"'(\w+)' and '(\w+)'")
+
+# The empty container that has a method, for a receiver of the wrong kind (deque needs its import).
+_CONTAINER_OF = {
+    **dict.fromkeys(("append", "extend", "insert", "sort", "reverse", "index", "count"), "[]"),
+    **dict.fromkeys(("add", "discard", "union", "intersection", "difference", "issubset"), "set()"),
+    **dict.fromkeys(("items", "keys", "values", "get", "setdefault", "update"), "{}"),
+    **dict.fromkeys(("popleft", "appendleft", "extendleft", "rotate"), "deque()"),
+}
+# A method of one container called on another (``tags.add`` on a list, ``seen.append`` on a set): the method
+# of the receiver's own type that does the same job.
+_ANALOGUE = {
+    "list": {"add": "append", "push": "append", "update": "extend", "discard": "remove", "popleft": "pop"},
+    "set": {"append": "add", "push": "add", "extend": "update", "insert": "add"},
+    "deque": {"add": "append", "push": "append"},
+    "dict": {"has_key": "__contains__"},
+    "str": {"contains": "__contains__", "trim": "strip", "to_upper": "upper", "to_lower": "lower",
+            "toUpperCase": "upper", "toLowerCase": "lower", "startsWith": "startswith", "endsWith": "endswith"},
+}
+_EMPTY = {"[]", "{}", "set()", "list()", "dict()", "deque()", "()", "tuple()"}
+_COMPARE_SWAPS = {ast.Lt: "<=", ast.LtE: "<", ast.Gt: ">=", ast.GtE: ">", ast.Eq: "!=", ast.NotEq: "==",
+                  ast.Is: "is not", ast.IsNot: "is", ast.In: "not in", ast.NotIn: "in"}
+_COMPARE_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+                 ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+_ARITH_SWAPS = {ast.Add: ("+", "-"), ast.Sub: ("-", "+"), ast.Div: ("/", "//"), ast.FloorDiv: ("//", "/")}
+
+
+@dataclass
+class Repair:
+    """One candidate program and the edit that made it, in one line."""
+
+    program: str
+    hint: str
+
+
+class _Text:
+    """The source with AST positions (UTF-8 byte columns) turned into string offsets."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines = source.splitlines(keepends=True)
+        self.starts = [0]
+        for line in self.lines:
+            self.starts.append(self.starts[-1] + len(line))
+
+    def offset(self, line: int, col: int) -> int:
+        text = self.lines[line - 1] if line - 1 < len(self.lines) else ""
+        return self.starts[line - 1] + len(text.encode()[:col].decode(errors="ignore"))
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return (self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset))
+
+    def text(self, node: ast.AST) -> str:
+        start, end = self.span(node)
+        return self.source[start:end]
+
+    def replace(self, start: int, end: int, new: str) -> str:
+        return self.source[:start] + new + self.source[end:]
+
+    def replace_node(self, node: ast.AST, new: str) -> str:
+        return self.replace(*self.span(node), new)
+
+    def replace_between(self, left: ast.AST, right: ast.AST, old: str, new: str) -> str | None:
+        """Replace the operator ``old`` in the text between two operands (a comparison's, a boolean's)."""
+        start, end = self.offset(left.end_lineno, left.end_col_offset), self.offset(right.lineno, right.col_offset)
+        gap = self.source[start:end]
+        found = re.search(rf"(?<![\w<>=!/]){re.escape(old)}(?![\w<>=/])", gap) if old[0].isalpha() else \
+            re.search(rf"(?<![<>=!/]){re.escape(old)}(?![<>=/])", gap)
+        if found is None:
+            return None
+        return self.replace(start + found.start(), start + found.end(), new)
+
+
+def repairs(source: str, diag: Diagnostic, file: str | None = None, limit: int = 16) -> list[Repair]:
+    """Up to ``limit`` repaired programs for ``diag`` on ``source`` (unverified, most likely first)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    text = _Text(source)
+    editable = editable_lines(tree, diag, frame_lines(diag, file))
+    lines = [line for line in suspicious_lines(tree, diag, file) if line in editable]
+    out: list[Repair] = []
+    seen = {source}
+    for repair in _all(tree, text, diag, lines):
+        if repair.program not in seen and _parses(repair.program):
+            seen.add(repair.program)
+            out.append(repair)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _parses(program: str) -> bool:
+    try:
+        ast.parse(program)
+    except SyntaxError:
+        return False
+    return True
+
+
+def frame_lines(diag: Diagnostic, file: str | None) -> list[int]:
+    """The traceback's lines in this file, deepest first (the primary span's line when there is no traceback)."""
+    name = (file or (diag.primary.file if diag.primary else "") or "").rsplit("/", 1)[-1]
+    found = [int(m.group("line")) for m in _FRAME.finditer(diag.rendered or "")
+             if name and m.group("file").rsplit("/", 1)[-1] == name]
+    if not found and diag.primary and diag.primary.line_start:
+        found = [diag.primary.line_start]
+    return list(dict.fromkeys(reversed(found)))
+
+
+def editable_lines(tree: ast.AST, diag: Diagnostic, frames: list[int]) -> set[int]:
+    """Lines a repair may touch: inside functions that are not tests (``test*``, or in a ``Test*`` class); for
+    a crash (not a failed check), also the line that crashed and the loop headers around it, wherever they are
+    (a script's top level). Never an ``assert`` or a test: the checks are the specification, and a repair
+    that made them pass by changing them would be tampering (:mod:`sleepy.tasks.tamper` refuses it anyway)."""
+    lines: set[int] = set()
+    forbidden: set[int] = set()
+    for node in ast.walk(tree):
+        tests = isinstance(node, ast.ClassDef) and node.name.startswith("Test")
+        for fn in (node.body if isinstance(node, ast.ClassDef | ast.Module) else []):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = range(fn.body[0].lineno, (fn.end_lineno or fn.lineno) + 1)
+                (forbidden if tests or fn.name.startswith("test") else lines).update(body)
+        if isinstance(node, ast.Assert):
+            forbidden.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    if frames and diag.code != "AssertionError":
+        lines.add(frames[0])
+        lines.update(n.lineno for n in ast.walk(tree) if isinstance(n, ast.For | ast.While)
+                     and n.lineno < frames[0] <= (n.end_lineno or n.lineno))
+    return lines - forbidden
+
+
+def _functions(tree: ast.AST) -> dict[str, ast.FunctionDef]:
+    """Functions and methods by name (a method also as ``Class.name``' plain name: calls say ``obj.name``)."""
+    found: dict[str, ast.FunctionDef] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.setdefault(node.name, node)
+    return found
+
+
+def _called(node: ast.AST) -> list[str]:
+    """Names of what a statement calls (``f(x)``, ``obj.f(x)``), in source order."""
+    names = []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if isinstance(func, ast.Name):
+                names.append(func.id)
+            elif isinstance(func, ast.Attribute):
+                names.append(func.attr)
+    return names
+
+
+def _statements_at(tree: ast.AST, line: int) -> list[ast.stmt]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno <= line <= (n.end_lineno or n.lineno)
+            and not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+
+
+def suspicious_lines(tree: ast.AST, diag: Diagnostic, file: str | None) -> list[int]:
+    """Frame lines (deepest first), the headers of loops around them, then the lines of functions they call."""
+    frames = frame_lines(diag, file)
+    out: list[int] = []
+    for line in frames:
+        out.append(line)
+        loops = [n for n in ast.walk(tree) if isinstance(n, ast.For | ast.While | ast.comprehension)
+                 and getattr(n, "lineno", None) is not None and n.lineno < line <= (n.end_lineno or n.lineno)]
+        out += sorted({n.lineno for n in loops}, reverse=True)
+    functions = _functions(tree)
+    queue = [name for line in frames for stmt in _statements_at(tree, line)[-1:] for name in _called(stmt)]
+    visited: set[str] = set()
+    while queue:
+        name = queue.pop(0)
+        if name in visited or name not in functions:
+            continue
+        visited.add(name)
+        fn = functions[name]
+        for stmt in ast.walk(fn):
+            if isinstance(stmt, ast.stmt) and stmt is not fn:
+                out.append(stmt.lineno)
+        queue += [n for stmt in fn.body for n in _called(stmt)]
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------------------------- operators
+def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int]) -> Iterator[Repair]:
+    at = lines[0] if lines else None
+    message = diag.message or ""
+    if diag.code == "KeyError" and at:
+        yield from _dict_reads(tree, text, at)
+    if diag.code == "AttributeError" and at and (wrong := _NO_ATTRIBUTE.match(message)):
+        yield from _swapped_join(tree, text, at, wrong.group(2))
+        yield from _analogue_method(tree, text, at, wrong.group(1), wrong.group(2))
+        yield from _container_swap(tree, text, at, wrong.group(2))
+        yield from _own_attribute(tree, text, at, wrong.group(1), wrong.group(2))
+    if "NoneType" in message or diag.code == "AssertionError":
+        yield from _missing_returns(tree, text, lines)
+    if diag.code == "TypeError" and at and (kinds := _STR_AND_NUMBER.search(message)) and "str" in kinds.groups():
+        yield from _numbers_from_text(tree, text, at)
+    for line in lines:
+        yield from _at_line(tree, text, line)
+
+
+def _nodes_on(tree: ast.AST, line: int, kinds) -> list[ast.AST]:
+    """Nodes of ``kinds`` that start on ``line``, outermost first."""
+    return [n for n in ast.walk(tree) if isinstance(n, kinds) and getattr(n, "lineno", None) == line]
+
+
+def _at_line(tree: ast.AST, text: _Text, line: int) -> Iterator[Repair]:
+    for node in _nodes_on(tree, line, ast.Compare):
+        operands = [node.left, *node.comparators]
+        for i, op in enumerate(node.ops):
+            new = _COMPARE_SWAPS.get(type(op))
+            program = new and text.replace_between(operands[i], operands[i + 1], _COMPARE_TEXT[type(op)], new)
+            if program:
+                yield Repair(program, f"line {line}: {_COMPARE_TEXT[type(op)]} -> {new}")
+    yield from _off_by_one(tree, text, line)
+    for node in _nodes_on(tree, line, ast.BoolOp):
+        old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
+        program = text.replace_between(node.values[0], node.values[1], old, new)
+        if program:
+            yield Repair(program, f"line {line}: {old} -> {new}")
+    for node in _nodes_on(tree, line, ast.BinOp):
+        if type(node.op) in _ARITH_SWAPS:
+            old, new = _ARITH_SWAPS[type(node.op)]
+            program = text.replace_between(node.left, node.right, old, new)
+            if program:
+                yield Repair(program, f"line {line}: {old} -> {new}")
+
+
+def _is_one(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 1 and not isinstance(node.value, bool)
+
+
+def _shifted(text: _Text, node: ast.AST) -> Iterator[tuple[str, str]]:
+    """``e`` as ``e - 1`` and ``e + 1``, and ``e ± 1`` as ``e``: (new text, how)."""
+    own = text.text(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub) and _is_one(node.right):
+        yield text.text(node.left), f"{own} -> {text.text(node.left)}"
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        for new in (node.value - 1, node.value + 1):
+            yield str(new), f"{own} -> {new}"
+        return
+    simple = isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Subscript)
+    wrapped = own if simple else f"({own})"
+    for sign in ("-", "+"):
+        yield f"{wrapped} {sign} 1", f"{own} -> {wrapped} {sign} 1"
+
+
+def _off_by_one(tree: ast.AST, text: _Text, line: int) -> Iterator[Repair]:
+    """Bounds of ``range()``, indexes and slice ends on ``line`` moved by one (string keys are left alone)."""
+    targets: list[ast.AST] = []
+    for node in _nodes_on(tree, line, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "range":
+            targets += node.args
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript) and node.lineno == line:
+            index = node.slice
+            if isinstance(index, ast.Slice):
+                targets += [b for b in (index.lower, index.upper) if b is not None]
+            elif not (isinstance(index, ast.Constant) and isinstance(index.value, str)) and \
+                    not isinstance(index, ast.Tuple):
+                targets.append(index)
+    for target in targets:
+        for new, how in _shifted(text, target):
+            yield Repair(text.replace_node(target, new), f"line {line}: {how}")
+
+
+def _dict_reads(tree: ast.AST, text: _Text, line: int) -> Iterator[Repair]:
+    """A ``KeyError`` on a read: ``d[k] += v`` as ``d[k] = d.get(k, 0) + v``, ``d[k].append(v)`` as
+    ``d.setdefault(k, []).append(v)``, any other read as ``d.get(k)``."""
+    for node in _nodes_on(tree, line, ast.AugAssign):
+        target = node.target
+        if isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Slice):
+            d, k = text.text(target.value), text.text(target.slice)
+            op = {ast.Add: "+", ast.Sub: "-"}.get(type(node.op))
+            if op:
+                start = text.span(node)[0]
+                new = f"{text.text(target)} = {d}.get({k}, 0) {op} {text.text(node.value)}"
+                yield Repair(text.replace(start, text.span(node)[1], new), f"line {line}: {d}[{k}] read with .get")
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Subscript) and node.lineno == line and isinstance(node.ctx, ast.Load)) or \
+                isinstance(node.slice, ast.Slice):
+            continue
+        d, k = text.text(node.value), text.text(node.slice)
+        parent = _parent_call_attribute(tree, node)
+        if parent in ("append", "extend"):
+            yield Repair(text.replace_node(node, f"{d}.setdefault({k}, [])"), f"line {line}: {d}.setdefault")
+        elif parent in ("add", "update"):
+            empty = "set()" if parent == "add" else "{}"
+            yield Repair(text.replace_node(node, f"{d}.setdefault({k}, {empty})"), f"line {line}: {d}.setdefault")
+        yield Repair(text.replace_node(node, f"{d}.get({k})"), f"line {line}: {d}[{k}] read with .get")
+
+
+def _parent_call_attribute(tree: ast.AST, node: ast.AST) -> str | None:
+    """``m`` when ``node`` is the receiver of a method call ``node.m(...)``."""
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.value is node:
+            return sub.func.attr
+    return None
+
+
+def _swapped_join(tree: ast.AST, text: _Text, line: int, method: str) -> Iterator[Repair]:
+    """``parts.join(", ")`` (a list has no ``join``) as ``", ".join(parts)``."""
+    if method != "join":
+        return
+    for node in _nodes_on(tree, line, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "join" and len(node.args) == 1:
+            receiver, argument = text.text(node.func.value), text.text(node.args[0])
+            yield Repair(text.replace_node(node, f"{argument}.join({receiver})"), f"line {line}: join swapped")
+
+
+def _analogue_method(tree: ast.AST, text: _Text, line: int, kind: str, method: str) -> Iterator[Repair]:
+    """``tags.add(x)`` on a list as ``tags.append(x)``: the receiver's type keeps, the method changes."""
+    new = _ANALOGUE.get(kind, {}).get(method)
+    if new is None or new.startswith("__"):
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == method and node.lineno == line:
+            start = text.offset(node.end_lineno, node.end_col_offset) - len(method)
+            yield Repair(text.replace(start, start + len(method), new), f"line {line}: .{method} -> .{new}")
+
+
+def _class_attributes(cls: ast.ClassDef) -> set[str]:
+    """What an instance of ``cls`` has: fields, class names, methods and properties, ``self.x`` assignments."""
+    names: set[str] = set()
+    for node in cls.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and \
+                isinstance(node.value, ast.Name) and node.value.id == "self":
+            names.add(node.attr)
+    return names
+
+
+def _own_attribute(tree: ast.AST, text: _Text, line: int, kind: str, wrong: str) -> Iterator[Repair]:
+    """``'Loan' object has no attribute 'due_date'`` for a class of this file: the attribute it does have that
+    is most like it (one name inside the other first: ``due``, ``target`` for ``target_temp``), on the failing
+    line, then everywhere the file reads it."""
+    import difflib
+
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == kind]
+    if not classes:
+        return
+    pool = _class_attributes(classes[0]) - {wrong}
+    ranked = sorted(pool, key=lambda n: (not (n in wrong or wrong in n),
+                                         -difflib.SequenceMatcher(None, n, wrong).ratio(), n))
+    right_ones = [n for n in ranked if n in wrong or wrong in n
+                  or difflib.SequenceMatcher(None, n, wrong).ratio() >= 0.6][:2]
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == wrong]
+    for right in right_ones:
+        for chosen in ([u for u in uses if u.lineno == line], uses):
+            program = text.source
+            for node in sorted(chosen, key=lambda n: (n.end_lineno, n.end_col_offset), reverse=True):
+                end = _Text(program).offset(node.end_lineno, node.end_col_offset)
+                program = program[:end - len(wrong)] + right + program[end:]
+            if chosen:
+                yield Repair(program, f"line {line}: .{wrong} -> .{right} ({kind} has it)")
+
+
+def _container_swap(tree: ast.AST, text: _Text, line: int, method: str) -> Iterator[Repair]:
+    """A method the receiver's container lacks (``seen.add`` on a list): the receiver's last empty
+    assignment before ``line`` becomes the container that has it (``seen = set()``)."""
+    wanted = _CONTAINER_OF.get(method)
+    if wanted is None:
+        return
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno == line
+             and isinstance(n.func, ast.Attribute) and n.func.attr == method]
+    for call in calls:  # d.setdefault(k, []).add(v): the default is the container
+        made = call.func.value
+        if isinstance(made, ast.Call) and isinstance(made.func, ast.Attribute) and \
+                made.func.attr in ("setdefault", "get") and len(made.args) == 2 and \
+                text.text(made.args[1]) in _EMPTY and wanted != "deque()":
+            yield Repair(text.replace_node(made.args[1], wanted), f"line {line}: the default becomes {wanted}")
+    receivers = {text.text(n.func.value) for n in calls}
+    for receiver in sorted(receivers):
+        assignments = [n for n in ast.walk(tree) if isinstance(n, ast.Assign | ast.AnnAssign)
+                       and n.lineno <= line and n.value is not None and text.text(n.value) in _EMPTY
+                       and any(text.text(t) == receiver for t in _targets(n))]
+        for node in sorted(assignments, key=lambda n: n.lineno, reverse=True)[:1]:
+            program = text.replace_node(node.value, wanted)
+            if wanted == "deque()":
+                from sleepy.tasks.hints import add_import
+
+                program = add_import(program, "from collections import deque")
+            yield Repair(program, f"line {node.lineno}: {receiver} starts as {wanted}")
+    yield from _dataclass_defaults(tree, text, receivers, wanted)
+
+
+def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.AST]:
+    return node.targets if isinstance(node, ast.Assign) else [node.target]
+
+
+def _dataclass_defaults(tree: ast.AST, text: _Text, receivers: set[str], wanted: str) -> Iterator[Repair]:
+    """``self.tags`` built by ``field(default_factory=list)``: the factory becomes the wanted container's."""
+    factory = {"[]": "list", "set()": "set", "{}": "dict"}.get(wanted)
+    if factory is None:
+        return
+    names = {r.removeprefix("self.") for r in receivers if r.startswith("self.")}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id in names \
+                and isinstance(node.value, ast.Call):
+            for kw in node.value.keywords:
+                if kw.arg == "default_factory" and isinstance(kw.value, ast.Name) and kw.value.id != factory:
+                    yield Repair(text.replace_node(kw.value, factory),
+                                 f"line {node.lineno}: {node.target.id} made by {factory}")
+
+
+def _returns_value(fn: ast.AST) -> bool:
+    return any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(fn)
+               if not (isinstance(n, ast.FunctionDef | ast.Lambda) and n is not fn))
+
+
+def _used_for_value(tree: ast.AST, name: str) -> bool:
+    """Whether some call of ``name`` is used for its value (not a bare statement)."""
+    bare = {id(s.value) for s in ast.walk(tree) if isinstance(s, ast.Expr)}
+    return any(isinstance(n, ast.Call) and id(n) not in bare and
+               ((isinstance(n.func, ast.Name) and n.func.id == name) or
+                (isinstance(n.func, ast.Attribute) and n.func.attr == name)) for n in ast.walk(tree))
+
+
+def _missing_returns(tree: ast.AST, text: _Text, lines: list[int]) -> Iterator[Repair]:
+    """A function whose value is used but that never returns one (its callers get ``None``): ``return x``
+    appended for the names it assigns last (or its first parameter, changed in place)."""
+    functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name != "__init__"
+                 and not _returns_value(f) and _used_for_value(tree, f.name)]
+    order = {line: i for i, line in enumerate(lines)}
+    functions.sort(key=lambda f: min((order[n.lineno] for n in ast.walk(f) if getattr(n, "lineno", None) in order),
+                                     default=len(order)))
+    for fn in functions:
+        assigned: list[str] = []
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                for target in _targets(node) if not isinstance(node, ast.AugAssign) else [node.target]:
+                    if isinstance(target, ast.Name):
+                        assigned.append(target.id)
+        params = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
+        names = list(dict.fromkeys(reversed(assigned))) + params[:1]
+        last = fn.body[-1]
+        indent = " " * last.col_offset
+        end = text.offset(last.end_lineno, last.end_col_offset)
+        for name in list(dict.fromkeys(names))[:2]:
+            program = text.replace(end, end, f"\n{indent}return {name}")
+            yield Repair(program, f"{fn.name} returns {name}")
+
+
+def _numbers_from_text(tree: ast.AST, text: _Text, line: int) -> Iterator[Repair]:
+    """``str`` met ``int`` in arithmetic or a comparison: each operand read as a number."""
+    for node in _nodes_on(tree, line, ast.Compare | ast.BinOp):
+        operands = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.left, *node.comparators]
+        for operand in operands:
+            if isinstance(operand, ast.Constant):
+                continue
+            for kind in ("int", "float"):
+                yield Repair(text.replace_node(operand, f"{kind}({text.text(operand)})"),
+                             f"line {line}: {text.text(operand)} read as {kind}")

@@ -1,0 +1,207 @@
+"""Repairs at the lines a Python failure points to (sleepy.tasks.pyrepair), verified by running the program:
+each operator on a small program of its own, the checks never edited, and a day that counts a repair only
+when the program passes."""
+
+import pytest
+
+from sleepy.tasks import pyrepair
+from sleepy.tasks.hints import tool_candidates
+from sleepy.tasks.task import Task
+from sleepy.tasks.verify import verify
+
+
+def _task(source: str) -> Task:
+    return Task("t", "python", "logic", source, origin="user")
+
+
+def _repaired(source: str, repairs: int = 16) -> tuple[str, str] | None:
+    """(hint, program) of the first candidate that passes, from the hints then the repairs."""
+    task = _task(source)
+    verdict = verify(task)
+    assert not verdict.passed
+    for c in tool_candidates("python", source, verdict.diagnostics, 8, repairs=repairs).candidates:
+        if verify(task, c.program).passed:
+            return c.origin + " " + c.hint, c.program
+    return None
+
+
+CASES = {
+    "off-by-one bound": ("""\
+def pair_sums(xs):
+    out = []
+    for i in range(len(xs)):
+        out.append(xs[i] + xs[i + 1])
+    return out
+
+
+assert pair_sums([1, 2, 4]) == [3, 6]
+""", "range(len(xs) - 1)"),
+    "comparison": ("""\
+def passing(scores, mark):
+    return [s for s in scores if s > mark]
+
+
+assert passing([40, 50, 70], 50) == [50, 70]
+""", "s >= mark"),
+    "boolean": ("""\
+def is_weekend(day):
+    return day == "sat" and day == "sun"
+
+
+assert is_weekend("sun") and is_weekend("sat") and not is_weekend("mon")
+""", 'day == "sat" or day == "sun"'),
+    "missing return": ("""\
+def normalise(words):
+    cleaned = [w.strip().lower() for w in words]
+    cleaned.sort()
+
+
+assert normalise([" b", "A "])[0] == "a"
+""", "return cleaned"),
+    "dict read before the key exists": ("""\
+def tally(events):
+    counts = {}
+    for name in events:
+        counts[name] += 1
+    return counts
+
+
+assert tally(["a", "b", "a"]) == {"a": 2, "b": 1}
+""", "counts.get(name, 0) + 1"),
+    "grouped append": ("""\
+def by_initial(names):
+    groups = {}
+    for name in names:
+        groups[name[0]].append(name)
+    return groups
+
+
+assert by_initial(["ann", "bo", "al"]) == {"a": ["ann", "al"], "b": ["bo"]}
+""", "groups.setdefault(name[0], []).append(name)"),
+    "method of another container": ("""\
+def unique_words(text):
+    seen = []
+    for word in text.split():
+        seen.add(word)
+    return sorted(seen)
+
+
+assert unique_words("b a b") == ["a", "b"]
+""", "seen = set()"),
+    "join the wrong way round": ("""\
+def csv_line(cells):
+    return [c.strip() for c in cells].join(",")
+
+
+assert csv_line([" a", "b "]) == "a,b"
+""", '",".join('),
+    "text read as a number": ("""\
+def over_limit(rows, limit):
+    return [r for r in rows if r["qty"] > limit]
+
+
+assert over_limit([{"qty": "7"}, {"qty": "2"}], 5) == [{"qty": "7"}]
+""", 'int(r["qty"])'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_operator_repairs_its_own_program(case):
+    source, expected = CASES[case]
+    found = _repaired(source)
+    assert found is not None, case
+    hint, program = found
+    assert hint.startswith("tool:repair") and expected in program
+
+
+def test_without_repairs_the_same_programs_get_no_passing_candidate():
+    """The hints alone solve none of them: what passes above is the repairs' doing."""
+    assert all(_repaired(source, repairs=0) is None for source, _ in CASES.values())
+
+
+def test_checks_and_tests_are_never_edited_only_the_code_they_check():
+    source = """\
+def is_even(n):
+    return n % 2 == 1
+
+
+def test_even():
+    assert is_even(4) == True
+
+
+test_even()
+assert is_even(3) == False
+"""
+    tree = __import__("ast").parse(source)
+    task = _task(source)
+    diag = verify(task).diagnostics[0]
+    editable = pyrepair.editable_lines(tree, diag, pyrepair.frame_lines(diag, None))
+    assert editable == {2}
+    candidates = pyrepair.repairs(source, diag)
+    assert candidates and all(c.program.splitlines()[2:] == source.splitlines()[2:] for c in candidates)
+    assert any(verify(task, c.program).passed for c in candidates)  # n % 2 != 1, in the function
+
+
+def test_a_crash_at_the_top_level_is_repaired_there_but_a_failed_check_is_not():
+    crash = 'stock = {"a": 1}\nfor k in ["a", "b"]:\n    stock[k] += 1\nassert stock == {"a": 2, "b": 1}\n'
+    found = _repaired(crash)
+    assert found and "stock.get(k, 0) + 1" in found[1]
+    check = "limit = 3\nok = [x for x in [1, 5] if x < limit]\nassert ok == [1, 5]\n"
+    diag = verify(_task(check)).diagnostics[0]
+    assert pyrepair.repairs(check, diag) == []  # nothing but the checks' own driver: left alone
+
+
+def test_a_program_that_does_not_parse_or_has_no_traceback_gets_no_repairs():
+    broken = "def f(:\n    return 1\n"
+    diag = verify(_task(broken)).diagnostics[0]
+    assert pyrepair.repairs(broken, diag) == []
+
+
+def test_candidates_stay_within_the_limit_and_every_one_parses():
+    source = CASES["off-by-one bound"][0]
+    diag = verify(_task(source)).diagnostics[0]
+    few = pyrepair.repairs(source, diag, limit=3)
+    assert len(few) == 3
+    for c in pyrepair.repairs(source, diag, limit=50):
+        compile(c.program, "<repair>", "exec")
+
+
+def test_a_day_counts_a_repair_only_when_it_passes_and_never_follows_one_as_a_step(tmp_path):
+    """A real day (tools only) on a folder of two tasks: the one a repair passes is solved by tool:repair;
+    the other, where repairs only move the error, is not solved and no repair became its next program."""
+    from sleepy.config import Settings
+    from sleepy.loop.episodes import day_config, run_episodes
+
+    solvable = _task(CASES["comparison"][0])
+    wandering = Task("w", "python", "logic", """\
+def fee(minutes):
+    hours = minutes // 60
+    return hours * 2 - 1
+
+
+assert fee(150) == 6
+""", origin="user")
+    cfg = day_config(Settings(workspace=tmp_path, candidates=["tool"]))
+    episodes = run_episodes(None, [solvable, wandering], cfg, memory=None)
+    solved = {e.task.id: e for e in episodes}
+    assert solved["t"].passed and solved["t"].winning.origin == "tool:repair"
+    assert not solved["w"].passed
+    assert all(not s.progress for step in solved["w"].steps for s in step.samples if s.origin == "tool:repair")
+
+
+def test_an_attribute_the_class_does_not_have_becomes_the_one_it_has():
+    source = """\
+class Loan:
+    def __init__(self, title, days):
+        self.title = title
+        self.due = days
+
+
+def overdue(loans, today):
+    return [loan.title for loan in loans if loan.due_date < today]
+
+
+assert overdue([Loan("a", 3), Loan("b", 9)], 5) == ["a"]
+"""
+    found = _repaired(source)
+    assert found and "loan.due < today" in found[1] and "(Loan has it)" in found[0]
