@@ -3,6 +3,7 @@ with their evidence, bad input on the command line, and a real day with a canary
 
 import json
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import sys
 from typer.testing import CliRunner
 
 from sleepy.adapters.lora import RoutedModel, load_release_model
-from sleepy.adapters.registry import BASE, Registry
+from sleepy.adapters.registry import BASE, Registry, SkillInfo
 from sleepy.cli import app
 from sleepy.loop.rollout import (
     CANARY,
@@ -25,6 +26,7 @@ from sleepy.loop.rollout import (
     judge,
     on_candidate,
     outcomes_from_store,
+    primary_signatures,
 )
 from sleepy.memory.sqlite import SQLiteStore
 from sleepy.telemetry.events import EventLog
@@ -285,3 +287,118 @@ def test_sleepy_day_canary_on_the_command_line(micro, tmp_path):
     assert len(ran) == 6 and all(r == (cand if on_candidate(t, cand, 0.5) else BASE) for t, r in ran.items())
     events = [json.loads(x) for x in events_path(ws).read_text().splitlines()]
     assert events and events[-1]["sleepy.rollout.stage"] == CANARY
+
+
+# ---------------------------------------------------------------------------------------------- the primary test
+def skilled(reg: Registry, tmp_path, name: str, trained: dict[str, str], router: dict[str, str] | None = None,
+            parent: str | None = None) -> str:
+    """A sealed release with one LoRA-like skill per signature, as a night makes it: ``trained`` maps a signature
+    to the night whose weights its skill holds (a copied skill keeps its night's bytes, a retrained one not)."""
+    staging = tmp_path / f"staging-{name}"
+    skills, routes = [], {}
+    for sig, night in trained.items():
+        skill = sig.replace(":", "_")
+        (staging / "skills" / skill).mkdir(parents=True)
+        (staging / "skills" / skill / "adapter_model.safetensors").write_bytes(f"{sig} trained by {night}".encode())
+        (staging / "skills" / skill / "adapter_config.json").write_text("{}")
+        skills.append(SkillInfo(skill, "lora", [sig], f"skills/{skill}"))
+        routes[sig] = skill
+    return reg.create(staging, "/models/base", "hash", router if router is not None else routes, skills, parent).id
+
+
+def test_primary_signatures_are_what_the_candidate_changed_in_its_router(tmp_path):
+    reg = Registry(tmp_path / "reg")
+    night1 = dict.fromkeys(SIGS[:3], "n1")
+    a = skilled(reg, tmp_path, "a", night1)
+    b = skilled(reg, tmp_path, "b", night1 | {SIGS[1]: "n2"}, parent=a)  # one skill retrained, same name
+    c = skilled(reg, tmp_path, "c", night1 | {SIGS[3]: "n3"}, parent=a)  # a new signature routed
+    same = skilled(reg, tmp_path, "same", night1 | {SIGS[0]: "n1"}, parent=a)
+    assert primary_signatures(reg, a, b) == [SIGS[1]]
+    assert primary_signatures(reg, a, c) == [SIGS[3]]
+    assert primary_signatures(reg, b, a) == [SIGS[1]]  # a rollback target differs on the same skill
+    assert primary_signatures(reg, a, same) == []  # same bytes under the same skill: nothing new
+    assert primary_signatures(reg, BASE, a) == sorted(SIGS[:3])  # against the base model every skill is new
+    assert primary_signatures(reg, a, BASE) == []
+    rerouted = skilled(reg, tmp_path, "r", night1, router={SIGS[0]: SIGS[2].replace(":", "_")} | {
+        s: s.replace(":", "_") for s in SIGS[1:3]})
+    assert primary_signatures(reg, a, rerouted) == [SIGS[0]]  # routed to another (old) skill
+    naive = skilled(reg, tmp_path, "naive", {"*": "n4"})
+    assert primary_signatures(reg, a, naive) == []  # the catch-all names no signature: the guard alone
+
+
+def staged(tmp_path, seed: int) -> tuple[Registry, str, str]:
+    """Production a (night 1) and candidate b (night 2 retrained py:TypeError:b's skill) in a real registry."""
+    reg = Registry(tmp_path / f"reg-{seed}")
+    night1 = dict.fromkeys(SIGS, "n1")
+    a = skilled(reg, tmp_path / f"a{seed}", "a", night1)
+    b = skilled(reg, tmp_path / f"b{seed}", "b", night1 | {SIGS[1]: "n2"}, parent=a)
+    reg.promote(a, "night 1")
+    reg.move("candidate", b, "night 2: the gate passed; waits for the canary")
+    return reg, a, b
+
+
+def canary_day(reg: Registry, a: str, b: str, cand_rates: dict[str, float], seed: int,
+               rule: RolloutRule | None = None) -> Rollout:
+    """A day's tasks cycling the signatures through the canary: production passes 75 % of each, the candidate
+    ``cand_rates``; until the canary decides."""
+    rollout = Rollout(reg, outcomes(a, even(0.75), 200, seed, "before"), 0.25, rule)
+    draw = random.Random(seed)
+    for i in range(0, 2000, 8):
+        batch = [Outcome(f"d{seed}-{j}", SIGS[j % 4], r := rollout.release_for(f"d{seed}-{j}"),
+                         draw.random() < (cand_rates if r == b else even(0.75))[SIGS[j % 4]])
+                 for j in range(i, i + 8)]
+        rollout.observe(batch)
+        if not rollout.canary_active:
+            break
+    return rollout
+
+
+def test_a_bad_release_is_rolled_back_on_its_primary_signature_first(tmp_path):
+    """The candidate's retrained skill breaks its own signature: the primary test (its own belief, no wait for
+    min_tasks) drops it before the guard alone would, on the same tasks; the evidence names the test."""
+    bad = even(0.75) | {SIGS[1]: 0.1}
+    for seed in range(3):
+        reg, a, b = staged(tmp_path, seed)
+        shutil.copytree(reg.root, tmp_path / f"guard-{seed}")  # the same ids: the same tasks on the candidate
+        rollout = canary_day(reg, a, b, bad, seed)
+        assert rollout.canary_primary == [SIGS[1]]
+        (d,) = [d for d in rollout.decisions if d.moved]
+        assert d.action == ROLLBACK and d.by == "primary" and SIGS[1] in d.reason, d.reason
+        assert "primary signature" in d.reason and d.evidence()["primary"] == [SIGS[1]]
+        last = reg.history()[-1]
+        assert (last["alias"], last["from"], last["to"]) == ("candidate", b, a)
+        assert last["metrics"]["by"] == "primary" and reg.resolve("production") == a
+        alone = canary_day(Registry(tmp_path / f"guard-{seed}"), a, b, bad, seed, RolloutRule(primary=False))
+        (g,) = [g for g in alone.decisions if g.moved]
+        assert g.action == ROLLBACK and g.by == "guard" and d.tasks < g.tasks  # the primary test was earlier
+    # the primary test's own threshold, not the guard's: the same tally rolls back only when it is primary
+    base = [Outcome(f"b{i}", SIGS[1], "prod", i % 4 != 0) for i in range(40)]  # 75 %
+    new = [Outcome(f"n{i}", SIGS[1], "cand", i == 0) for i in range(6)]  # 1/6: P(drop) = 0.970
+    as_primary = judge(CANARY, "prod", "cand", base, new, RolloutRule(), [SIGS[1]])
+    plain = judge(CANARY, "prod", "cand", base, new, RolloutRule())
+    assert as_primary.action == ROLLBACK and as_primary.by == "primary"
+    assert 0.95 <= plain.signatures[0].harm < 0.99 and plain.action == KEEP  # 6 tasks: below min_tasks too
+    two = judge(CANARY, "prod", "cand", base, new, RolloutRule(), [SIGS[1], SIGS[2]])  # 0.05 split over two
+    assert two.action == KEEP  # 0.970 < 1 - 0.05 / 2
+
+
+def test_a_good_release_is_not_rolled_back_on_its_primary_signature(tmp_path):
+    """The candidate's retrained skill does as well as production's on its signature: promoted, never dropped;
+    the monitor then watches it with the guard alone (the primary test ran once, in the canary)."""
+    for seed in range(3):
+        reg, a, b = staged(tmp_path, seed)
+        rollout = canary_day(reg, a, b, even(0.75) | {SIGS[1]: 0.85}, seed)
+        assert rollout.canary_primary == [SIGS[1]]
+        assert [d.action for d in rollout.decisions if d.moved] == [PROMOTE]
+        assert all(d.action != ROLLBACK for d in rollout.decisions)
+        assert reg.resolve("production") == b and rollout.watching == a and rollout.monitor_primary == []
+        # a later day reads the promotion from the history: the canary's, so still no second primary test
+        assert Rollout(reg, [], None).monitor_primary == []
+    # a release the gate promoted straight away gets the primary test in the monitor instead
+    reg2 = Registry(tmp_path / "gate")
+    a2 = skilled(reg2, tmp_path / "ga", "a", dict.fromkeys(SIGS, "n1"))
+    b2 = skilled(reg2, tmp_path / "gb", "b", dict.fromkeys(SIGS, "n1") | {SIGS[2]: "n2"}, parent=a2)
+    reg2.promote(a2, "night 1")
+    reg2.promote(b2, "night 2: gate passed")
+    watched = Rollout(reg2, outcomes(a2, even(0.75), 200, 1, "before"), None)
+    assert watched.watching == a2 and watched.monitor_primary == [SIGS[2]]

@@ -23,22 +23,42 @@ signature s the pass rates get the posteriors Beta(1 + passed, 1 + failed), and
   p_base,s)`` (4000 posterior draws, a fixed seed so a decision is reproducible): ``P(delta < -margin)``
   (pooled harm) and ``P(delta > -margin)`` (non-inferiority).
 
+**The primary test** (pre-registered, looked at first). Before any outcome, the registry's manifests say
+which signatures the release under test changed on purpose: those it routes to a skill the baseline does not
+have (a new route, another skill, or the same skill retrained: its files' sha256 differ;
+:func:`primary_signatures`). A release trained on wrong fixes for a signature breaks that signature first,
+so it is asked first, as its own test with its own error budget: 1 - ``primary_belief`` (0.05) split evenly
+over the k primary signatures (a Bonferroni split; the belief to reach is 1 - 0.05 / k). It runs once per
+release: in the canary, or in the monitor when the gate promoted the release without a canary (a promotion
+by the canary is watched by the guard alone). It is the guard's ``harm_s`` with the same margin, looked at
+after every batch as soon as a primary signature has ``min_signature_tasks`` (4) tasks on the release, without
+waiting for ``min_tasks``. The catch-all router key ``*`` names no signature, and a manifest that cannot be
+read gives none: the guard alone then.
+
 Decisions, checked after every batch of day tasks (a sequential rule: it looks again as outcomes arrive):
 
+* some primary signature with at least ``min_signature_tasks`` new tasks has ``harm_s >= 1 - 0.05 / k``:
+  **rollback** (the primary test);
 * fewer than ``min_tasks`` (20) tasks on the release under test: **keep** (no decision either way);
-* some signature with at least ``min_signature_tasks`` (4) new tasks has ``harm_s >= 0.99``, or the pooled
-  harm is ``>= 0.99``: **rollback** (canary: the candidate alias is dropped, i.e. moved to production;
-  monitor: production moves back to the release before the promotion, when ``auto_rollback``);
+* the guard, over every signature: some signature with at least ``min_signature_tasks`` (4) new tasks has
+  ``harm_s >= 0.99``, or the pooled harm is ``>= 0.99``: **rollback** (by either test, in the canary the
+  candidate alias is dropped, i.e. moved to production; in the monitor production moves back to the release
+  before the promotion, when ``auto_rollback``);
 * canary only: non-inferiority ``>= 0.95``, and every common signature (5 % or more of the baseline's
   tasks) has at least 5 candidate tasks and ``harm_s < 0.5``: **promote**;
 * monitor only: ``watch`` (200) tasks after the promotion without a rollback: **hold** (watching ends);
 * otherwise **keep**.
 
-The 0.99 threshold and the 15-point margin pay for the repeated looks and the several signatures looked at
-(a Bayesian threshold alone does not bound the error over many looks, so it was measured):
-``benchmarks/releases.py`` drives this class with simulated outcomes over real registry folders; its
-results (benchmarks/results/releases.json) give the false rollbacks over good releases and how many tasks a
-release that breaks one signature runs before it is rolled back, by that signature's share of the tasks.
+The guard's 0.99 and the 15-point margin pay for the repeated looks and the several signatures looked at;
+the primary test spends more (0.05, the conventional level, chosen before measuring) on the one question
+asked in advance. A Bayesian threshold alone does not bound the error over many looks, so both were
+measured: ``benchmarks/releases.py`` drives this class with simulated outcomes over real registry folders
+(the release under test retrains one signature's skill, which the rollout reads as its primary signature),
+each release also under the guard alone on a copy of the same registry; its results
+(benchmarks/results/releases.json) give the false rollbacks over good releases with and without the primary
+test, and how many tasks a release that breaks one signature runs before it is rolled back. The price is
+measured there, not assumed: the primary test catches more bad releases within 50 tasks and rolls back more
+good ones than the guard alone (see the results' headline).
 
 Every decision becomes a wide event (``<workspace>/rollout/events.jsonl``); every move goes through
 :meth:`Registry.move` with the evidence as its metrics, so ``history.jsonl`` says why each move happened. A
@@ -49,6 +69,7 @@ history holds only alias moves; this one changes nothing and keeps the evidence)
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,7 +79,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sleepy.adapters.registry import Registry
+from sleepy.adapters.lora import ANY
+from sleepy.adapters.registry import Registry, RegistryError
 from sleepy.telemetry.events import EventLog
 
 CANARY, MONITOR = "canary", "monitor"
@@ -86,6 +108,8 @@ class RolloutRule:
     window: int = 200  # monitor: the previous production's last tasks before the promotion
     watch: int = 200  # monitor: tasks after the promotion before watching ends
     draws: int = 4000
+    primary_belief: float = 0.95  # the primary test: 1 - 0.05 / k over the release's k primary signatures
+    primary: bool = True  # False: the guard alone (the rule before the primary test; the benchmark's comparison)
 
 
 @dataclass(frozen=True)
@@ -124,6 +148,34 @@ class SignatureEvidence:
                 f" -> {_pct(self.new_passed, self.new_tasks)} ({self.new_passed}/{self.new_tasks})")
 
 
+def primary_signatures(registry: Registry, baseline: str, release: str) -> list[str]:
+    """The signatures ``release`` routes to a skill that ``baseline`` does not have: a signature it routes that
+    the baseline does not, or routes to another skill, or to a skill whose files (their sha256 in files.json,
+    which the release id seals) differ, as a retrained skill's do. Read from the two manifests only, before
+    any outcome: what the release changed on purpose, so a test can be registered on it in advance. The
+    catch-all router key ``*`` (the naive baseline's one skill for every task) names no signature and is
+    left out; ``base`` has no skills, so every signature a release routes is new against it."""
+    new = registry.get(release, check=False)
+    if new is None:
+        return []
+    old = registry.get(baseline, check=False)
+
+    def skill_files(rel, name: str) -> dict[str, str]:
+        if rel is None or rel.folder is None or not any(s.name == name for s in rel.skills):
+            return {}
+        prefix = rel.skill(name).path.rstrip("/") + "/"
+        listed = json.loads((rel.folder / "files.json").read_text())  # hashes to the id: get() checked it
+        return {k[len(prefix):]: v for k, v in listed.items() if k.startswith(prefix)}
+
+    out = []
+    for sig, name in sorted(new.router.items()):
+        if sig == ANY:
+            continue
+        if old is None or old.router.get(sig) != name or skill_files(old, name) != skill_files(new, name):
+            out.append(sig)
+    return out
+
+
 @dataclass
 class Decision:
     """One look of the rule: what it decided, why (one line) and the evidence behind it."""
@@ -138,12 +190,14 @@ class Decision:
     non_inferior: float = 0.0
     signatures: list[SignatureEvidence] = field(default_factory=list)
     moved: bool = False  # the registry was moved on this decision
+    primary: list[str] = field(default_factory=list)  # the release's pre-registered primary signatures
+    by: str = ""  # what decided a rollback: "primary" | "guard"
 
     def evidence(self) -> dict:
         """What history.jsonl and the event keep (the metrics of the move)."""
         return {"stage": self.stage, "decision": self.action, "release": self.release, "baseline": self.baseline,
                 "tasks": self.tasks, "pooled_harm": round(self.pooled_harm, 4),
-                "non_inferior": round(self.non_inferior, 4),
+                "non_inferior": round(self.non_inferior, 4), "primary": self.primary, "by": self.by,
                 "signatures": {s.signature: {"baseline": [s.base_passed, s.base_tasks],
                                              "release": [s.new_passed, s.new_tasks], "harm": round(s.harm, 4)}
                                for s in self.signatures}}
@@ -196,17 +250,32 @@ def _tally(outcomes: Iterable[Outcome]) -> dict[str, list[int]]:
     return out
 
 
+def primary_threshold(rule: RolloutRule, k: int) -> float:
+    """The primary test's belief for k primary signatures: its 1 - primary_belief split evenly over them."""
+    return 1 - (1 - rule.primary_belief) / max(k, 1)
+
+
 def judge(stage: str, baseline: str, release: str, base: list[Outcome], new: list[Outcome],
-          rule: RolloutRule) -> Decision:
-    """Apply the rule of the module docstring to the outcomes so far of ``baseline`` and ``release``."""
+          rule: RolloutRule, primary: Iterable[str] = ()) -> Decision:
+    """Apply the rule of the module docstring to the outcomes so far of ``baseline`` and ``release``;
+    ``primary``: the release's pre-registered primary signatures (:func:`primary_signatures`)."""
     b, n = _tally(base), _tally(new)
     shared = sorted(set(b) & set(n))
     sigs = [SignatureEvidence(s, b[s][0], b[s][1], n[s][0], n[s][1],
                               harm_probability((b[s][0], b[s][1]), (n[s][0], n[s][1]), rule.margin)) for s in shared]
     pooled_harm, non_inferior = _pooled([(b[s][0], b[s][1], n[s][0], n[s][1]) for s in shared], rule.margin,
                                         rule.draws)
-    d = Decision(stage, KEEP, release, baseline, len(new), "", pooled_harm, non_inferior, sigs)
+    primary = sorted(set(primary)) if rule.primary else []
+    d = Decision(stage, KEEP, release, baseline, len(new), "", pooled_harm, non_inferior, sigs, primary=primary)
     who = "the candidate" if stage == CANARY else "production"
+    threshold = primary_threshold(rule, len(primary))
+    first = max((s for s in sigs if s.signature in primary and s.new_tasks >= rule.min_signature_tasks),
+                key=lambda s: s.harm, default=None)
+    if first is not None and first.harm >= threshold:  # the primary test: before min_tasks, its own belief
+        d.action, d.by = ROLLBACK, "primary"
+        d.reason = (f"{stage}: rollback: primary signature {first.line()}; P(drop > {rule.margin:.0%}) = "
+                    f"{first.harm:.4f} >= {threshold:.4f}")
+        return d
     if len(new) < rule.min_tasks:
         d.reason = f"{stage}: {len(new)} of {rule.min_tasks} tasks on {who} before any decision"
         return d
@@ -220,11 +289,11 @@ def judge(stage: str, baseline: str, release: str, base: list[Outcome], new: lis
     overall = f"{_pct(base_k, base_n)} -> {_pct(new_k, new_n)} over {new_n} tasks"
     unseen = _unseen(b, sigs, rule) if stage == CANARY else []
     if worst is not None and worst.harm >= rule.rollback_belief:
-        d.action = ROLLBACK
+        d.action, d.by = ROLLBACK, "guard"
         d.reason = (f"{stage}: rollback: {worst.line()}; P(drop > {rule.margin:.0%}) = {worst.harm:.4f} "
                     f">= {rule.rollback_belief}")
     elif pooled_harm >= rule.rollback_belief:
-        d.action = ROLLBACK
+        d.action, d.by = ROLLBACK, "guard"
         d.reason = (f"{stage}: rollback: {overall}; P(drop > {rule.margin:.0%}) = {pooled_harm:.4f} "
                     f">= {rule.rollback_belief}")
     elif stage == MONITOR and len(new) >= rule.watch:
@@ -306,6 +375,7 @@ class Rollout:
         self.candidate: str | None = None
         self.canary_base: list[Outcome] = []
         self.canary_new: list[Outcome] = []
+        self.canary_primary: list[str] = []
         if fraction is not None:
             check_fraction(fraction)
             aliases = registry.aliases()
@@ -317,6 +387,7 @@ class Rollout:
                 raise RolloutError(f"no candidate to canary: candidate is production ({candidate})")
             registry.get(candidate)  # a damaged candidate is a one-line RegistryError here, not mid-day
             self.candidate, self.fraction = candidate, fraction
+            self.canary_primary = self._primary(self.production, candidate)
             since = {a: _time(h["time"]) if (h := _last_move(history, a)) else _time("")
                      for a in ("production", "candidate")}
             # production's side: its last `window` tasks since it became production (the same release, so the
@@ -328,6 +399,7 @@ class Rollout:
         self.watching: str | None = None  # the release production left, when a promotion is being watched
         self.monitor_base: list[Outcome] = []
         self.monitor_new: list[Outcome] = []
+        self.monitor_primary: list[str] = []
         move = _last_move(history, "production")
         if move and move["to"] == self.production and not _is_rollback(move):
             moved = _time(move["time"])
@@ -335,10 +407,22 @@ class Rollout:
             if len(after) < self.rule.watch:
                 # before: the previous production's last tasks; it ran none since (it is not production now and a
                 # rollback to it ends the watch), so no time filter, which history's whole seconds would blur
-                self._watch(move["from"], [o for o in prior if o.release == move["from"]], after)
+                self._watch(move["from"], [o for o in prior if o.release == move["from"]], after,
+                            tested=(move.get("metrics") or {}).get("stage") == CANARY)
 
-    def _watch(self, previous: str, before: list[Outcome], after: list[Outcome]) -> None:
+    def _watch(self, previous: str, before: list[Outcome], after: list[Outcome], tested: bool = False) -> None:
+        """Watch production against ``previous``; ``tested``: the canary promoted it, so its primary test was
+        already run (once per release: a second one on the same signatures would spend its error again)."""
         self.watching, self.monitor_base, self.monitor_new = previous, before[-self.rule.window:], after
+        self.monitor_primary = [] if tested else self._primary(previous, self.production)
+
+    def _primary(self, baseline: str, release: str) -> list[str]:
+        """The release's primary signatures against the baseline; none (the guard alone) when a manifest
+        cannot be read: the registry's own checks report that damage, the rollout must not stop a day on it."""
+        try:
+            return primary_signatures(self.registry, baseline, release)
+        except (RegistryError, OSError, ValueError):
+            return []
 
     # ------------------------------------------------------------------ routing
     def release_for(self, task_id: str) -> str:
@@ -371,14 +455,15 @@ class Rollout:
 
     def _canary(self) -> Decision:
         assert self.candidate is not None
-        d = judge(CANARY, self.production, self.candidate, self.canary_base, self.canary_new, self.rule)
+        d = judge(CANARY, self.production, self.candidate, self.canary_base, self.canary_new, self.rule,
+                  self.canary_primary)
         if d.action == PROMOTE:
             previous = self.production
             self.registry.move("production", self.candidate, d.reason, d.evidence())
             d.moved = True
             self.production, self.candidate = self.candidate, None
             # the promotion is watched from now on against what the old production did before it
-            self._watch(previous, [o for o in self.canary_base if o.release == previous], [])
+            self._watch(previous, [o for o in self.canary_base if o.release == previous], [], tested=True)
         elif d.action == ROLLBACK:
             self.registry.move("candidate", self.production, d.reason, d.evidence())
             d.moved, self.candidate = True, None
@@ -386,7 +471,8 @@ class Rollout:
 
     def _monitor(self) -> Decision:
         assert self.watching is not None
-        d = judge(MONITOR, self.watching, self.production, self.monitor_base, self.monitor_new, self.rule)
+        d = judge(MONITOR, self.watching, self.production, self.monitor_base, self.monitor_new, self.rule,
+                  self.monitor_primary)
         if d.action == ROLLBACK and self.auto_rollback:
             bad, self.production = self.production, self.watching
             self.registry.move("production", self.production, d.reason, d.evidence())
