@@ -30,7 +30,9 @@ history.jsonl, decisions in the rollout's event log.
 
 The canary's assignment hashes the candidate's release id, which seals its creation time: each run sends a
 different fifth of the tasks to the candidate, so the canary's figures move a little from run to run (the
-monitor's do not): the 10 named seeds' canary count moved by 2 between runs of the same rule. ``--margin``,
+monitor's do not). Two runs of the same rule on the same seeds: the canary caught 7 and 10 of the 10 named bad
+releases (the guard alone 5 and 6), and rolled back 0 and 2 of the 20 named good ones (3 and 6 of 220 in
+all): read the rates over the extra releases, not the 10 named seeds. ``--margin``,
 ``--belief`` and ``--primary-belief`` rerun it under another rule.
 
 Run: python benchmarks/releases.py   (writes benchmarks/results/releases.json; about 8 minutes on 2 busy cores)
