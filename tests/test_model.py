@@ -166,7 +166,9 @@ def test_hub_id_offline_is_a_one_line_error(monkeypatch):
 def test_eval_reports_every_frozen_task(micro, tmp_path):
     from sleepy.loop.evaluate import evaluate
     root, _ = micro
-    report = evaluate(RoutedModel(load_model(str(root / "model")), None), "rust", holdout_per_family=1)
+    # short edits: the rows, not what the model writes, are what this checks (the gate's own tests decode more)
+    report = evaluate(RoutedModel(load_model(str(root / "model")), None), "rust", holdout_per_family=1,
+                      max_new_tokens=16)
     frozen = get_pack("rust").frozen()
     assert len([r for r in report.rows if r.set == "frozen"]) == len(frozen)
     assert len([r for r in report.rows if r.set == "holdout"]) == len(get_pack("rust").families)
