@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sleepy.tasks.signature import Diagnostic
+from sleepy.tasks.syntax import parse
 
 MAX_NAMES = 3  # quoted names looked up per error
 MAX_LINES = 12  # lines one answer may show
@@ -55,21 +56,6 @@ class Lookup:
 
     def render(self) -> str:
         return f"### context {self.tool} {self.symbol} ({self.file})\n{self.text.rstrip()}\n"
-
-
-@functools.cache
-def _parser(lang: str):
-    from tree_sitter import Language, Parser
-
-    if lang == "rust":
-        import tree_sitter_rust as grammar
-    else:
-        import tree_sitter_python as grammar
-    return Parser(Language(grammar.language()))
-
-
-def parse(lang: str, source: str):
-    return _parser(lang).parse(source.encode())
 
 
 def quoted_names(diag: Diagnostic | None) -> list[str]:

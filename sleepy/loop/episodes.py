@@ -153,8 +153,10 @@ def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]]) -
         # A repair (tool:repair) is a guess at the failing lines, not the verifier's hint: it counts only when the
         # program passes. Followed as a step, guesses wandered (on benchmarks/koans/python-shapes, 9 of 10
         # chains of repairs moved the error around, `-` to `+` and back) and would hand the model a worse program.
-        forward = [(rank, s) for rank, s in steps if s.origin != "tool:repair" and
-                   (rank == 2 or (rank == 1 and s.origin.startswith("tool")))]
+        # A Rust repair with fewer errors after it (rustc counts them) is a step like any other.
+        forward = [(rank, s) for rank, s in steps if
+                   (s.origin != "tool:repair" and (rank == 2 or (rank == 1 and s.origin.startswith("tool"))))
+                   or (s.origin == "tool:repair" and rank == 2 and w.task.pack == "rust")]
         if forward:
             best = min(forward, key=lambda p: (-p[0], len(p[1].result.diagnostics), row.index(p[1])))[1]
             best.progress = True

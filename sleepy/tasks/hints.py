@@ -7,7 +7,8 @@ it counts; none is trusted. What cannot be applied (a placeholder, overlapping p
 does not fit the program) is skipped with a reason the caller logs.
 
 Rust: every suggestion of every error, in rustc's order (the first error's first), with rustc's
-applicability (``MachineApplicable`` and ``MaybeIncorrect`` tried, ``HasPlaceholders`` skipped);
+applicability (``MachineApplicable`` and ``MaybeIncorrect`` tried, ``HasPlaceholders`` skipped unless its
+only placeholder is ``.expect("REASON")``, tried as ``.unwrap()``);
 alternatives of one help ("import this" or "import that") are separate candidates; with several
 errors, all their first suggestions at once is one more candidate (what ``cargo fix`` does).
 clippy adds nothing here: it runs only after type checking succeeds, and its errors on a program
@@ -30,7 +31,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 
-from sleepy.tasks import pynames, pyrepair
+from sleepy.tasks import pynames, pyrepair, rsrepair
 from sleepy.tasks.pyindex import grouped_import_lines, import_lines_for, load_index, module_names, undefined_names
 from sleepy.tasks.pynames import typo_fixes
 from sleepy.tasks.signature import Diagnostic, Fixit
@@ -56,8 +57,9 @@ class Hints:
 def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit: int = 8,
                     files: dict[str, str] | None = None, file: str | None = None, repairs: int = 0) -> Hints:
     """Candidate programs from the hints in ``diagnostics`` (the verifier's verdict on ``source``), then up to
-    ``repairs`` small edits at the lines a Python traceback points to (:mod:`sleepy.tasks.pyrepair`; origin
-    ``tool:repair``), for the failures the interpreter prints no hint for.
+    ``repairs`` guesses the error implies but no hint spells out (origin ``tool:repair``): small edits at the
+    lines a Python traceback points to (:mod:`sleepy.tasks.pyrepair`), casts for Rust's mixed-number
+    arithmetic (:mod:`sleepy.tasks.rsrepair`).
 
     ``files`` (the project's other source files, by path) and ``file`` (the path of ``source`` in it) let
     Python's hints look across the project: where a missing name or a package attribute is defined."""
@@ -69,8 +71,10 @@ def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit
             seen.add(c.program)
             unique.append(c)
     hints.candidates = unique[:limit]
-    if repairs and pack == "python" and diagnostics:
-        for r in pyrepair.repairs(source, diagnostics[0], file, repairs + len(hints.candidates)):
+    if repairs and diagnostics:
+        found = pyrepair.repairs(source, diagnostics[0], file, repairs + len(hints.candidates)) \
+            if pack == "python" else [r for d in diagnostics[:3] for r in rsrepair.repairs(source, d)]
+        for r in found:
             if r.program not in seen and repairs > 0:
                 seen.add(r.program)
                 hints.candidates.append(ToolCandidate("tool:repair", r.program, r.hint))
@@ -91,8 +95,10 @@ def _rust(source: str, diagnostics: list[Diagnostic]) -> Hints:
         for fixit in diag.fixits:
             what = f"{diag.code}: {fixit.message.splitlines()[0][:60] if fixit.message else 'suggestion'}"
             if fixit.applicability == "HasPlaceholders":
-                out.skipped.append(f"{what}: has placeholders")
-                continue
+                fixit = _filled(fixit)
+                if fixit is None:
+                    out.skipped.append(f"{what}: has placeholders")
+                    continue
             program = fixit.apply(source)
             if program is None:
                 out.skipped.append(f"{what}: its ranges do not fit the program (overlap or out of range)")
@@ -118,6 +124,21 @@ def _rust(source: str, diagnostics: list[Diagnostic]) -> Hints:
         else:
             out.skipped.append("all first suggestions at once: they overlap")
     return out
+
+
+def _filled(fixit: Fixit) -> Fixit | None:
+    """A suggestion whose only placeholder is the message of ``.expect("REASON")`` (rustc's "unwrap the
+    Option, panicking if it is None") as the same panic without one, ``.unwrap()``; None for any other
+    placeholder (``/* Type */``, ``todo!()``: they need a value only the author knows)."""
+    if not any('.expect("REASON")' in text for _, _, text in fixit.parts):
+        return None  # `: Vec<T>`, `/* Type */`: what stands for the placeholder is the author's to choose
+    parts = []
+    for start, end, text in fixit.parts:
+        text = text.replace('.expect("REASON")', ".unwrap()")
+        if "REASON" in text or "/*" in text or "todo!" in text or "unimplemented!" in text:
+            return None
+        parts.append((start, end, text))
+    return Fixit(fixit.message, parts, "MaybeIncorrect", fixit.file)
 
 
 DERIVABLE = ("Debug", "Clone", "Copy", "PartialEq", "Eq", "PartialOrd", "Ord", "Hash", "Default")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -123,10 +124,12 @@ def repairs(source: str, diag: Diagnostic, file: str | None = None, limit: int =
 
 
 def _parses(program: str) -> bool:
-    try:
-        ast.parse(program)
-    except SyntaxError:
-        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "invalid decimal literal" in a candidate: it is dropped
+        try:
+            ast.parse(program)
+        except SyntaxError:
+            return False
     return True
 
 
