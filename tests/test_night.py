@@ -46,6 +46,27 @@ def failed_day(day_db, tmp_path):
     return root, tmp_path, SQLiteStore(tmp_path / "s.db")
 
 
+@pytest.fixture(scope="module")
+def quick_night(day_db, tmp_path_factory):
+    """One QUICK night on its own copy of the day, for the tests that only read what it made: (model folder,
+    store, registry, report, what the same night raised when tried first while another night held the lock)."""
+    import shutil
+
+    root, db = day_db
+    folder = tmp_path_factory.mktemp("quick-night")
+    shutil.copy(db, folder / "s.db")
+    store = SQLiteStore(folder / "s.db")
+    reg = Registry(folder / "reg")
+    refused = None
+    with reg.night_lock():
+        try:
+            run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+        except RegistryError as err:
+            refused = err
+    report = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+    return root, store, reg, report, refused
+
+
 @needs_rustc
 def test_mining_threshold(failed_day, tmp_path):
     root, _, store = failed_day
@@ -56,10 +77,8 @@ def test_mining_threshold(failed_day, tmp_path):
 
 
 @needs_rustc
-def test_night_trains_verified_skills_and_gates(failed_day, tmp_path):
-    root, _, store = failed_day
-    reg = Registry(tmp_path / "reg")
-    rep = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+def test_night_trains_verified_skills_and_gates(quick_night):
+    _, store, reg, rep, _ = quick_night
     assert rep.candidate and rep.decision is not None and len(rep.clusters) == 2
     release = reg.get(rep.candidate)
     assert set(release.router) == {c.signature for c in rep.clusters if c.skill}
@@ -86,10 +105,8 @@ def test_a_frozen_koan_in_training_data_aborts_the_night(failed_day, tmp_path, m
 
 
 @needs_rustc
-def test_router_sends_unrouted_tasks_to_the_base_weights(failed_day, tmp_path):
-    root, _, store = failed_day
-    reg = Registry(tmp_path / "reg")
-    rep = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+def test_router_sends_unrouted_tasks_to_the_base_weights(quick_night):
+    root, _, reg, rep, _ = quick_night
     routed = load_release_model(reg.get(rep.candidate), str(root / "model"))
     base = RoutedModel(load_model(str(root / "model"), fresh=True), None)
     tasks = get_pack("rust").stream(12, seed=77)
@@ -114,12 +131,13 @@ def test_saved_gate_results_are_kept_apart_by_how_edits_were_decoded(tmp_path):
 
 
 @needs_rustc
-def test_one_night_at_a_time(failed_day, tmp_path):
-    root, ws, store = failed_day
-    reg = Registry(tmp_path / "registry")
-    with reg.night_lock(), pytest.raises(RegistryError, match="another night is running .*pid"):
-        run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
-    assert run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model")).candidate
+def test_one_night_at_a_time(quick_night):
+    """The quick night was first tried while another held the lock: refused; once the lock was free it ran."""
+    import re
+
+    _, _, _, rep, refused = quick_night
+    assert isinstance(refused, RegistryError) and re.search("another night is running .*pid", str(refused))
+    assert rep.candidate
 
 
 @needs_rustc
