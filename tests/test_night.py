@@ -47,7 +47,14 @@ def failed_day(day_db, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def quick_night(day_db, tmp_path_factory):
+def evals(tmp_path_factory):
+    """The gate's saved results, shared by this module's nights: each night whose production is the base model
+    evaluates it once, then reuses that result as a night does (releases are immutable; decoding is in the key)."""
+    return tmp_path_factory.mktemp("evals")
+
+
+@pytest.fixture(scope="module")
+def quick_night(day_db, evals, tmp_path_factory):
     """One QUICK night on its own copy of the day, for the tests that only read what it made: (model folder,
     store, registry, report, what the same night raised when tried first while another night held the lock)."""
     import shutil
@@ -63,7 +70,7 @@ def quick_night(day_db, tmp_path_factory):
             run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
         except RegistryError as err:
             refused = err
-    report = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"))
+    report = run_night(store, ExperienceMemory(store), reg, "rust", QUICK, str(root / "model"), evals)
     return root, store, reg, report, refused
 
 
@@ -141,7 +148,7 @@ def test_one_night_at_a_time(quick_night):
 
 
 @needs_rustc
-def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day, tmp_path):
+def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day, evals, tmp_path):
     """auto: the first night trains LoRA and folds it into a basis; the next trains coefficients on it."""
     import shutil
     from dataclasses import replace
@@ -152,7 +159,7 @@ def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day,
     shutil.copy(ws / "s.db", tmp_path / "second.db")
     reg = Registry(tmp_path / "reg")
     cfg = replace(QUICK, skills="auto", share=ShareConfig(k=4, steps=2))
-    first = run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"))
+    first = run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"), evals)
     boot = reg.get(first.candidate)
     assert basis_dir(boot.folder).is_dir() and boot.skills and {s.kind for s in boot.skills} == {"share"}
     assert boot.notes["skills"] == "lora+bootstrap" and "merge" in boot.notes
@@ -160,7 +167,7 @@ def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day,
         assert not (boot.folder / s.path / "adapter_model.safetensors").exists()
     reg.promote(boot.id, "test: production with a basis")
     second_store = SQLiteStore(tmp_path / "second.db")
-    second = run_night(second_store, ExperienceMemory(second_store), reg, "rust", cfg, str(root / "model"))
+    second = run_night(second_store, ExperienceMemory(second_store), reg, "rust", cfg, str(root / "model"), evals)
     release = reg.get(second.candidate)
     assert release.notes["skills"] == "share" and "merge" not in release.notes  # nothing new outside the basis
     stored = {s.name: s.trainable_parameters for s in boot.skills}  # one count per skill: what the release holds
@@ -174,7 +181,7 @@ def test_share_nights_bootstrap_a_basis_then_train_coefficients_only(failed_day,
 
 
 @needs_rustc
-def test_averaged_strategy_applies_the_mean_delta_to_every_task(failed_day, tmp_path):
+def test_averaged_strategy_applies_the_mean_delta_to_every_task(failed_day, evals, tmp_path):
     from dataclasses import replace
 
     from sleepy.adapters.share import ShareConfig, load_lora_factors, read_skills, reconstruct
@@ -182,7 +189,7 @@ def test_averaged_strategy_applies_the_mean_delta_to_every_task(failed_day, tmp_
     root, _, store = failed_day
     reg = Registry(tmp_path / "reg")
     cfg = replace(QUICK, strategy="averaged", skills="auto", share=ShareConfig(k=4, steps=2))
-    rep = run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"))
+    rep = run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"), evals)
     release = reg.get(rep.candidate)
     assert release.router == {"*": "average"}
     members = [s for s in release.skills if s.name != "average"]
