@@ -338,3 +338,22 @@ def test_the_gate_runs(built, night):
     decision = decide([production], [candidate])
     assert sum(decision.tasks.values()) == 2 and decision.reason
     assert candidate.release == night.release.id and production.release == "base"
+
+
+def test_gguf_export_reaches_llama_cpp_or_is_refused_in_one_line(built, tmp_path):
+    """Llama, Mistral and Qwen2 export to GGUF and llama.cpp continues prompts as transformers does (f32: these
+    random tiny models have near-ties a half-precision export would flip); the others are one line."""
+    from sleepy.adapters.gguf import ARCHITECTURES, GGUFExportError, export_gguf, greedy_round_trip
+
+    out = tmp_path / "gguf"
+    if SPECS[built.arch].model_type not in ARCHITECTURES:
+        with pytest.raises(GGUFExportError, match=f"'{SPECS[built.arch].model_type}'") as refused:
+            export_gguf(None, built.path, out)
+        assert "\n" not in str(refused.value) and not out.exists()
+        return
+    export_gguf(None, built.path, out, dtype="f32")
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (install.sh builds it from source)")
+    prompts = [f"def total_{i}(items):\n    result = {i}\n" for i in range(8)]
+    runs = greedy_round_trip(out, built.path, prompts, new_tokens=8)
+    assert all(r.same_split for r in runs)
+    assert sum(r.same_tokens for r in runs) >= 7, [(r.transformers, r.llama_cpp) for r in runs]

@@ -37,6 +37,10 @@ import numpy as np
 # Hugging Face model_type -> (llama.cpp architecture, whether query/key rows go from halves to pairs)
 ARCHITECTURES = {"llama": ("llama", True), "mistral": ("llama", True), "qwen2": ("qwen2", False)}
 DTYPES = ("f16", "f32")
+# The split regexes of the tokenizers llama.cpp knows by name (a Qwen2 or Llama 3 tokenizer.json carries one)
+_LETTERS = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|"
+_REST = r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+SPLIT_PATTERNS = {_LETTERS + r"\p{N}" + _REST: "qwen2", _LETTERS + r"\p{N}{1,3}" + _REST: "llama-bpe"}
 # A model without a chat template gets sleepy's prompt as it is, as with local weights (loader.format_for):
 # llama.cpp's server and Ollama then send a chat request's text through unchanged.
 PASS_THROUGH_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
@@ -127,6 +131,8 @@ def _pre_tokenizer(spec: dict) -> str:
         return "gpt-2"
     if kinds == ["Digits", "ByteLevel"] and parts[0].get("individual_digits"):
         return "starcoder"
+    if kinds == ["Split", "ByteLevel"] and (name := SPLIT_PATTERNS.get(parts[0].get("pattern", {}).get("Regex", ""))):
+        return name  # Qwen2 and Llama 3 split with a regex of their own, then map bytes
     raise GGUFExportError(f"gguf export knows byte-level BPE tokenizers; this one splits text with {kinds}")
 
 
