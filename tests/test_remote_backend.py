@@ -30,7 +30,7 @@ from sleepy.tasks.edit import END, diff_to_edit
 from sleepy.tasks.packs import get_pack
 
 ROUTED = "py:AssertionError"  # the skill's signature: the logic task of the day below reaches the model
-SEED, COUNT = 1, 6  # python tasks 1-6 of seed 1: tools fix the first two, the other four need the model
+SEED, COUNT = 1, 6  # python tasks 1-6 of seed 1: tools (hints, repairs) fix some, the model gets the rest
 DAY_CONFIG = 'attempts = 1\nmax_new_tokens = 24\n'
 
 
@@ -135,7 +135,7 @@ def test_a_day_generates_through_the_server_and_tools_and_memory_still_come_firs
 
     # tools settle the same tasks as on local weights (they come before the model either way)
     remote_tools = first_step_solves(events, 1)
-    assert len(remote_tools) == 2 and all(o.startswith("tool:") for o in remote_tools.values())
+    assert 1 <= len(remote_tools) < COUNT and all(o.startswith("tool:") for o in remote_tools.values())
     local = day_workspace(served, tmp_path, "local")
     run = sleepy("day", "--pack", "python", "-n", str(COUNT), "--seed", str(SEED), "-w", str(local), "--model", base)
     assert run.returncode == 0, run.stderr
