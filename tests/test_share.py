@@ -357,3 +357,21 @@ def test_average_skills_is_the_exact_mean_of_deltas_not_of_factors():
     b_mean = sum(f.factors[m][0][:, :1] for f in skills.values()) / 3  # what averaging factors would give
     a_mean = sum(f.factors[m][1][:1] for f in skills.values()) / 3
     assert not torch.allclose((b_mean @ a_mean).double(), expected, atol=1e-2)
+
+
+def test_gguf_export_carries_a_share_skill_as_the_lora_it_reconstructs(release, tmp_path):
+    """A share skill has no LoRA files of its own: the GGUF adapter holds the factors its PEFT export holds."""
+    import numpy as np
+    from gguf import GGUFReader
+    from safetensors.numpy import load_file
+
+    from sleepy.adapters.gguf import export_gguf
+
+    export_gguf(release, release.base_model, tmp_path / "gguf", dtype="f32")
+    peft = export_skill(release.folder, next(s for s in release.skills if s.name == "fix"), tmp_path / "peft")
+    factors = load_file(str(peft / "adapter_model.safetensors"))
+    reader = GGUFReader(str(tmp_path / "gguf" / "skills" / "fix" / "adapter.gguf"))
+    tensors = {t.name: np.array(t.data).reshape(tuple(reversed(t.shape.tolist()))) for t in reader.tensors}
+    v_a = factors["base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight"]
+    assert np.allclose(tensors["blk.0.attn_v.weight.lora_a"], v_a)
+    assert len(tensors) == 2 * sum(k.endswith("lora_A.weight") for k in factors)
