@@ -254,14 +254,15 @@ def test_a_night_killed_in_the_gate_leaves_no_candidate(failed_day, tmp_path, mo
         raise RuntimeError("killed in the gate")
 
     monkeypatch.setattr(night_module, "decide", killed)
+    evals = ws / "evals"  # saved gate results, as the CLI keeps them: the rerun reuses production's
     with pytest.raises(RuntimeError, match="killed in the gate"):
-        night_module.run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"))
+        night_module.run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"), evals)
     assert len(reg.list()) == 1  # the candidate release was sealed...
     assert "candidate" not in reg.aliases() and reg.history() == []  # ...but no alias names it
     assert_one_line(cli(ws, "registry", "verify"), 0, "sound")
 
     monkeypatch.undo()
-    rep = night_module.run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"))
+    rep = night_module.run_night(store, ExperienceMemory(store), reg, "rust", cfg, str(root / "model"), evals)
     assert rep.decision is not None and reg.resolve("candidate") == rep.candidate
     history = reg.history()
     assert history[-1]["alias"] == "candidate" and history[-1]["metrics"]  # moved last, with the verdict
