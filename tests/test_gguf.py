@@ -153,15 +153,18 @@ def test_an_existing_folder_or_an_architecture_llama_cpp_cannot_take_is_refused_
 
 
 def test_cli_exports_the_base_alone_and_refuses_a_bad_format(tmp_path):
-    ws = tmp_path / "ws"
-    run = [sys.executable, "-m", "sleepy.cli", "export", "--workspace", str(ws)]
-    done = subprocess.run([*run, "--format", "gguf", str(tmp_path / "base")], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "0 skill(s) of the base model" in done.stdout and (tmp_path / "base" / "base.gguf").is_file()
-    again = subprocess.run([*run, "--format", "gguf", str(tmp_path / "base")], capture_output=True, text=True)
-    assert again.returncode == 2 and "exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1
-    bad = subprocess.run([*run, "--format", "onnx", str(tmp_path / "x")], capture_output=True, text=True)
-    assert bad.returncode == 2 and "unknown export format 'onnx'" in bad.stderr
+    from typer.testing import CliRunner
+
+    from sleepy.cli import app
+
+    ws = ["--workspace", str(tmp_path / "ws")]
+    done = CliRunner().invoke(app, ["export", *ws, "--format", "gguf", str(tmp_path / "base")])
+    assert done.exit_code == 0, done.output
+    assert "0 skill(s) of the base model" in done.output and (tmp_path / "base" / "base.gguf").is_file()
+    again = CliRunner().invoke(app, ["export", *ws, "--format", "gguf", str(tmp_path / "base")])
+    assert again.exit_code == 2 and "exists" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    bad = CliRunner().invoke(app, ["export", *ws, "--format", "onnx", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "unknown export format 'onnx'" in bad.stderr
 
 
 # ---------------------------------------------------------------------------------------------- llama.cpp

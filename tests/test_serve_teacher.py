@@ -133,5 +133,6 @@ def test_a_night_uses_another_workspaces_server_as_teacher(server, micro, tmp_pa
     from sleepy.tasks.packs import regenerate
     from sleepy.tasks.verify import verify
 
-    assert fixes and all(f.provenance in ("reference", "teacher") for f in fixes)
+    # the day's own verified fixes (agent) are there too: the tools' repairs solve some of its tasks
+    assert fixes and all(f.provenance in ("reference", "teacher", "agent") for f in fixes)
     assert all(verify(regenerate(f.task_id), f.after).passed for f in fixes)

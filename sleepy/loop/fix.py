@@ -187,8 +187,8 @@ def repair(build: ProjectBuild, max_steps: int = 12, tool_limit: int = 8, events
         for file, text, origin, hint in hint_candidates(project, result.files, verdict, tool_limit):
             files = {**result.files, file: text}
             key = json.dumps(sorted(files.items()))
-            if key in visited or key in tried:
-                continue
+            if key in visited or key in tried or (origin == "tool:repair" and forward is not None):
+                continue  # repairs are the last resort: each builds and tests the project, a hint already led on
             tried.add(key)
             after = checked(build, result.files, {file: text})
             rank = progressed(verdict, after, project.pack)
