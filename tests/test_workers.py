@@ -158,7 +158,9 @@ def test_a_worker_killed_mid_claim_loses_no_task(url):
     store = open_store(url)
     cut_short = {r[0] for r in store._q("SELECT task_id FROM episodes WHERE finished_at IS NULL")}
     store.close()
-    assert cut_short <= set(orphaned)  # the only unfinished episodes are the dead worker's
+    # the only unfinished episodes are the dead worker's: claims it held at the kill, or (on a loaded machine)
+    # earlier ones whose lease ran out and another worker took over before the kill; taken again either way
+    assert all(items[t]["claims"] >= 2 and items[t]["worker"] != "w0" for t in cut_short), cut_short
 
 
 def test_a_stalled_worker_cannot_complete_a_task_another_took(url):
