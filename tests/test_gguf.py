@@ -186,7 +186,7 @@ def test_llama_cpp_generates_the_same_greedy_tokens_as_transformers(exported, re
 def test_a_day_generates_through_llama_cpps_server_on_the_export(exported, tmp_path):
     """Issue 21's llama.cpp path end to end: the export served by llama.cpp's own server, a real day against it."""
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed (install.sh builds it)")
-    from test_remote_backend import DAY_CONFIG, day_events, remote_day
+    from test_remote_backend import DAY_CONFIG, day_events, sleepy
     from test_serve_teacher import free_port
 
     out, _ = exported
@@ -201,7 +201,8 @@ def test_a_day_generates_through_llama_cpps_server_on_the_export(exported, tmp_p
         ws.mkdir()
         (ws / "config.toml").write_text(DAY_CONFIG)
         wait_for(url + "/v1/models", server)
-        run = remote_day(url, ws, model="tiny-gguf", key_env=None)
+        run = sleepy("day", "--pack", "python", "-n", "4", "--seed", "1", "-w", str(ws), "--backend", "openai",
+                     "--base-url", url, "--model", "tiny-gguf")
         assert run.returncode == 0, run.stdout + run.stderr
         events = day_events(ws)
         model_calls = [e for e in events if e["sleepy.edit.origin"] == "model"]

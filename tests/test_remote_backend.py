@@ -137,6 +137,7 @@ def test_a_day_generates_through_the_server_and_tools_and_memory_still_come_firs
     remote_tools = first_step_solves(events, 1)
     assert 1 <= len(remote_tools) < COUNT and all(o.startswith("tool:") for o in remote_tools.values())
     local = day_workspace(served, tmp_path, "local")
+    (local / "config.toml").write_text(DAY_CONFIG + 'candidates = ["tool"]\n')  # first steps are the tools' anyway
     run = sleepy("day", "--pack", "python", "-n", str(COUNT), "--seed", str(SEED), "-w", str(local), "--model", base)
     assert run.returncode == 0, run.stderr
     assert first_step_solves(day_events(local), 1) == remote_tools
