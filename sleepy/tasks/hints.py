@@ -75,7 +75,9 @@ def tool_candidates(pack: str, source: str, diagnostics: list[Diagnostic], limit
         found = pyrepair.repairs(source, diagnostics[0], file, repairs + len(hints.candidates)) \
             if pack == "python" else [r for d in diagnostics[:3] for r in rsrepair.repairs(source, d)]
         for r in found:
-            if r.program not in seen and repairs > 0:
+            if repairs == 0:
+                break
+            if r.program not in seen:
                 seen.add(r.program)
                 hints.candidates.append(ToolCandidate("tool:repair", r.program, r.hint))
                 repairs -= 1

@@ -19,6 +19,7 @@ then the generic operators, line by line.
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 import warnings
 from collections.abc import Iterator
@@ -110,8 +111,9 @@ def repairs(source: str, diag: Diagnostic, file: str | None = None, limit: int =
     except SyntaxError:
         return []
     text = _Text(source)
-    editable = editable_lines(tree, diag, frame_lines(diag, file))
-    lines = [line for line in suspicious_lines(tree, diag, file) if line in editable]
+    frames = frame_lines(diag, file)
+    editable = editable_lines(tree, diag, frames)
+    lines = [line for line in suspicious_lines(tree, frames) if line in editable]
     out: list[Repair] = []
     seen = {source}
     for repair in _all(tree, text, diag, lines):
@@ -166,7 +168,7 @@ def editable_lines(tree: ast.AST, diag: Diagnostic, frames: list[int]) -> set[in
 
 
 def _functions(tree: ast.AST) -> dict[str, ast.FunctionDef]:
-    """Functions and methods by name (a method also as ``Class.name``' plain name: calls say ``obj.name``)."""
+    """Functions and methods by their plain name (a call says ``obj.name``, not ``Class.name``)."""
     found: dict[str, ast.FunctionDef] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -192,9 +194,8 @@ def _statements_at(tree: ast.AST, line: int) -> list[ast.stmt]:
             and not isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
 
 
-def suspicious_lines(tree: ast.AST, diag: Diagnostic, file: str | None) -> list[int]:
+def suspicious_lines(tree: ast.AST, frames: list[int]) -> list[int]:
     """Frame lines (deepest first), the headers of loops around them, then the lines of functions they call."""
-    frames = frame_lines(diag, file)
     out: list[int] = []
     for line in frames:
         out.append(line)
@@ -377,16 +378,13 @@ def _own_attribute(tree: ast.AST, text: _Text, line: int, kind: str, wrong: str)
     """``'Loan' object has no attribute 'due_date'`` for a class of this file: the attribute it does have that
     is most like it (one name inside the other first: ``due``, ``target`` for ``target_temp``), on the failing
     line, then everywhere the file reads it."""
-    import difflib
-
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == kind]
     if not classes:
         return
-    pool = _class_attributes(classes[0]) - {wrong}
-    ranked = sorted(pool, key=lambda n: (not (n in wrong or wrong in n),
-                                         -difflib.SequenceMatcher(None, n, wrong).ratio(), n))
-    right_ones = [n for n in ranked if n in wrong or wrong in n
-                  or difflib.SequenceMatcher(None, n, wrong).ratio() >= 0.6][:2]
+    likeness = {n: (n in wrong or wrong in n, difflib.SequenceMatcher(None, n, wrong).ratio())
+                for n in _class_attributes(classes[0]) - {wrong}}
+    ranked = sorted(likeness, key=lambda n: (not likeness[n][0], -likeness[n][1], n))
+    right_ones = [n for n in ranked if likeness[n][0] or likeness[n][1] >= 0.6][:2]
     uses = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == wrong]
     for right in right_ones:
         for chosen in ([u for u in uses if u.lineno == line], uses):

@@ -35,7 +35,8 @@ def repairs(source: str, diag: Diagnostic) -> list[Repair]:
     if diag.code != "E0277" or not diag.primary or diag.primary.byte_start < 0:
         return []
     data = source.encode()
-    return [*_arithmetic(source, data, diag), *_collected(source, data, diag)]
+    root = parse("rust", source).root_node
+    return [*_arithmetic(root, data, diag), *_collected(root, data, diag)]
 
 
 def _concrete(kind: str) -> str | None:
@@ -51,14 +52,14 @@ def _cast(text: str, kind: str) -> str:
     return f"({text if simple else '(' + text + ')'} as {kind})"
 
 
-def _arithmetic(source: str, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+def _arithmetic(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
     found = next(((m, op) for pattern, op in _ARITH if (m := pattern.search(diag.message))), None)
     if found is None:
         return
     match, op = found
     lhs_type, rhs_type = match.group("lhs"), match.group("rhs")
     span = diag.primary
-    node = parse("rust", source).root_node.descendant_for_byte_range(span.byte_start, span.byte_end)
+    node = root.descendant_for_byte_range(span.byte_start, span.byte_end)
     while node is not None and node.type not in ("binary_expression", "compound_assignment_expr"):
         node = node.parent
     if node is None:
@@ -87,7 +88,7 @@ def _arithmetic(source: str, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
         yield Repair(program, f"{diag.code}: {how} ({lhs_type} {op} {rhs_type})")
 
 
-def _collected(source: str, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+def _collected(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
     """``let n: u32 = lens.sum();`` over ``usize``: summed as ``usize``, then cast (``.sum::<usize>() as u32``)."""
     match = _COLLECT.search(diag.message)
     if match is None:
@@ -97,7 +98,7 @@ def _collected(source: str, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
         return
     method = "sum" if match.group("how") == "summing" else "product"
     span = diag.primary
-    node = parse("rust", source).root_node.descendant_for_byte_range(span.byte_start, span.byte_end)
+    node = root.descendant_for_byte_range(span.byte_start, span.byte_end)
     while node is not None and node.type != "call_expression":
         node = node.parent
     if node is None:
