@@ -29,13 +29,14 @@ as day episodes, read back by ``outcomes_from_store``, registry moves checked in
 history.jsonl, decisions in the rollout's event log.
 
 The canary's assignment hashes the candidate's release id, which seals its creation time: each run sends a
-different fifth of the tasks to the candidate, so the canary's figures move a little from run to run (the
-monitor's do not). Two runs of the same rule on the same seeds: the canary caught 7 and 10 of the 10 named bad
-releases (the guard alone 5 and 6), and rolled back 0 and 2 of the 20 named good ones (3 and 6 of 220 in
-all): read the rates over the extra releases, not the 10 named seeds. ``--margin``,
-``--belief`` and ``--primary-belief`` rerun it under another rule.
+different slice of the tasks to the candidate, so the canary's figures move a little from run to run (the
+monitor's do not); read the rates over the extra releases as well as the 10 named seeds. Before the canary
+sent half of a primary signature's tasks to the candidate (``RolloutRule.primary_share``) and the guard
+asked 0.998 (it was 0.99), two runs caught 7 and 10 of the 10 named bad releases and rolled back 0 and 2 of
+the 20 named good ones. ``--margin``, ``--belief``, ``--primary-belief`` and ``--primary-share`` rerun it
+under another rule (``--primary-share 0`` is the old assignment).
 
-Run: python benchmarks/releases.py   (writes benchmarks/results/releases.json; about 8 minutes on 2 busy cores)
+Run: python benchmarks/releases.py   (writes benchmarks/results/releases.json; about 3 minutes on 2 busy cores)
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ def drive(kind: str, stage: str, seed: int, reg: Registry, a: str, b: str, folde
     first: dict = {}
     batch: list[Outcome] = []
     for task_id, sig, u in stream(seed, weights):
-        release = rollout.release_for(task_id)
+        release = rollout.release_for(task_id, sig)
         batch.append(Outcome(task_id, sig, release, u < (new_rates if release == b else rates)[sig]))
         on[release] += 1
         if len(batch) < BATCH:
@@ -272,7 +273,7 @@ def end_to_end(folder: Path, rule: RolloutRule, seed: int = 0) -> dict:
         while rollout.canary_active and len(day) < n_tasks:
             batch = []
             for t, s, u in (next(tasks) for _ in range(BATCH)):
-                release = rollout.release_for(t)
+                release = rollout.release_for(t, s)
                 batch.append(Outcome(t, s, release, u < (bad if release == b else rates)[s]))
             day += batch
             rollout.observe(batch)
@@ -311,13 +312,18 @@ def main() -> None:
     parser.add_argument("--belief", type=float, default=RolloutRule.rollback_belief, help="its rollback belief")
     parser.add_argument("--primary-belief", type=float, default=RolloutRule.primary_belief,
                         help="the primary test's belief (one primary signature)")
+    parser.add_argument("--primary-share", type=float, default=RolloutRule.primary_share,
+                        help="the share of a primary signature's tasks the canary sends to the candidate")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.seeds < 1 or args.stress < 0 or args.good < 0:
         parser.error("--seeds must be at least 1, --stress and --good at least 0")
-    if not (0 < args.margin < 1 and 0.5 < args.belief < 1 and 0.5 < args.primary_belief < 1):
-        parser.error("--margin must be in (0, 1), --belief and --primary-belief in (0.5, 1)")
-    rule = RolloutRule(margin=args.margin, rollback_belief=args.belief, primary_belief=args.primary_belief)
+    if not (0 < args.margin < 1 and 0.5 < args.belief < 1 and 0.5 < args.primary_belief < 1
+            and 0 <= args.primary_share < 1):
+        parser.error("--margin must be in (0, 1), --belief and --primary-belief in (0.5, 1), --primary-share "
+                     "in [0, 1)")
+    rule = RolloutRule(margin=args.margin, rollback_belief=args.belief, primary_belief=args.primary_belief,
+                       primary_share=args.primary_share)
     began = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -337,6 +337,23 @@ def staged(tmp_path, seed: int) -> tuple[Registry, str, str]:
     return reg, a, b
 
 
+def test_the_canary_sends_more_of_a_primary_signatures_tasks_to_the_candidate(tmp_path):
+    """What the release changed on purpose gets primary_share of its tasks on the candidate, the rest the
+    fraction; the assignment stays a hash (stable), and a task on the candidate at the fraction stays there."""
+    reg, a, b = staged(tmp_path, 0)
+    rollout = Rollout(reg, [], 0.2)
+    assert rollout.canary_primary == [SIGS[1]]
+    ids = [f"t{i}" for i in range(4000)]
+    share = {sig: sum(rollout.release_for(t, sig) == b for t in ids) / len(ids) for sig in SIGS}
+    assert abs(share[SIGS[1]] - RolloutRule.primary_share) < 0.03, share
+    assert all(abs(share[s] - 0.2) < 0.03 for s in SIGS if s != SIGS[1]), share
+    assert [rollout.release_for(t, SIGS[1]) for t in ids] == [rollout.release_for(t, SIGS[1]) for t in ids]
+    assert all(rollout.release_for(t, SIGS[1]) == b for t in ids if rollout.release_for(t, SIGS[0]) == b)
+    assert [rollout.release_for(t) for t in ids] == [rollout.release_for(t, SIGS[0]) for t in ids]
+    off = Rollout(reg, [], 0.2, RolloutRule(primary_share=0.0))  # off: every signature at the fraction
+    assert [off.release_for(t, SIGS[1]) for t in ids] == [off.release_for(t) for t in ids]
+
+
 def canary_day(reg: Registry, a: str, b: str, cand_rates: dict[str, float], seed: int,
                rule: RolloutRule | None = None) -> Rollout:
     """A day's tasks cycling the signatures through the canary: production passes 75 % of each, the candidate
@@ -344,7 +361,7 @@ def canary_day(reg: Registry, a: str, b: str, cand_rates: dict[str, float], seed
     rollout = Rollout(reg, outcomes(a, even(0.75), 200, seed, "before"), 0.25, rule)
     draw = random.Random(seed)
     for i in range(0, 2000, 8):
-        batch = [Outcome(f"d{seed}-{j}", SIGS[j % 4], r := rollout.release_for(f"d{seed}-{j}"),
+        batch = [Outcome(f"d{seed}-{j}", SIGS[j % 4], r := rollout.release_for(f"d{seed}-{j}", SIGS[j % 4]),
                          draw.random() < (cand_rates if r == b else even(0.75))[SIGS[j % 4]])
                  for j in range(i, i + 8)]
         rollout.observe(batch)

@@ -48,7 +48,7 @@ def test_day_logs_one_complete_event_per_attempt(micro, tmp_path):
 def test_kill_9_mid_day_loses_nothing_and_a_rerun_continues(micro, tmp_path):
     root, _ = micro
     ws = tmp_path / "ws"
-    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "16", "--seed", "4",
+    cmd = [sys.executable, "-m", "sleepy.cli", "day", "--pack", "python", "-n", "10", "--seed", "4",
            "--attempts", "1", "--model", str(root / "model"), "--no-memory", "-w", str(ws)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     db = ws / "sleepy.db"
@@ -68,14 +68,14 @@ def test_kill_9_mid_day_loses_nothing_and_a_rerun_continues(micro, tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     after_kill = con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
     finished = con.execute("SELECT COUNT(*) FROM episodes WHERE finished_at IS NOT NULL").fetchone()[0]
-    assert after_kill >= committed and finished < 16
+    assert after_kill >= committed and finished < 10
     con.close()
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     assert "resumed run 1" in rerun.stdout
     con = sqlite3.connect(db)
     done = dict(con.execute("SELECT task_id, COUNT(*) FROM episodes WHERE finished_at IS NOT NULL GROUP BY task_id"))
-    assert len(done) == 16 and set(done.values()) == {1}  # every task finished exactly once
+    assert len(done) == 10 and set(done.values()) == {1}  # every task finished exactly once
     assert con.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] >= after_kill
 
 

@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 from conftest import needs_rustc
+from typer.testing import CliRunner
+
+from sleepy.cli import app
 
 
 @needs_rustc
@@ -39,14 +42,14 @@ def test_bench_forgetting_runs_strategies_side_by_side(micro, tmp_path):
                                                             ("tools", "share-avg")}
     assert (tmp_path / "forgetting" / "pass_rate.png").stat().st_size > 1000
     assert (tmp_path / "forgetting" / "heatmap_share-avg.png").is_file()
-    again = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--pack", "python",
-                            "--strategies", "base,memory", "--seeds", "1", "--nights", "1", "-n", "4",
-                            "--holdout", "1", "--model", str(root / "model"), "-w", str(ws), "--out", str(out)],
-                           capture_output=True, text=True, timeout=900)
-    assert again.returncode == 0 and again.stderr.count("already done") == 2  # finished runs are reused
-    bad = subprocess.run([sys.executable, "-m", "sleepy.cli", "bench", "forgetting", "--strategies", "magic",
-                          "-w", str(ws)], capture_output=True, text=True)
-    assert bad.returncode != 0 and "unknown strategies" in bad.stderr and "Traceback" not in bad.stderr
+    # in-process from here (the same command, no interpreter start): what is asked is the answer, not the process
+    again = CliRunner().invoke(app, ["bench", "forgetting", "--pack", "python", "--strategies", "base,memory",
+                                     "--seeds", "1", "--nights", "1", "-n", "4", "--holdout", "1", "--model",
+                                     str(root / "model"), "-w", str(ws), "--out", str(out)])
+    assert again.exit_code == 0 and again.output.count("already done") == 2, again.output  # finished runs reused
+    bad = CliRunner().invoke(app, ["bench", "forgetting", "--strategies", "magic", "-w", str(ws)])
+    assert bad.exit_code != 0 and "unknown strategies" in bad.output, bad.output
+    assert isinstance(bad.exception, SystemExit)  # a refusal, not a crash
 
 
 def test_paired_difference_is_per_task_and_seed_with_an_interval():

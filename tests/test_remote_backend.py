@@ -20,9 +20,12 @@ from pathlib import Path
 import pytest
 from test_serve_hardening import KEY, KEY_ENV, serve_process
 from test_serve_teacher import free_port
+from typer.testing import CliRunner
 
 from sleepy.adapters.lora import LoraParams, TrainExample, train_lora
 from sleepy.adapters.registry import Registry, SkillInfo
+from sleepy.cli import app
+from sleepy.memory.sqlite import SQLiteStore
 from sleepy.model.generation import GenerationConfig
 from sleepy.model.loader import model_hash
 from sleepy.model.remote import Endpoint, RemoteError, RemoteLM, UrllibClient, connect
@@ -82,9 +85,12 @@ def served_requests(server_ws: Path) -> list[dict]:
 
 
 def day_events(ws: Path) -> list[dict]:
-    run = sleepy("events", "-w", str(ws), "--json")
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    """The day's wide events, as ``sleepy events --json`` prints them (read in-process: no interpreter start)."""
+    store = SQLiteStore(ws / "sleepy.db")
+    try:
+        return list(store.events())
+    finally:
+        store.close()
 
 
 def runs(ws: Path) -> list[tuple[str, dict]]:
@@ -138,8 +144,9 @@ def test_a_day_generates_through_the_server_and_tools_and_memory_still_come_firs
     assert 1 <= len(remote_tools) < COUNT and all(o.startswith("tool:") for o in remote_tools.values())
     local = day_workspace(served, tmp_path, "local")
     (local / "config.toml").write_text(DAY_CONFIG + 'candidates = ["tool"]\n')  # first steps are the tools' anyway
-    run = sleepy("day", "--pack", "python", "-n", str(COUNT), "--seed", str(SEED), "-w", str(local), "--model", base)
-    assert run.returncode == 0, run.stderr
+    run = CliRunner().invoke(app, ["day", "--pack", "python", "-n", str(COUNT), "--seed", str(SEED), "-w",
+                                   str(local), "--model", base])  # in-process: the same code, no interpreter start
+    assert run.exit_code == 0, run.output
     assert first_step_solves(day_events(local), 1) == remote_tools
     assert len(served_requests(server_ws)) == before + len(requests)  # the local day asked no server
 

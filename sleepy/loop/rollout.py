@@ -3,7 +3,11 @@ after a promotion), both deciding from per-signature outcomes with one stated ru
 
 **Assignment.** A day task runs on the candidate when ``sha256(candidate id + task id)`` read as a number in
 [0, 1) is below the canary fraction: a rerun (or a resumed run) puts every task on the same release, and a new
-candidate gets a fresh slice of tasks rather than the same ones every time.
+candidate gets a fresh slice of tasks rather than the same ones every time. A task of one of the candidate's
+*primary signatures* (below: what it changed on purpose) uses ``primary_share`` (0.5) instead, when that is
+larger: a release trained on wrong fixes hurts those first, so the canary spends its traffic where the evidence
+is, and production keeps the other half of them (its side of the comparison). The test compares per signature,
+so a mix that leans to the primary signatures is never read as a change in quality.
 
 **The evidence.** Outcomes (task, signature, release, passed) are counted per signature for two releases: the
 *baseline* and the release *under test*. For the canary they are production (its last ``window`` (200)
@@ -41,7 +45,7 @@ Decisions, checked after every batch of day tasks (a sequential rule: it looks a
   **rollback** (the primary test);
 * fewer than ``min_tasks`` (20) tasks on the release under test: **keep** (no decision either way);
 * the guard, over every signature: some signature with at least ``min_signature_tasks`` (4) new tasks has
-  ``harm_s >= 0.99``, or the pooled harm is ``>= 0.99``: **rollback** (by either test, in the canary the
+  ``harm_s >= 0.998``, or the pooled harm is ``>= 0.998``: **rollback** (by either test, in the canary the
   candidate alias is dropped, i.e. moved to production; in the monitor production moves back to the release
   before the promotion, when ``auto_rollback``);
 * canary only: non-inferiority ``>= 0.95``, and every common signature (5 % or more of the baseline's
@@ -49,7 +53,9 @@ Decisions, checked after every batch of day tasks (a sequential rule: it looks a
 * monitor only: ``watch`` (200) tasks after the promotion without a rollback: **hold** (watching ends);
 * otherwise **keep**.
 
-The guard's 0.99 and the 15-point margin pay for the repeated looks and the several signatures looked at;
+The guard's 0.998 and the 15-point margin pay for the repeated looks and the several signatures looked at
+(at 0.99, a good release's unlucky 0/4 on an 80 % signature rolled back 6 of 220 good releases; the canary's
+primary test catches a bad release before the guard would, so the guard can afford to be strict);
 the primary test spends more (0.05, the conventional level, chosen before measuring) on the one question
 asked in advance. A Bayesian threshold alone does not bound the error over many looks, so both were
 measured: ``benchmarks/releases.py`` drives this class with simulated outcomes over real registry folders
@@ -100,7 +106,7 @@ class RolloutRule:
     min_signature_tasks: int = 4  # new tasks of a signature before it alone can roll back (3 let a good release's
     # unlucky 0/3 on a 90 % signature through: 4 false rollbacks in 70 good releases on benchmarks/releases.py)
     margin: float = 0.15  # a drop of more than this (absolute pass rate) is harm
-    rollback_belief: float = 0.99
+    rollback_belief: float = 0.998  # the guard's; 0.99 rolled back 6/220 good releases (module docstring)
     promote_belief: float = 0.95
     promote_signature_tasks: int = 5  # a promotion needs this many candidate tasks on every common signature
     promote_harm: float = 0.5  # ... and each of them less likely worse than not
@@ -110,6 +116,9 @@ class RolloutRule:
     draws: int = 4000
     primary_belief: float = 0.95  # the primary test: 1 - 0.05 / k over the release's k primary signatures
     primary: bool = True  # False: the guard alone (the rule before the primary test; the benchmark's comparison)
+    primary_share: float = 0.5  # canary: the share of a primary signature's tasks sent to the candidate (at least
+    # the canary fraction): the evidence goes where the release changed. At 20 % everywhere a broken signature
+    # of 9-20 % of the tasks had 4-7 tasks among the candidate's first 50; see benchmarks/results/releases.json
 
 
 @dataclass(frozen=True)
@@ -425,11 +434,15 @@ class Rollout:
             return []
 
     # ------------------------------------------------------------------ routing
-    def release_for(self, task_id: str) -> str:
-        """The release a task runs on now."""
-        if self.candidate is not None and on_candidate(task_id, self.candidate, self.fraction):
-            return self.candidate
-        return self.production
+    def release_for(self, task_id: str, signature: str | None = None) -> str:
+        """The release a task runs on now; ``signature``: its key (:func:`signature_key`), which sends a task
+        of a primary signature to the candidate at ``primary_share`` (module docstring)."""
+        if self.candidate is None:
+            return self.production
+        fraction = self.fraction
+        if signature is not None and signature in self.canary_primary:
+            fraction = max(fraction, self.rule.primary_share)
+        return self.candidate if on_candidate(task_id, self.candidate, fraction) else self.production
 
     @property
     def canary_active(self) -> bool:
