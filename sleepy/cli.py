@@ -1150,7 +1150,8 @@ def serve(release: Annotated[str, typer.Option(help="Release to serve.")] = "pro
                       soft_wrap=True)
     ctx = ServeContext(routed, cfg.workspace, store, mem, registry, max_batch=max_batch,
                        follow=release if follows else None, device=cfg.device, host=host, port=port,
-                       allow_hosts=tuple(allow_host or ()), api_key=api_key, shadow=shadowing)
+                       allow_hosts=tuple(allow_host or ()), api_key=api_key, shadow=shadowing,
+                       tool_candidates=cfg.tool_candidates, repair_candidates=cfg.repair_candidates)
     err.print(f"serving {routed.name} ({routed.lm.name}) on http://{host}:{port} (dashboard at /)"
               + (f", following {release}" if follows else "") + (", API key required" if api_key else "")
               + (f", shadow {shadowing.release} ({shadow})" if shadowing else ""),

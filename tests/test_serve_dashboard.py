@@ -224,6 +224,14 @@ def test_a_task_request_gets_the_agent_s_treatment_tools_first_then_the_model_on
         assert meta["signature"] == "rust:E0382:borrow-of-moved-value" and meta["signature_after"] is None
         assert verify(Task("x", "rust", "x", SOURCE), meta["program"]).passed and text.startswith("@@ ")
 
+    # a Python failure no hint spells out: the day's repairs at its lines answer it, as in a day's step
+    off_by_one = ("def pair_sums(xs):\n    out = []\n    for i in range(len(xs)):\n"
+                  "        out.append(xs[i] + xs[i + 1])\n    return out\n\n\nassert pair_sums([1, 2, 4]) == [3, 6]\n")
+    meta = client.post("/v1/completions", json={"prompt": "fix", "max_tokens": 8, "sleepy": {
+        "program": off_by_one, "pack": "python"}}).json()["sleepy"]
+    assert meta["solved_by"] == "tool" and meta["origin"] == "tool:repair" and meta["verified"], meta
+    assert verify(Task("p", "python", "x", off_by_one), meta["program"]).passed
+
     stuck = "fn main() {\n    let x: i32 = \"seven\";\n    println!(\"{}\", x);\n}\n"
     diag = verify(Task("s", "rust", "x", stuck)).primary
     prompt = ContextBuilder(lm.count_tokens, budget=PROMPT_BUDGET).for_task(Task("s", "rust", "x", stuck), stuck,

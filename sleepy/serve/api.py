@@ -35,6 +35,7 @@ from fastapi.responses import StreamingResponse
 from sleepy.adapters.lora import RoutedModel
 from sleepy.context.prompt import ContextBuilder, signature_from_prompt
 from sleepy.loop.agent import PROMPT_BUDGET, Sample, Work, adapted_samples, tool_samples
+from sleepy.loop.episodes import EpisodeConfig
 from sleepy.memory.recall import ExperienceMemory
 from sleepy.memory.repository import Repository, sha
 from sleepy.model.generation import Completion
@@ -79,6 +80,8 @@ class ServeContext:
     api_key: str | None = None  # required of every request when set
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # the dashboard's per-run token
     shadow: Shadow | None = None  # another release that also works each task, off the live path (sleepy.serve.shadow)
+    tool_candidates: int = EpisodeConfig.tool_candidates  # as a day's step: hints applied and verified ...
+    repair_candidates: int = EpisodeConfig.repair_candidates  # ... then repairs at the failing lines
 
     @property
     def log(self) -> EventLog:
@@ -164,7 +167,7 @@ def add_api_routes(app: FastAPI, ctx: ServeContext) -> Batcher:
         solved, prompt = None, req.prompt
         if task is not None and diag is not None:
             work = [Work(task, task.source, diag, verdict=before)]
-            rows = tool_samples(work, jobs=1)[0]
+            rows = tool_samples(work, 1, ctx.tool_candidates, ctx.repair_candidates)[0]
             if not any(x.passed for x in rows[0]) and ctx.memory is not None:
                 rows = adapted_samples(ctx.memory, work, jobs=1)
             solved = next((x for x in rows[0] if x.passed), None)
