@@ -493,9 +493,7 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
             check_fraction(canary)
         except RolloutError as exc:
             fail(f"--canary: {exc}")
-    if canary is not None and queue is not None:
-        fail("--canary and --queue do not combine yet: a queue's workers all run production")
-    fraction = None if queue is not None else canary if canary is not None else (cfg.canary or None)
+    fraction = canary if canary is not None else (cfg.canary or None)
     registry = _registry(cfg)
     try:
         if canary is None and fraction is not None and not candidate_waiting(registry):
@@ -509,8 +507,9 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
         else:
             items = _task_folder(tasks_dir, pack) if tasks_dir else day_tasks(pack, tasks, seed)
         store, mem = _open_memory(cfg, embed=cfg.memory)
-        rollout = Rollout(registry, outcomes_from_store(store), fraction, auto_rollback=cfg.auto_rollback,
-                          events=EventLog(events_path(cfg.workspace)))
+        # a queue's workers rebuild it from the store before each look (SharedRollout): here it only checks
+        rollout = Rollout(registry, outcomes_from_store(store) if queue is None else [], fraction,
+                          auto_rollback=cfg.auto_rollback, events=EventLog(events_path(cfg.workspace)))
         routed = _day_model(cfg, registry)
     except (TaskFormatError, ValueError, ModelLoadError, RegistryError, RemoteError) as exc:
         fail(str(exc))
@@ -525,7 +524,8 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
               **({"backend": "openai", "base_url": lm.path} if cfg.backend == "openai" else {})}
     if queue is not None:
         _day_worker(queue, lease, enqueue, items, routed, store, mem, ep_cfg,
-                    {"model": lm.name, "memory": cfg.memory})
+                    {"model": lm.name, "memory": cfg.memory, **({"canary": fraction} if fraction else {})},
+                    cfg, registry, fraction)
         return
     done = {"n": 0, "passed": 0}
     with Reporter(err) as reporter:
@@ -547,22 +547,33 @@ def day(pack: PackOpt = "rust", tasks: Annotated[int, typer.Option("--count", "-
     console.print(f"day run {summary.run_id}{resumed}: {summary.passed}/{summary.tasks} tasks passed "
                   f"({summary.pass_rate:.0%}; {summary.solved_by_memory} by memory's own fix patterns), "
                   f"{summary.attempts} attempts logged, {summary.fixes_written} fixes remembered; store {store.path}")
-    if len(summary.releases) > 1 or summary.rollout:
-        _say("tasks per release: " + ", ".join(f"{r} {n}" for r, n in summary.releases.items()))
-    for d in summary.rollout:
+    _say_rollout(summary.releases, summary.rollout)
+
+
+def _say_rollout(releases: dict[str, int], rollout: list[dict]) -> None:
+    """A staged day's tasks per release and its rollout decisions (the moves, the last looks), one line each."""
+    if len(releases) > 1 or rollout:
+        _say("tasks per release: " + ", ".join(f"{r} {n}" for r, n in releases.items()))
+    for d in rollout:
         _say(d["reason"] + (" [moved]" if d["moved"] else ""))
 
 
 def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], routed, store, mem, ep_cfg,
-                params: dict) -> None:
+                params: dict, cfg: Settings, registry, fraction: float | None) -> None:
     """``sleepy day --queue NAME``: queue the day's tasks (a no-op for those already queued) and work the
-    shared queue with every other worker until it is drained; a killed worker's tasks go to another."""
+    shared queue with every other worker until it is drained; a killed worker's tasks go to another.
+    ``fraction``: the canary's (every worker routes the same tasks to the candidate and one at a time decides,
+    :class:`sleepy.loop.rollout.SharedRollout`); a promotion is watched either way, as a day's is."""
     from dataclasses import asdict
 
+    from sleepy.adapters.registry import RegistryError
     from sleepy.loop.day import run_worker
+    from sleepy.loop.rollout import SharedRollout, events_path
     from sleepy.memory.queue import QueueUnsupported, TaskQueue
     from sleepy.memory.sqlite import SQLiteStore
+    from sleepy.model.loader import ModelLoadError
     from sleepy.model.remote import RemoteError
+    from sleepy.telemetry.events import EventLog
 
     try:
         work = TaskQueue(store, name, lease_s=lease)
@@ -585,9 +596,12 @@ def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], route
             reporter.update("day worker", done["n"], counts.ready + counts.claimed,
                             f"{done['passed'] / done['n']:.0%} passed")
 
+        rollout = SharedRollout(registry, store, fraction, auto_rollback=cfg.auto_rollback,
+                                events=EventLog(events_path(cfg.workspace)))
         try:
-            summary = run_worker(routed, store, mem, work, ep_cfg, params, on_done=tick)
-        except ToolchainMissing as exc:
+            summary = run_worker(routed, store, mem, work, ep_cfg, params, on_done=tick, rollout=rollout,
+                                 load=lambda rid: _day_model(cfg, registry, rid))
+        except (ToolchainMissing, ModelLoadError, RegistryError) as exc:
             fail(str(exc))
         except RemoteError as exc:  # its claims expire and go to another worker
             fail(f"{exc}; this worker stopped")
@@ -599,6 +613,7 @@ def _day_worker(name: str, lease: float, enqueue: bool, items: list[Task], route
     console.print(f"worker {summary.worker}: {summary.tasks} tasks done, {summary.passed} passed{lost}, "
                   f"{summary.attempts} attempts logged, {summary.fixes_written} fixes remembered; queue {name}: "
                   f"{q.done}/{q.total} done, {q.failed} failed; day run {summary.run_id}; store {store.path}")
+    _say_rollout(summary.releases, summary.rollout)
 
 
 @app.command()

@@ -188,37 +188,46 @@ class Registry:
             removed.append(folder)
         return removed
 
-    # ------------------------------------------------------------------ one night at a time
+    # ------------------------------------------------------------------ one night (one decision) at a time
     @contextmanager
-    def night_lock(self):
-        """Hold the registry for one night: two nights at once would both build candidates from the same
-        failures and race to promote. An OS lock (``flock``), so a crashed night never leaves it held. On
-        entry, staging folders a crashed night left behind are removed (no other night can be using them)."""
+    def lock(self, name: str, wait: bool = True):
+        """Hold ``<registry>/<name>.lock`` exclusively, its holder (pid, since when) written in it. An OS lock
+        (``flock``), so a crashed holder never leaves it held. ``wait`` False: a one-line RegistryError naming
+        the holder when another process has it, rather than waiting for it."""
         import fcntl
 
-        path = self.root / "night.lock"
+        path = self.root / f"{name}.lock"
         with path.open("a+") as fh:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
                 fh.seek(0)
                 holder = fh.read().strip() or "another process"
-                raise RegistryError(f"another night is running on {self.root} ({holder}); wait for it to end") from None
+                raise RegistryError(f"another {name} is running on {self.root} ({holder}); wait for it to end") \
+                    from None
             fh.seek(0)
             fh.truncate()
             fh.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
             fh.flush()
             try:
-                for stale in self.root.glob(f"{STAGING}*"):
-                    if stale.is_dir():
-                        shutil.rmtree(stale, ignore_errors=True)
-                    else:
-                        stale.unlink(missing_ok=True)
                 yield
             finally:
                 fh.seek(0)
                 fh.truncate()
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def night_lock(self):
+        """Hold the registry for one night: two nights at once would both build candidates from the same
+        failures and race to promote (:meth:`lock`, refused at once when held). On entry, staging folders a
+        crashed night left behind are removed (no other night can be using them)."""
+        with self.lock("night", wait=False):
+            for stale in self.root.glob(f"{STAGING}*"):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
+            yield
 
     # ------------------------------------------------------------------ creating releases
     def create(self, staging: Path, base_model: str, base_hash: str, router: dict[str, str],

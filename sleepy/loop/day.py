@@ -8,6 +8,8 @@ can recall it. A run is keyed by its parameters: rerunning the same command afte
 With a :class:`sleepy.loop.rollout.Rollout` the day is staged: each task runs on the release the rollout
 routes it to (a canary fraction on ``candidate``), and after every batch the rollout looks at the outcomes
 and may promote, drop the candidate or roll production back; later tasks then run on the new production.
+A queued day (:func:`run_worker`) does the same in every worker with a
+:class:`sleepy.loop.rollout.SharedRollout`: one decision at a time, on every worker's outcomes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from sleepy.adapters.lora import RoutedModel
 from sleepy.loop.agent import StepResult
 from sleepy.loop.episodes import Episode, EpisodeConfig, Recorder, run_episodes
-from sleepy.loop.rollout import Outcome, Rollout, signature_key
+from sleepy.loop.rollout import Outcome, Rollout, SharedRollout, signature_key
 from sleepy.memory.queue import Claim, ClaimLost, QueueCounts, TaskQueue
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.memory.repository import FixRecord, Repository
@@ -132,24 +134,38 @@ def _staged(model: RoutedModel, pending: list[Task], cfg: EpisodeConfig, memory:
     used: dict[str, int] = {}
     rollout.run_id = base_ctx.run_id
     for start in range(0, len(pending), cfg.batch_size):
-        groups: dict[str, list[Task]] = {}
-        for t in pending[start:start + cfg.batch_size]:
-            groups.setdefault(rollout.release_for(t.id), []).append(t)
-        finished: list[Outcome] = []
-        for release_id, part in groups.items():
-            if release_id not in models:
-                if load is None:
-                    raise ValueError(f"the rollout routed tasks to release {release_id}, and run_day has no loader")
-                models[release_id] = load(release_id)
-            recorder.ctx = replace(base_ctx, release=release_id)
-            done = run_episodes(models[release_id], part, cfg, memory, recorder, on_done)
-            episodes += done
-            used[release_id] = used.get(release_id, 0) + len(done)
-            finished += [Outcome(ep.task.id, signature_key(ep.task.signature, ep.task.family), release_id, ep.passed)
-                         for ep in done]
-        rollout.observe(finished)
-    recorder.ctx = base_ctx
+        done = _run_routed(pending[start:start + cfg.batch_size], rollout, models, load, cfg, memory, recorder,
+                           base_ctx, on_done, used)
+        episodes += [ep for _, ep in done]
+        rollout.observe([Outcome(ep.task.id, signature_key(ep.task.signature, ep.task.family), release_id,
+                                 ep.passed) for release_id, ep in done])
     return episodes, used
+
+
+def _run_routed(batch: list[Task], rollout: Rollout, models: dict[str, RoutedModel],
+                load: Callable[[str], RoutedModel] | None, cfg: EpisodeConfig, memory: ExperienceMemory,
+                recorder: DayRecorder, base_ctx: EventContext, on_done: Callable[[Episode], None] | None,
+                used: dict[str, int]) -> list[tuple[str, Episode]]:
+    """Split a batch by the release the rollout routes each task to, and run each part on that release's model
+    (loaded with ``load(release id)`` when first needed, then kept in ``models``), its episodes recorded under
+    that release; ``used`` counts them. Returns (release id, episode) for each finished task."""
+    groups: dict[str, list[Task]] = {}
+    for t in batch:
+        groups.setdefault(rollout.release_for(t.id, signature_key(t.signature, t.family)), []).append(t)
+    episodes: list[tuple[str, Episode]] = []
+    for release_id, part in groups.items():
+        if release_id not in models:
+            if load is None:
+                raise ValueError(f"the rollout routed tasks to release {release_id}, and no loader was given")
+            models[release_id] = load(release_id)
+        recorder.ctx = replace(base_ctx, release=release_id)
+        try:
+            done = run_episodes(models[release_id], part, cfg, memory, recorder, on_done)
+        finally:
+            recorder.ctx = base_ctx
+        episodes += [(release_id, ep) for ep in done]
+        used[release_id] = used.get(release_id, 0) + len(done)
+    return episodes
 
 
 # ---------------------------------------------------------------------- many workers on one shared queue
@@ -165,6 +181,8 @@ class WorkerSummary:
     attempts: int
     fixes_written: int
     queue: QueueCounts
+    releases: dict[str, int] = field(default_factory=dict)  # release -> tasks this worker ran on it
+    rollout: list[dict] = field(default_factory=list)  # this worker's decisions that moved an alias, its last looks
 
 
 class QueueRecorder(DayRecorder):
@@ -191,24 +209,41 @@ class QueueRecorder(DayRecorder):
 
 
 def run_worker(model: RoutedModel, store: Repository, memory: ExperienceMemory, queue: TaskQueue,
-               cfg: EpisodeConfig, params: dict, on_done: Callable[[Episode], None] | None = None) -> WorkerSummary:
+               cfg: EpisodeConfig, params: dict, on_done: Callable[[Episode], None] | None = None,
+               rollout: SharedRollout | None = None, load: Callable[[str], RoutedModel] | None = None) -> WorkerSummary:
     """Work ``queue`` in batches of ``cfg.batch_size`` claims until it is drained (see :meth:`TaskQueue.batches`).
 
     Every worker of one queue and release shares one day run (``start_run`` resumes the unfinished run
     with the same parameters), so the night, ``stats`` and the dashboard see one day, not one per worker.
+
+    With ``rollout`` (a canary, or a promotion being watched) each batch is split by the release the rollout
+    routes each task to as the aliases stand at its claim (the same hash in every worker), each part run on its
+    release's model (``model`` is production's; others are loaded with ``load(release id)`` once per worker),
+    and after the batch the rollout looks under its lock at every worker's outcomes (:class:`SharedRollout`).
+    When the queue is drained an undecided canary records its keep, once for all the workers.
     """
     if queue.counts().drained:
         return WorkerSummary(None, queue.worker, 0, 0, 0, 0, 0, queue.counts())
     release = model.name
     run = store.start_run("day", {**params, "queue": queue.name, "release": release, "episode": asdict(cfg)})
-    recorder = QueueRecorder(store, memory, EventContext(run.id, "day", model.lm.name, release, cfg.temperature,
-                                                         cfg.max_new_tokens), queue)
+    ctx = EventContext(run.id, "day", model.lm.name, release, cfg.temperature, cfg.max_new_tokens)
+    recorder = QueueRecorder(store, memory, ctx, queue)
+    models, used = {release: model}, {}
+    if rollout is not None:
+        rollout.run_id = run.id
     for batch in queue.batches(cfg.batch_size):
         recorder.claims.update((c.task_id, c) for c in batch)
-        run_episodes(model, [Task(**c.payload) for c in batch], cfg, memory, recorder, on_done)
+        tasks = [Task(**c.payload) for c in batch]
+        if rollout is None:
+            used[release] = used.get(release, 0) + len(run_episodes(model, tasks, cfg, memory, recorder, on_done))
+            continue
+        _run_routed(tasks, rollout.routing(), models, load, cfg, memory, recorder, ctx, on_done, used)
+        rollout.look(len(tasks))
     counts, finished = queue.counts(), store.completed_tasks(run.id)
+    if rollout is not None and counts.drained:
+        rollout.finish()
     store.finish_run(run.id, {"queue": queue.name, "tasks": counts.total, "done": counts.done,
                               "failed": counts.failed, "passed": sum(finished.values()),
                               "pass_rate": round(sum(finished.values()) / counts.total, 4) if counts.total else 0.0})
     return WorkerSummary(run.id, queue.worker, recorder.finished, recorder.passed, recorder.lost, recorder.attempts,
-                         recorder.fixes_written, counts)
+                         recorder.fixes_written, counts, used, rollout.summary() if rollout is not None else [])

@@ -70,6 +70,10 @@ Every decision becomes a wide event (``<workspace>/rollout/events.jsonl``); ever
 :meth:`Registry.move` with the evidence as its metrics, so ``history.jsonl`` says why each move happened. A
 canary still undecided at the end of a day records a **keep** as a move of ``candidate`` onto itself (the
 history holds only alias moves; this one changes nothing and keeps the evidence).
+
+A queued day (many workers on one queue) runs the same rollout through :class:`SharedRollout`: the same
+routing in every worker, and one look at a time under a lock in the registry folder, on the evidence every
+worker committed to the store.
 """
 
 from __future__ import annotations
@@ -358,6 +362,12 @@ def _last_move(history: list[dict], alias: str) -> dict | None:
     return next((h for h in reversed(history) if h["alias"] == alias and h["from"] != h["to"]), None)
 
 
+def _promotion(history: list[dict], production: str) -> dict | None:
+    """The move that made ``production`` production, when it was a promotion (a monitor may watch it)."""
+    move = _last_move(history, "production")
+    return move if move and move["to"] == production and not _is_rollback(move) else None
+
+
 def _time(iso: str) -> datetime:
     """An ISO time as an aware datetime (history: seconds, store: milliseconds); "" is the earliest."""
     return datetime.fromisoformat(iso) if iso else datetime.min.replace(tzinfo=UTC)
@@ -371,11 +381,13 @@ class Rollout:
     """The day's canary and monitor over a real registry: routes tasks, looks after each batch, moves aliases.
 
     ``prior``: outcomes already on record (:func:`outcomes_from_store`), so a resumed or later day continues
-    the evidence instead of starting over. ``fraction`` None: no canary (the monitor still watches)."""
+    the evidence instead of starting over. ``fraction`` None: no canary (the monitor still watches).
+    ``unseen``: how many of ``prior``'s newest outcomes no look has judged yet (a queued worker's batch, see
+    :class:`SharedRollout`): a watch they complete is still looked at once, as :meth:`observe` would."""
 
     def __init__(self, registry: Registry, prior: list[Outcome], fraction: float | None = None,
                  rule: RolloutRule | None = None, auto_rollback: bool = True, events: EventLog | None = None,
-                 run_id: int | None = None) -> None:
+                 run_id: int | None = None, unseen: int = 0) -> None:
         self.registry, self.rule, self.auto_rollback = registry, rule or RolloutRule(), auto_rollback
         self.events, self.run_id = events, run_id
         self.decisions: list[Decision] = []
@@ -409,11 +421,11 @@ class Rollout:
         self.monitor_base: list[Outcome] = []
         self.monitor_new: list[Outcome] = []
         self.monitor_primary: list[str] = []
-        move = _last_move(history, "production")
-        if move and move["to"] == self.production and not _is_rollback(move):
+        move = _promotion(history, self.production)
+        if move:
             moved = _time(move["time"])
             after = [o for o in prior if o.release == self.production and _time(o.time) >= moved]
-            if len(after) < self.rule.watch:
+            if len(after) - unseen < self.rule.watch:
                 # before: the previous production's last tasks; it ran none since (it is not production now and a
                 # rollback to it ends the watch), so no time filter, which history's whole seconds would blur
                 self._watch(move["from"], [o for o in prior if o.release == move["from"]], after,
@@ -459,6 +471,11 @@ class Rollout:
                     self.canary_base.append(o)
                 if self.watching is not None:
                     self.monitor_new.append(o)
+        return self.look()
+
+    def look(self) -> list[Decision]:
+        """Look once at each live stage on the evidence as it is, and act on what the rule decides (a queued
+        worker's look: its rollout was just rebuilt from the store, which holds every worker's outcomes)."""
         made: list[Decision] = []
         if self.candidate is not None:
             made.append(self._canary())
@@ -518,17 +535,106 @@ class Rollout:
         last = next((d for d in reversed(self.decisions) if d.stage == CANARY), None)
         if self.candidate is None or last is None or last.action != KEEP:
             return None
+        history = self.registry.history()
+        if history and _same_keep(history[-1], self.candidate, last):
+            return None  # already recorded (another worker of the queue): no new outcome since
         self.registry.move("candidate", self.candidate, last.reason, last.evidence())
         return last
 
     def summary(self) -> list[dict]:
         """The decisions that moved an alias, and the last look of each stage: what a day reports."""
-        out = [d for d in self.decisions if d.moved]
-        for stage in (CANARY, MONITOR):
-            last = next((d for d in reversed(self.decisions) if d.stage == stage), None)
-            if last is not None and last not in out:
-                out.append(last)
-        return [{"stage": d.stage, "decision": d.action, "moved": d.moved, "reason": d.reason} for d in out]
+        return summarize(self.decisions)
+
+
+def summarize(decisions: list[Decision]) -> list[dict]:
+    """The decisions that moved an alias, and the last look of each stage (:meth:`Rollout.summary`)."""
+    out = [d for d in decisions if d.moved]
+    for stage in (CANARY, MONITOR):
+        last = next((d for d in reversed(decisions) if d.stage == stage), None)
+        if last is not None and last not in out:
+            out.append(last)
+    return [{"stage": d.stage, "decision": d.action, "moved": d.moved, "reason": d.reason} for d in out]
+
+
+def _same_keep(entry: dict, candidate: str, keep: Decision) -> bool:
+    """Whether a history line already records this keep: the candidate moved onto itself with the same
+    evidence (as history.jsonl holds it, JSON)."""
+    return (entry.get("alias") == "candidate" and entry.get("from") == entry.get("to") == candidate
+            and entry.get("metrics") == json.loads(json.dumps(keep.evidence())))
+
+
+class SharedRollout:
+    """The rollout of a queued day (``sleepy day --queue NAME --canary F``): many workers, one decision at a time.
+
+    Every worker routes each claimed task with :meth:`Rollout.release_for` on the aliases as they are when it
+    claims the batch (:meth:`routing`), so all workers agree which release runs which task, and a move one of
+    them made applies to every worker's next batch. After each batch (its episodes committed), :meth:`look`
+    takes the registry's ``rollout`` lock (:meth:`Registry.lock`), rebuilds the :class:`Rollout` from the store
+    (every worker's outcomes) and the registry's history, and looks once: the decision sees all the evidence,
+    and the lock lets exactly one worker move an alias (the next one to look rebuilds from the moved aliases).
+    Once the canary decided, ``candidate`` is production and every task runs there; a promotion is then
+    watched by the monitor the same way. :meth:`finish`, when the queue is drained, records an undecided
+    canary's keep once, however many workers finish.
+
+    The price: each look reads the store's newest :data:`STORE_LIMIT` episodes (one query, plus the tasks'
+    signatures), so every batch of every worker costs one such read under the lock; well under a second for
+    days of hundreds or a few thousand tasks, which is what a queue day is. Routing reads only the registry:
+    the aliases, and when they moved, the history, the manifests and the candidate's files (hashed, as a day's
+    start does). With no candidate waiting and production not promoted (its last move a rollback, or none), a
+    look reads neither the store nor a release."""
+
+    def __init__(self, registry: Registry, store, fraction: float | None = None, rule: RolloutRule | None = None,
+                 auto_rollback: bool = True, events: EventLog | None = None, run_id: int | None = None) -> None:
+        if fraction is not None:
+            check_fraction(fraction)
+        self.registry, self.store, self.fraction, self.rule = registry, store, fraction, rule or RolloutRule()
+        self.auto_rollback, self.events, self.run_id = auto_rollback, events, run_id
+        self.decisions: list[Decision] = []  # this worker's looks
+        self._routing: tuple[dict[str, str], Rollout] | None = None  # the aliases it was built on, the routing
+
+    def _rollout(self, prior: list[Outcome], unseen: int = 0) -> Rollout:
+        """The rollout as the registry stands (call under the lock): a canary while a candidate waits for one."""
+        fraction = self.fraction if self.fraction is not None and candidate_waiting(self.registry) else None
+        return Rollout(self.registry, prior, fraction, self.rule, self.auto_rollback, self.events, self.run_id,
+                       unseen)
+
+    def routing(self) -> Rollout:
+        """The routing of the next batch: the aliases as they are now (no evidence: it decides nothing)."""
+        with self.registry.lock("rollout"):
+            aliases = self.registry.aliases()
+            if self._routing is None or self._routing[0] != aliases:
+                self._routing = aliases, self._rollout([])
+            return self._routing[1]
+
+    def look(self, batch: int = 0) -> list[Decision]:
+        """After a batch of ``batch`` tasks is committed: under the lock, rebuild from the store and look once."""
+        with self.registry.lock("rollout"):
+            if not self._live():
+                return []
+            made = self._rollout(outcomes_from_store(self.store), batch).look()
+        self.decisions += made
+        return made
+
+    def finish(self) -> Decision | None:
+        """The end of the day (the queue drained): under the lock, a canary still undecided records its keep
+        (:meth:`Rollout.finish`); the second worker to get here finds the same keep last in the history and
+        adds nothing. Looks once more first: the last worker's batch may not have been looked at yet."""
+        with self.registry.lock("rollout"):
+            if not self._live():
+                return None
+            rollout = self._rollout(outcomes_from_store(self.store))
+            self.decisions += rollout.look()
+            return rollout.finish()
+
+    def _live(self) -> bool:
+        """Whether a look has anything to judge: a canary waiting, or a promotion that may still be watched."""
+        if self.fraction is not None and candidate_waiting(self.registry):
+            return True
+        return _promotion(self.registry.history(), self.registry.resolve("production")) is not None
+
+    def summary(self) -> list[dict]:
+        """This worker's decisions that moved an alias, and its last look of each stage."""
+        return summarize(self.decisions)
 
 
 def candidate_waiting(registry: Registry) -> bool:
