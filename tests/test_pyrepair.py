@@ -102,6 +102,46 @@ def over_limit(rows, limit):
 
 assert over_limit([{"qty": "7"}, {"qty": "2"}], 5) == [{"qty": "7"}]
 """, 'int(r["qty"])'),
+    "sort used for its value": ("""\
+def middle(values):
+    ordered = values.sort()
+    return ordered[len(ordered) // 2]
+
+
+assert middle([3, 1, 2]) == 2
+""", "ordered = sorted(values)"),
+    "append used for its value": ("""\
+def with_total(rows):
+    rows = rows.append(sum(rows))
+    return rows
+
+
+assert with_total([1, 2]) == [1, 2, 3]
+""", "    rows.append(sum(rows))\n    return rows"),
+    "a match anchored at the start": ("""\
+import re
+
+
+def version(tag):
+    return tuple(int(p) for p in re.match(r"(\\d+)\\.(\\d+)", tag).groups())
+
+
+assert version("v1.2") == (1, 2)
+""", "re.search("),
+    "a loop over a number": ("""\
+def squares(n):
+    return [i * i for i in n]
+
+
+assert squares(3) == [0, 1, 4]
+""", "in range(n)"),
+    "a list read as a dict": ("""\
+def totals(pairs):
+    return {name: qty * 2 for name, qty in pairs.items()}
+
+
+assert totals([("a", 1), ("b", 2)]) == {"a": 2, "b": 4}
+""", "in pairs}"),
 }
 
 

@@ -11,9 +11,10 @@ Where to look, in order: the frames of the traceback inside this file, deepest f
 around them (an index out of range is often the loop's bound); then the bodies of the file's functions
 those lines call (an ``assert`` in a test blames the function it calls, not itself).
 
-Repairs that follow from the error come first (a ``KeyError`` read, a ``NoneType`` from a function that
-returns nothing, a method the receiver's type lacks but another container has, ``str`` against ``int``);
-then the generic operators, line by line.
+Repairs that follow from the error come first (a ``KeyError`` read; a ``NoneType`` from a function that
+returns nothing, from ``xs.sort()`` used for its value, or from ``re.match`` where ``re.search`` was meant; a
+loop over a number; a list read as a dict; a method the receiver's type lacks but another container has;
+``str`` against ``int``); then the generic operators, line by line.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ _ANALOGUE = {
             "toUpperCase": "upper", "toLowerCase": "lower", "startsWith": "startswith", "endsWith": "endswith"},
 }
 _EMPTY = {"[]", "{}", "set()", "list()", "dict()", "deque()", "()", "tuple()"}
+# Methods that change their receiver and hand back None: their value is a slip (``ordered = xs.sort()``).
+_MUTATORS = {"append", "extend", "insert", "update", "add", "remove", "discard", "clear", "sort", "reverse"}
+# What a failed regex match (None) meets next: ``m.groups()``, ``m[1]``.
+_NO_MATCH = re.compile(r"'NoneType' object (?:has no attribute '(?:group|groups|groupdict|start|end|span)'"
+                       r"|is not subscriptable)")
+# A list where a mapping was meant: the pairs are there already (``for k, v in pairs.items()``).
+_LIST_AS_DICT = {"items": ("{0}", "enumerate({0})"), "values": ("{0}",), "keys": ("range(len({0}))",)}
 _COMPARE_SWAPS = {ast.Lt: "<=", ast.LtE: "<", ast.Gt: ">=", ast.GtE: ">", ast.Eq: "!=", ast.NotEq: "==",
                   ast.Is: "is not", ast.IsNot: "is", ast.In: "not in", ast.NotIn: "in"}
 _COMPARE_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
@@ -116,7 +124,7 @@ def repairs(source: str, diag: Diagnostic, file: str | None = None, limit: int =
     lines = [line for line in suspicious_lines(tree, frames) if line in editable]
     out: list[Repair] = []
     seen = {source}
-    for repair in _all(tree, text, diag, lines):
+    for repair in _all(tree, text, diag, lines, editable):
         if repair.program not in seen and _parses(repair.program):
             seen.add(repair.program)
             out.append(repair)
@@ -219,12 +227,21 @@ def suspicious_lines(tree: ast.AST, frames: list[int]) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------- operators
-def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int]) -> Iterator[Repair]:
+def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int], editable: set[int]
+         ) -> Iterator[Repair]:
     at = lines[0] if lines else None
     message = diag.message or ""
     if diag.code == "KeyError" and at:
         yield from _dict_reads(tree, text, at)
+    if "NoneType" in message or diag.code == "AssertionError":  # None met later, or compared by a check
+        yield from _mutator_values(tree, text, editable)
+        if _NO_MATCH.search(message):
+            yield from _search_not_match(tree, text, editable)
+    if diag.code == "TypeError" and "'int' object is not iterable" in message:
+        yield from _ranges(tree, text, lines[:3])
     if diag.code == "AttributeError" and at and (wrong := _NO_ATTRIBUTE.match(message)):
+        if wrong.group(1) == "list":
+            yield from _list_as_dict(tree, text, at, wrong.group(2))
         yield from _swapped_join(tree, text, at, wrong.group(2))
         yield from _analogue_method(tree, text, at, wrong.group(1), wrong.group(2))
         yield from _container_swap(tree, text, at, wrong.group(2))
@@ -235,6 +252,70 @@ def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int]) -> Iter
         yield from _numbers_from_text(tree, text, at)
     for line in lines:
         yield from _at_line(tree, text, line)
+
+
+def _call_text(text: _Text, call: ast.Call) -> str:
+    """A call's arguments as written (positional, then keywords)."""
+    return ", ".join(text.text(a) for a in [*call.args, *call.keywords])
+
+
+def _mutator_values(tree: ast.AST, text: _Text, editable: set[int]) -> Iterator[Repair]:
+    """A method that changes its receiver and returns None, used for its value (``ordered = xs.sort()``,
+    ``return items.append(x)``): its value-returning twin (``sorted(xs)``, ``list(reversed(xs))``), or the
+    call as a statement and the receiver as the value."""
+    for stmt in ast.walk(tree):
+        if not isinstance(stmt, ast.Assign | ast.AnnAssign | ast.Return) or stmt.lineno not in editable:
+            continue
+        call = stmt.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _MUTATORS):
+            continue
+        receiver, args, method = text.text(call.func.value), _call_text(text, call), call.func.attr
+        if method == "sort":
+            yield Repair(text.replace_node(call, f"sorted({receiver}{', ' + args if args else ''})"),
+                         f"line {stmt.lineno}: {receiver}.sort() -> sorted({receiver})")
+        elif method == "reverse" and not args:
+            yield Repair(text.replace_node(call, f"list(reversed({receiver}))"),
+                         f"line {stmt.lineno}: {receiver}.reverse() -> list(reversed({receiver}))")
+        targets = [text.text(t) for t in _targets(stmt)] if not isinstance(stmt, ast.Return) else []
+        indent = " " * stmt.col_offset
+        if isinstance(stmt, ast.Return):
+            then = f"\n{indent}return {receiver}"
+        elif targets == [receiver]:
+            then = ""  # x = x.append(v): the call alone
+        else:
+            then = f"\n{indent}{' = '.join(targets)} = {receiver}"
+        yield Repair(text.replace_node(stmt, text.text(call) + then),
+                     f"line {stmt.lineno}: {receiver}.{method}() returns None; {receiver} is the value")
+
+
+def _search_not_match(tree: ast.AST, text: _Text, editable: set[int]) -> Iterator[Repair]:
+    """A regex that matched nothing (None met ``.groups()``): ``re.match`` anchors at the start, the text may
+    have a prefix (``v2.0.0``): ``re.search``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("match", "fullmatch") and node.lineno in editable:
+            start = text.offset(node.func.end_lineno, node.func.end_col_offset) - len(node.func.attr)
+            yield Repair(text.replace(start, start + len(node.func.attr), "search"),
+                         f"line {node.lineno}: .{node.func.attr}( -> .search(")
+
+
+def _ranges(tree: ast.AST, text: _Text, lines: list[int]) -> Iterator[Repair]:
+    """A loop over a number (``for c in n_cols``): over ``range`` of it."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For | ast.comprehension) and node.iter.lineno in lines and not (
+                isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name)
+                and node.iter.func.id == "range"):
+            yield Repair(text.replace_node(node.iter, f"range({text.text(node.iter)})"),
+                         f"line {node.iter.lineno}: in {text.text(node.iter)} -> in range(...)")
+
+
+def _list_as_dict(tree: ast.AST, text: _Text, line: int, method: str) -> Iterator[Repair]:
+    """``pairs.items()`` on a list: the list of pairs itself, or its indices (``enumerate``)."""
+    for node in _nodes_on(tree, line, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == method and not node.args:
+            for form in _LIST_AS_DICT.get(method, ()):
+                new = form.format(text.text(node.func.value))
+                yield Repair(text.replace_node(node, new), f"line {line}: {text.text(node)} -> {new}")
 
 
 def _nodes_on(tree: ast.AST, line: int, kinds) -> list[ast.AST]:
