@@ -10,6 +10,7 @@ nights learn from the day's tasks is measured on code they never saw.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import hashlib
 import keyword
@@ -29,11 +30,26 @@ DAY_ORIGIN = "project"
 
 
 def _python_mutations(source: str, rng: random.Random, per_file: int) -> list[Mutation]:
+    """Mutations located with ``ast``, so each removes whole statements and every mutant still parses.
+
+    A mutant that no longer parses is a syntax error nobody makes by forgetting an import or a check
+    (a dropped first line of a parenthesised import, an ``if`` dropped without its body), so it would
+    teach and measure the wrong thing; such mutants are discarded.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
     lines = source.splitlines(keepends=True)
     found: list[Mutation] = []
-    imports = [i for i, line in enumerate(lines) if re.match(r"(from \S+ )?import \S", line)]
-    for i in rng.sample(imports, min(2, len(imports))):
-        found.append(Mutation("drop-import", "name-import", "".join(lines[:i] + lines[i + 1:])))
+
+    def without(node: ast.stmt) -> str:
+        return "".join(lines[:node.lineno - 1] + lines[node.end_lineno:])
+
+    imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+               and not (isinstance(n, ast.ImportFrom) and n.module == "__future__")]
+    for node in rng.sample(imports, min(2, len(imports))):
+        found.append(Mutation("drop-import", "name-import", without(node)))
     names = sorted({m.group(0) for m in re.finditer(r"\b[a-z_][a-z0-9_]{3,}\b", source)
                     if source.count(m.group(0)) >= 2 and m.group(0) not in _PY_KEYWORDS})
     for word in rng.sample(names, min(2, len(names))):
@@ -41,17 +57,32 @@ def _python_mutations(source: str, rng: random.Random, per_file: int) -> list[Mu
         k = rng.randrange(1, len(word))
         typo = word[:k] + word[k + 1:]
         found.append(Mutation("misspell", "name-import", source[:m.start()] + typo + source[m.end():]))
-    for i, line in enumerate(lines[:-1]):
-        if re.match(r"\s*if .+ is None:\s*$", line) and re.match(r"\s+(return|raise|continue)\b", lines[i + 1]):
-            found.append(Mutation("drop-none-check", "none-handling", "".join(lines[:i] + lines[i + 2:])))
-            break
+    checks = [n for n in ast.walk(tree) if isinstance(n, ast.If) and not n.orelse and _is_none_test(n.test)
+              and len(n.body) == 1 and isinstance(n.body[0], ast.Return | ast.Raise | ast.Continue)]
+    for node in rng.sample(checks, min(1, len(checks))):
+        found.append(Mutation("drop-none-check", "none-handling", without(node)))
     index = [m for m in re.finditer(r"\[(0|-1|i|j|idx)\]", source)]
     if index:
         m = rng.choice(index)
         shifted = {"0": "1", "-1": "-2"}.get(m.group(1), f"{m.group(1)} + 1")
         found.append(Mutation("shift-index", "index-key", source[:m.start()] + f"[{shifted}]" + source[m.end():]))
+    found = [mut for mut in found if _parses(mut.source)]
     rng.shuffle(found)
     return found[:per_file]
+
+
+def _is_none_test(test: ast.expr) -> bool:
+    """``x is None`` or ``self.x is None``: the guard people forget to write."""
+    return (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None)
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 _PY_KEYWORDS = frozenset(keyword.kwlist) | set(dir(builtins)) | {"self", "cls", "__init__", "__name__",
