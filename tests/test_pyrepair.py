@@ -135,6 +135,56 @@ def squares(n):
 
 assert squares(3) == [0, 1, 4]
 """, "in range(n)"),
+    "another language's method": ("""\
+def backwards(word):
+    return word.upper().reverse()
+
+
+assert backwards("abc") == "CBA"
+""", "word.upper()[::-1]"),
+    "a Python 2 dict method": ("""\
+def priciest(prices):
+    return max(name for name, cost in prices.iteritems() if cost > 2)
+
+
+assert priciest({"tea": 3, "bun": 1, "pie": 4}) == "tea"
+""", "prices.items()"),
+    "a key the file never writes": ("""\
+def row(team, scored, conceded):
+    return {"team": team, "for": scored, "against": conceded}
+
+
+def goal_difference(r):
+    return r["goals_for"] - r["against"]
+
+
+assert goal_difference(row("ajax", 5, 2)) == 3
+""", 'r["for"]'),
+    "a shared mutable default": ("""\
+class Basket:
+    def __init__(self, owner, items=[]):
+        self.owner = owner
+        self.items = items
+
+    def add(self, item):
+        self.items.append(item)
+
+
+mine, yours = Basket("me"), Basket("you")
+mine.add("pear")
+assert yours.items == []
+""", "items = [] if items is None else items"),
+    "arguments in another order": ("""\
+def fee(vehicle, hours, rates):
+    return rates[vehicle] * hours
+
+
+def total(stays, rates):
+    return sum(fee(hours, vehicle, rates) for vehicle, hours in stays)
+
+
+assert total([("car", 2), ("van", 1)], {"car": 3, "van": 5}) == 11
+""", "fee(vehicle, hours, rates)"),
     "a list read as a dict": ("""\
 def totals(pairs):
     return {name: qty * 2 for name, qty in pairs.items()}
@@ -206,9 +256,10 @@ def test_candidates_stay_within_the_limit_and_every_one_parses():
         compile(c.program, "<repair>", "exec")
 
 
-def test_a_day_counts_a_repair_only_when_it_passes_and_never_follows_one_as_a_step(tmp_path):
+def test_a_day_counts_a_repair_only_when_it_passes_or_gets_further_down_the_script(tmp_path):
     """A real day (tools only) on a folder of two tasks: the one a repair passes is solved by tool:repair;
-    the other, where repairs only move the error, is not solved and no repair became its next program."""
+    the other, where repairs only change the error at the same check, is not solved and no repair became its
+    next program."""
     from sleepy.config import Settings
     from sleepy.loop.episodes import day_config, run_episodes
 
@@ -245,3 +296,27 @@ assert overdue([Loan("a", 3), Loan("b", 9)], 5) == ["a"]
 """
     found = _repaired(source)
     assert found and "loan.due < today" in found[1] and "(Loan has it)" in found[0]
+
+
+def test_a_script_with_two_slips_is_repaired_one_slip_at_a_time(tmp_path):
+    """The crash is repaired first (the step that gets past its line to the next check, not ``xs[i + 1]`` ->
+    ``xs[i]``, which fails the same check), then the comparison; no single edit fixes both."""
+    from sleepy.config import Settings
+    from sleepy.loop.episodes import day_config, run_episodes
+    from sleepy.tasks.verify import reached, went_further
+
+    source = CASES["off-by-one bound"][0] + "\n\n" + CASES["comparison"][0]
+    task = Task("two", "python", "logic", source, origin="user")
+    before = verify(task)
+    assert before.primary.code == "IndexError" and reached(before) == 8
+    wrong = verify(task, source.replace("xs[i + 1]", "xs[i]"))
+    right = verify(task, source.replace("range(len(xs))", "range(len(xs) - 1)"))
+    assert reached(wrong) == 8 and not went_further(before, wrong)
+    assert reached(right) == 15 and went_further(before, right) and not went_further(right, before)
+    assert _repaired(source) is None  # one edit is not enough
+    cfg = day_config(Settings(workspace=tmp_path, candidates=["tool"]))
+    (episode,) = run_episodes(None, [task], cfg, memory=None)
+    assert episode.passed and episode.winning.origin == "tool:repair"
+    steps = [s for step in episode.steps for s in step.samples if s.progress]
+    assert [s.origin for s in steps] == ["tool:repair"] and "len(xs) - 1" in steps[0].candidate
+    assert "s >= mark" in episode.winning.candidate and "len(xs) - 1" in episode.winning.candidate

@@ -24,7 +24,7 @@ from sleepy.loop.agent import Sample, StepResult, Work, adapted_samples, attempt
 from sleepy.memory.recall import ExperienceMemory, Recalled
 from sleepy.model.generation import GenerationConfig
 from sleepy.tasks.task import Task
-from sleepy.tasks.verify import progressed
+from sleepy.tasks.verify import progressed, reached, went_further
 
 SOURCES = ("tool", "memory", "model")
 
@@ -150,15 +150,23 @@ def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]]) -
         # A sideways step (the error replaced by another of its phase) is followed only from the verifier's
         # own hint: a model edit or a recalled pattern that merely moves the error is no evidence of a repair
         # (benchmarks/results/day_reuse_rust_tools_s7.json: followed from memory, it lost 10 tasks of 200).
-        # A repair (tool:repair) is a guess at the failing lines, not the verifier's hint: it counts only when the
-        # program passes. Followed as a step, guesses wandered (on benchmarks/koans/python-shapes, 9 of 10
-        # chains of repairs moved the error around, `-` to `+` and back) and would hand the model a worse program.
-        # A Rust repair with fewer errors after it (rustc counts them) is a step like any other.
+        # A repair (tool:repair) is a guess at the failing lines, not the verifier's hint. Followed whenever the
+        # error changed, guesses wandered (on benchmarks/koans/python-shapes, 9 of 10 chains of repairs moved
+        # the error around, `-` to `+` and back). So a Python repair is a step only when the script got past
+        # the top-level statement it failed at (:func:`went_further`: every check above the new failure holds),
+        # and the step taken is the one that got furthest: a program with several slips is repaired one slip
+        # at a time (python-shapes, tools alone: 8 -> 9 of 24 by this alone, 13 with the repairs that finish
+        # the chains; frozen 18 -> 19 of 36; generated holdout unchanged, 25 of 60, none lost). A Rust repair
+        # with fewer errors after it (rustc counts them) is a step like any other; a project's repair (its
+        # tests, no script to get further down) only when it passes.
+        script = w.task.pack == "python" and w.task.project is None
         forward = [(rank, s) for rank, s in steps if
                    (s.origin != "tool:repair" and (rank == 2 or (rank == 1 and s.origin.startswith("tool"))))
-                   or (s.origin == "tool:repair" and rank == 2 and w.task.pack == "rust")]
+                   or (s.origin == "tool:repair" and rank == 2 and w.task.pack == "rust")
+                   or (s.origin == "tool:repair" and script and went_further(w.verdict, s.result))]
         if forward:
-            best = min(forward, key=lambda p: (-p[0], len(p[1].result.diagnostics), row.index(p[1])))[1]
+            best = min(forward, key=lambda p: (-p[0], len(p[1].result.diagnostics),
+                                               -(reached(p[1].result) or 0) if script else 0, row.index(p[1])))[1]
             best.progress = True
             out.append("progress")
         else:

@@ -47,11 +47,17 @@ _ANALOGUE = {
     "list": {"add": "append", "push": "append", "update": "extend", "discard": "remove", "popleft": "pop"},
     "set": {"append": "add", "push": "add", "extend": "update", "insert": "add"},
     "deque": {"add": "append", "push": "append"},
-    "dict": {"has_key": "__contains__"},
+    "dict": {"has_key": "__contains__", "iteritems": "items", "itervalues": "values", "iterkeys": "keys"},
     "str": {"contains": "__contains__", "trim": "strip", "to_upper": "upper", "to_lower": "lower",
             "toUpperCase": "upper", "toLowerCase": "lower", "startsWith": "startswith", "endsWith": "endswith"},
 }
+# A method another language (or Python 2) has, whose Python is an expression: {0} the receiver, {1} the argument.
+_EXPRESSION_ANALOGUE = {("str", "reverse"): "{0}[::-1]", ("list", "length"): "len({0})", ("str", "length"): "len({0})",
+                        ("dict", "has_key"): "{1} in {0}", ("str", "contains"): "{1} in {0}",
+                        ("list", "contains"): "{1} in {0}", ("set", "contains"): "{1} in {0}"}
 _EMPTY = {"[]", "{}", "set()", "list()", "dict()", "deque()", "()", "tuple()"}
+_MUTABLE_DEFAULTS = {"[]", "{}", "set()", "list()", "dict()"}
+_KEY_ERROR = re.compile(r"^'(.+)'$")
 # Methods that change their receiver and hand back None: their value is a slip (``ordered = xs.sort()``).
 _MUTATORS = {"append", "extend", "insert", "update", "add", "remove", "discard", "clear", "sort", "reverse"}
 # What a failed regex match (None) meets next: ``m.groups()``, ``m[1]``.
@@ -124,7 +130,7 @@ def repairs(source: str, diag: Diagnostic, file: str | None = None, limit: int =
     lines = [line for line in suspicious_lines(tree, frames) if line in editable]
     out: list[Repair] = []
     seen = {source}
-    for repair in _all(tree, text, diag, lines, editable):
+    for repair in _all(tree, text, diag, lines, editable, frames):
         if repair.program not in seen and _parses(repair.program):
             seen.add(repair.program)
             out.append(repair)
@@ -227,12 +233,14 @@ def suspicious_lines(tree: ast.AST, frames: list[int]) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------- operators
-def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int], editable: set[int]
-         ) -> Iterator[Repair]:
+def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int], editable: set[int],
+         frames: list[int]) -> Iterator[Repair]:
     at = lines[0] if lines else None
     message = diag.message or ""
     if diag.code == "KeyError" and at:
         yield from _dict_reads(tree, text, at)
+    if diag.code == "KeyError" and at and (key := _KEY_ERROR.match(message)):
+        yield from _written_keys(tree, text, at, key.group(1))
     if "NoneType" in message or diag.code == "AssertionError":  # None met later, or compared by a check
         yield from _mutator_values(tree, text, editable)
         if _NO_MATCH.search(message):
@@ -244,12 +252,17 @@ def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int], editabl
             yield from _list_as_dict(tree, text, at, wrong.group(2))
         yield from _swapped_join(tree, text, at, wrong.group(2))
         yield from _analogue_method(tree, text, at, wrong.group(1), wrong.group(2))
+        yield from _expression_analogue(tree, text, at, wrong.group(1), wrong.group(2))
         yield from _container_swap(tree, text, at, wrong.group(2))
         yield from _own_attribute(tree, text, at, wrong.group(1), wrong.group(2))
     if "NoneType" in message or diag.code == "AssertionError":
         yield from _missing_returns(tree, text, lines)
     if diag.code == "TypeError" and at and (kinds := _STR_AND_NUMBER.search(message)) and "str" in kinds.groups():
         yield from _numbers_from_text(tree, text, at)
+    if diag.code == "AssertionError":
+        yield from _mutable_defaults(tree, text, editable)
+    if diag.code in ("TypeError", "AttributeError", "ValueError", "KeyError", "IndexError") and len(frames) > 1:
+        yield from _argument_orders(tree, text, frames[1:], editable)
     for line in lines:
         yield from _at_line(tree, text, line)
 
@@ -436,6 +449,107 @@ def _analogue_method(tree: ast.AST, text: _Text, line: int, kind: str, method: s
         if isinstance(node, ast.Attribute) and node.attr == method and node.lineno == line:
             start = text.offset(node.end_lineno, node.end_col_offset) - len(method)
             yield Repair(text.replace(start, start + len(method), new), f"line {line}: .{method} -> .{new}")
+
+
+def _expression_analogue(tree: ast.AST, text: _Text, line: int, kind: str, method: str) -> Iterator[Repair]:
+    """``name.reverse()`` on a str as ``name[::-1]``, ``d.has_key(k)`` as ``k in d``: another language's method
+    whose Python is an expression."""
+    form = _EXPRESSION_ANALOGUE.get((kind, method))
+    if form is None:
+        return
+    for node in _nodes_on(tree, line, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == method and \
+                len(node.args) == form.count("{1}") and not node.keywords:
+            receiver = text.text(node.func.value)
+            if not isinstance(node.func.value, ast.Name | ast.Attribute | ast.Call | ast.Subscript | ast.Constant):
+                receiver = f"({receiver})"
+            new = form.format(receiver, *(text.text(a) for a in node.args))
+            yield Repair(text.replace_node(node, new), f"line {line}: {text.text(node)} -> {new}")
+
+
+def _written_keys(tree: ast.AST, text: _Text, line: int, missing: str) -> Iterator[Repair]:
+    """A ``KeyError`` for a key the file never writes (``row["goals_for"]`` where the rows are built with
+    ``"for"``): the written key most like it, at the failing read. Written: a dict literal's keys, ``d[k] = v``,
+    ``dict(k=v)``; ranked one name inside the other first, then by likeness."""
+    written: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            written.update(k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and \
+                isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            written.add(node.slice.value)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+            written.update(kw.arg for kw in node.keywords if kw.arg)
+    if missing in written:
+        return
+    likeness = {k: (k in missing or missing in k, difflib.SequenceMatcher(None, k, missing).ratio())
+                for k in written if k}
+    ranked = [k for k in sorted(likeness, key=lambda k: (not likeness[k][0], -likeness[k][1], k))
+              if likeness[k][0] or likeness[k][1] >= 0.5][:3]
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value == missing and n.lineno == line]
+    for key in ranked:
+        for node in reads:
+            quote = text.text(node)[:1]
+            literal = f"{quote}{key}{quote}" if quote in ("'", '"') and quote not in key and "\\" not in key \
+                else repr(key)  # the file's own quotes
+            yield Repair(text.replace_node(node, literal), f"line {line}: key {missing!r} -> {key!r} (written)")
+
+
+def _mutable_defaults(tree: ast.AST, text: _Text, editable: set[int]) -> Iterator[Repair]:
+    """A default of ``[]`` or ``{}`` is made once and shared by every call (two ``TodoList()`` hold the same
+    list): ``None`` as the default, and a fresh container made in the body when it is left out."""
+    for fn in ast.walk(tree):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or fn.body[0].lineno not in editable:
+            continue
+        positional = [*fn.args.posonlyargs, *fn.args.args]
+        pairs = list(zip(positional[len(positional) - len(fn.args.defaults):], fn.args.defaults, strict=True)) + [
+            (a, d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True) if d is not None]
+        mutable = [(a, d) for a, d in pairs if text.text(d) in _MUTABLE_DEFAULTS]
+        if not mutable:
+            continue
+        first = fn.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            first = fn.body[1] if len(fn.body) > 1 else None  # after the docstring
+        if first is None or first.lineno <= max(d.end_lineno for _, d in mutable):
+            continue  # a body on the def line itself
+        indent = " " * first.col_offset
+        made = "".join(f"{indent}{a.arg} = {text.text(d)} if {a.arg} is None else {a.arg}\n" for a, d in mutable)
+        start = text.offset(first.lineno, 0)
+        program = text.source[:start] + made + text.source[start:]
+        for _, default in sorted(mutable, key=lambda p: (p[1].lineno, p[1].col_offset), reverse=True):
+            program = _Text(program).replace_node(default, "None")
+        yield Repair(program, f"{fn.name}: a fresh {', '.join(a.arg for a, _ in mutable)} each call (default None)")
+
+
+def _argument_orders(tree: ast.AST, text: _Text, callers: list[int], editable: set[int]) -> Iterator[Repair]:
+    """A crash inside a function of this file whose caller passed the arguments in another order
+    (``fee(arrived, left, vehicle)`` for ``fee(vehicle, arrived, left)``): the caller's positional arguments
+    swapped pairwise, then rotated. Only calls of the file's own functions, two to four plain arguments."""
+    functions = _functions(tree)
+    for line in callers:
+        if line not in editable:
+            continue
+        for call in _nodes_on(tree, line, ast.Call):
+            name = call.func.id if isinstance(call.func, ast.Name) else \
+                call.func.attr if isinstance(call.func, ast.Attribute) else None
+            args = call.args
+            if name not in functions or not 2 <= len(args) <= 4 or any(isinstance(a, ast.Starred) for a in args):
+                continue
+            words = [text.text(a) for a in args]
+            orders = [(i, j) for i in range(len(args)) for j in range(i + 1, len(args))]
+            seen_orders: list[list[str]] = []
+            for i, j in orders:
+                new = list(words)
+                new[i], new[j] = new[j], new[i]
+                seen_orders.append(new)
+            if len(args) > 2:
+                seen_orders += [words[1:] + words[:1], words[-1:] + words[:-1]]
+            for new in seen_orders:
+                program = text.source
+                for node, word in sorted(zip(args, new, strict=True), key=lambda p: (p[0].lineno, p[0].col_offset),
+                                         reverse=True):
+                    program = _Text(program).replace_node(node, word)
+                yield Repair(program, f"line {line}: {name}({', '.join(words)}) -> {name}({', '.join(new)})")
 
 
 def _class_attributes(cls: ast.ClassDef) -> set[str]:

@@ -269,5 +269,26 @@ def progressed(before: VerifyResult, after: VerifyResult, pack: str) -> int:
     return 2 if _where(a) != _where(b) else 0
 
 
+_MODULE_FRAME = re.compile(r'^\s*File "[^"]+", line (\d+), in <module>', re.M)
+
+
+def reached(result: VerifyResult) -> int | None:
+    """The line of the script's top-level statement a Python run failed at (None: no such frame).
+
+    A script checks itself top to bottom, so this is how far down its checks it got: every statement above
+    the line ran, every ``assert`` above it held. Two programs that fail at different top-level lines are
+    ordered by it whatever their errors are; the first ``<module>`` frame of a traceback is the script's own
+    (later ones are modules it imported)."""
+    d = result.primary
+    found = _MODULE_FRAME.search(d.rendered or "") if d is not None and not result.passed else None
+    return int(found.group(1)) if found else None
+
+
+def went_further(before: VerifyResult, after: VerifyResult) -> bool:
+    """``after`` got past the top-level statement ``before`` failed at (a strict step down the script)."""
+    a, b = reached(after), reached(before)
+    return a is not None and b is not None and a > b and progressed(before, after, "python") == 2
+
+
 def _where(d: Diagnostic) -> tuple[str, int]:
     return d.key, d.spans[0].line_start if d.spans else 0
