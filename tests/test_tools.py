@@ -105,6 +105,22 @@ def test_a_missing_standard_name_is_imported_from_the_index_after_the_existing_i
                                                      "defaultdict"]
 
 
+def test_a_name_of_a_standard_submodule_is_imported_and_a_module_the_file_already_uses_comes_first():
+    """``quote_plus`` lives in ``urllib.parse`` (a submodule: indexed one level down); the file's own
+    ``from urllib.parse import ...`` line is the first place to look, before a rename of the name it imports."""
+    from sleepy.tasks.pyindex import import_lines_for
+
+    assert import_lines_for("ThreadPoolExecutor") == ["from concurrent.futures import ThreadPoolExecutor"]
+    assert import_lines_for("getsize")[0] == "from os.path import getsize"  # not posixpath
+    assert import_lines_for("Iterable", source="from collections.abc import Mapping\n")[0] == \
+        "from collections.abc import Iterable"
+    src = ("from urllib.parse import unquote_plus\n\n\ndef encode(text):\n    return quote_plus(text)\n\n\n"
+           "assert encode('a b&c') == 'a+b%26c'\nassert unquote_plus(encode('a b')) == 'a b'\n")
+    ep = solve_with_tools(py(src))
+    assert ep.passed and "from urllib.parse import quote_plus" in ep.winning.candidate
+    assert "return quote_plus(text)" in ep.winning.candidate
+
+
 def test_a_dropped_import_line_comes_back_whole_from_the_module_that_provides_the_most_missing_names():
     from sleepy.tasks.pyindex import undefined_names
 

@@ -262,7 +262,7 @@ def _python(source: str, diagnostics: list[Diagnostic], files: dict[str, str], f
         out.candidates += _renamed_definition(source, missing, "NameError")
         for statement in _module_imports(missing, source, files, file):
             out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
-        for statement in import_lines_for(missing):
+        for statement in import_lines_for(missing, source=source):
             out.candidates.append(ToolCandidate("tool:python", add_import(source, statement), statement))
         if line:
             out.candidates += _self_attribute(source, line, missing)

@@ -18,7 +18,7 @@ from functools import cache
 
 from sleepy.files import cache_dir
 
-INDEX_VERSION = 1
+INDEX_VERSION = 4  # 2: public submodules of standard packages too; 3: os.path by that name
 
 # Modules never imported to build the index: they open windows, print, start things or are for tests.
 _SKIP = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test", "lib2to3", "pydoc_data",
@@ -31,25 +31,26 @@ ALIASES = {"np": "numpy", "pd": "pandas", "plt": "matplotlib.pyplot", "sns": "se
 
 # When several modules export a name, these are what people mean (``sqrt`` from math, not cmath).
 PREFERRED = ("collections", "dataclasses", "typing", "itertools", "functools", "math", "datetime", "pathlib",
-             "re", "json", "os", "sys", "random", "statistics", "string", "enum", "decimal", "fractions",
+             "re", "json", "os", "os.path", "sys", "random", "statistics", "string", "enum", "decimal", "fractions",
              "operator", "heapq", "bisect", "copy", "time", "textwrap", "contextlib", "abc", "io", "csv",
              "pprint", "uuid", "hashlib", "shutil", "subprocess", "logging")
 
+# Modules people import under another name (``os.path`` is ``posixpath`` here, ``ntpath`` on Windows).
+_PUBLIC = {"posixpath": "os.path", "ntpath": "os.path", "genericpath": "os.path"}
 _BUILD = r"""
-import importlib, json, sys, warnings
+import importlib, json, pkgutil, sys, warnings
 skip = set(json.loads(sys.argv[1]))
 out = {}
 warnings.simplefilter("ignore")
-for name in sorted(sys.stdlib_module_names):
-    if name.startswith("_") or name in skip:
-        continue
+
+
+def names_of(name):
     try:
         mod = importlib.import_module(name)
     except BaseException:
-        continue
-    names = getattr(mod, "__all__", None)
-    if not isinstance(names, (list, tuple)):
-        names = [n for n in dir(mod) if not n.startswith("_")]
+        return None
+    listed = getattr(mod, "__all__", None)
+    names = listed if isinstance(listed, (list, tuple)) else [n for n in dir(mod) if not n.startswith("_")]
     own = []
     for n in names:
         if not isinstance(n, str) or n.startswith("_"):
@@ -57,9 +58,21 @@ for name in sorted(sys.stdlib_module_names):
         obj = getattr(mod, n, None)
         if obj is None or type(obj).__name__ == "module":
             continue
-        home = getattr(obj, "__module__", None) or name
-        own.append([n, home.split(".")[0].lstrip("_") == name or n in (getattr(mod, "__all__", None) or ())])
+        home = (getattr(obj, "__module__", None) or name).lstrip("_")
+        own.append([n, home == name or (home.split(".")[0] == name) or n in (listed or ())])
     out[name] = own
+    return mod
+
+
+for name in sorted(sys.stdlib_module_names):
+    if name.startswith("_") or name in skip:
+        continue
+    mod = names_of(name)
+    # A package's public submodules, one level down: ``from urllib.parse import quote_plus``,
+    # ``from collections.abc import Iterable``, ``from concurrent.futures import ThreadPoolExecutor``.
+    for sub in pkgutil.iter_modules(getattr(mod, "__path__", None) or []):
+        if not sub.name.startswith("_") and sub.name not in ("test", "tests") and name not in ("encodings",):
+            names_of(f"{name}.{sub.name}")
 print(json.dumps(out))
 """
 
@@ -94,8 +107,8 @@ def load_index() -> dict:
     for module, entries in stdlib.items():
         for name, own in entries:
             names.setdefault(name, []).append((module, own))
-    ranked = {name: [m for m, _ in sorted(homes, key=lambda h: (not h[1], _rank(h[0]), h[0]))]
-              for name, homes in names.items()}
+    ranked = {name: list(dict.fromkeys(_PUBLIC.get(m, m) for m, _ in sorted(homes, key=lambda h: (
+        not h[1], _rank(_PUBLIC.get(h[0], h[0])), h[0])))) for name, homes in names.items()}
     index = {"modules": sorted(set(stdlib) | set(_installed_top_level())), "names": ranked}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,12 +120,14 @@ def load_index() -> dict:
     return index
 
 
-def _rank(module: str) -> int:
-    return PREFERRED.index(module) if module in PREFERRED else len(PREFERRED)
+def _rank(module: str) -> tuple[int, int]:
+    """Preferred modules first, then top-level ones before submodules."""
+    return (PREFERRED.index(module) if module in PREFERRED else len(PREFERRED), module.count("."))
 
 
-def import_lines_for(name: str, limit: int = 3) -> list[str]:
-    """Import statements that would define ``name``: the module itself, an alias, or ``from M import name``."""
+def import_lines_for(name: str, limit: int = 3, source: str = "") -> list[str]:
+    """Import statements that would define ``name``: the module itself, an alias, or ``from M import name``;
+    a module ``source`` already imports from comes first (``quote_plus`` beside ``unquote_plus``)."""
     index = load_index()
     modules = set(index["modules"])
     out = []
@@ -120,7 +135,9 @@ def import_lines_for(name: str, limit: int = 3) -> list[str]:
         out.append(f"import {name}")
     if name in ALIASES and ALIASES[name].split(".")[0] in modules:
         out.append(f"import {ALIASES[name]} as {name}")
-    out += [f"from {m} import {name}" for m in index["names"].get(name, [])[:limit]]
+    used = set(re.findall(r"^\s*from\s+([\w.]+)\s+import\b", source, re.M))
+    homes = sorted(index["names"].get(name, []), key=lambda m: m not in used)  # stable: the index's order after
+    out += [f"from {m} import {name}" for m in homes[:limit]]
     return out[:limit]
 
 
