@@ -185,6 +185,78 @@ def total(stays, rates):
 
 assert total([("car", 2), ("van", 1)], {"car": 3, "van": 5}) == 11
 """, "fee(vehicle, hours, rates)"),
+    "a method of the elements called on the list": ("""\
+def fields(line):
+    return line.split(";").strip()
+
+
+assert fields(" a; b ") == ["a", "b"]
+""", '[item.strip() for item in line.split(";")]'),
+    "a list as a dict key": ("""\
+def visits(points):
+    seen = {}
+    for x, y in points:
+        key = [x, y]
+        seen[key] = seen.get(key, 0) + 1
+    return seen
+
+
+assert visits([(0, 0), (0, 0), (1, 2)]) == {(0, 0): 2, (1, 2): 1}
+""", "seen[tuple(key)] = seen.get(tuple(key), 0) + 1"),
+    "a property called": ("""\
+class Cart:
+    def __init__(self, prices):
+        self.prices = prices
+
+    @property
+    def total(self):
+        return sum(self.prices)
+
+
+def doubled(cart):
+    return cart.total() * 2
+
+
+assert doubled(Cart([10, 20])) == 60
+""", "return cart.total * 2"),
+    "a method used as a value": ("""\
+class Timer:
+    def __init__(self, start, stop):
+        self.start, self.stop = start, stop
+
+    def elapsed(self):
+        return self.stop - self.start
+
+
+def overtime(timer, limit):
+    return max(timer.elapsed - limit, 0)
+
+
+assert overtime(Timer(3, 10), 5) == 2
+""", "timer.elapsed() - limit"),
+    "an attribute set only under an if": ("""\
+class Tally:
+    def __init__(self, name, start=None):
+        self.name = name
+        if start is not None:
+            self.count = start
+
+    def bump(self):
+        self.count += 1
+        return self.count
+
+
+assert Tally("clicks").bump() == 1
+assert Tally("views", 5).bump() == 6
+""", "        self.count = 0\n        if start is not None:"),
+    "the slice an index ran off": ("""\
+def last_gaps(xs, k):
+    tail = xs[len(xs) - k + 1:]
+    return [tail[i + 1] - tail[i] for i in range(k - 1)]
+
+
+assert last_gaps([1, 4, 9, 16], 3) == [5, 7]
+""", "xs[len(xs) - k:]"),
     "a list read as a dict": ("""\
 def totals(pairs):
     return {name: qty * 2 for name, qty in pairs.items()}

@@ -13,8 +13,13 @@ those lines call (an ``assert`` in a test blames the function it calls, not itse
 
 Repairs that follow from the error come first (a ``KeyError`` read; a ``NoneType`` from a function that
 returns nothing, from ``xs.sort()`` used for its value, or from ``re.match`` where ``re.search`` was meant; a
-loop over a number; a list read as a dict; a method the receiver's type lacks but another container has;
-``str`` against ``int``); then the generic operators, line by line.
+loop over a number; a list read as a dict; a method the receiver's type lacks but another container has, or
+its elements have; ``str`` against ``int``; a list as a dict key; a property called or a method not called;
+an attribute set only under an ``if``; a key the file never writes; a shared mutable default; arguments in
+another order; the container an index ran off); then the generic operators, line by line.
+
+Measured (tools alone, no model): the frozen Python koans 18 -> 24 of 36, benchmarks/koans/python-shapes
+8 -> 14 of 24, the generated holdout 25 -> 27 of 60 with none lost (the last written without reading it).
 """
 
 from __future__ import annotations
@@ -58,6 +63,11 @@ _EXPRESSION_ANALOGUE = {("str", "reverse"): "{0}[::-1]", ("list", "length"): "le
 _EMPTY = {"[]", "{}", "set()", "list()", "dict()", "deque()", "()", "tuple()"}
 _MUTABLE_DEFAULTS = {"[]", "{}", "set()", "list()", "dict()"}
 _KEY_ERROR = re.compile(r"^'(.+)'$")
+_UNHASHABLE = re.compile(r"^(?:cannot use '[\w.]+' as a \w+ element \()?unhashable type: '(\w+)'")
+_NOT_CALLABLE = re.compile(r"^'(\w+)' object is not callable")
+_HASHABLE_FORM = {"list": "tuple({0})", "set": "frozenset({0})", "bytearray": "bytes({0})"}
+_CONTAINER_KINDS = {"list", "tuple", "set", "frozenset", "dict_keys", "dict_values", "map", "filter", "generator",
+                    "deque"}
 # Methods that change their receiver and hand back None: their value is a slip (``ordered = xs.sort()``).
 _MUTATORS = {"append", "extend", "insert", "update", "add", "remove", "discard", "clear", "sort", "reverse"}
 # What a failed regex match (None) meets next: ``m.groups()``, ``m[1]``.
@@ -255,6 +265,19 @@ def _all(tree: ast.AST, text: _Text, diag: Diagnostic, lines: list[int], editabl
         yield from _expression_analogue(tree, text, at, wrong.group(1), wrong.group(2))
         yield from _container_swap(tree, text, at, wrong.group(2))
         yield from _own_attribute(tree, text, at, wrong.group(1), wrong.group(2))
+        yield from _each_element(tree, text, at, wrong.group(1), wrong.group(2))
+        yield from _conditional_attribute(tree, text, wrong.group(1), wrong.group(2))
+    if diag.code == "TypeError" and at and (unhashable := _UNHASHABLE.match(message)):
+        yield from _hashable_keys(tree, text, at, unhashable.group(1))
+    if diag.code == "TypeError" and at and _NOT_CALLABLE.match(message):
+        yield from _not_called(tree, text, at)
+    if diag.code == "TypeError" and at and (kinds := _STR_AND_NUMBER.search(message)) and \
+            {"method", "function", "builtin_function_or_method"} & set(kinds.groups()):
+        yield from _method_called(tree, text, at)
+    if diag.code == "IndexError" and at:
+        for line in _assignments_of_indexed(tree, at):
+            if line in editable:
+                yield from _off_by_one(tree, text, line)
     if "NoneType" in message or diag.code == "AssertionError":
         yield from _missing_returns(tree, text, lines)
     if diag.code == "TypeError" and at and (kinds := _STR_AND_NUMBER.search(message)) and "str" in kinds.groups():
@@ -465,6 +488,127 @@ def _expression_analogue(tree: ast.AST, text: _Text, line: int, kind: str, metho
                 receiver = f"({receiver})"
             new = form.format(receiver, *(text.text(a) for a in node.args))
             yield Repair(text.replace_node(node, new), f"line {line}: {text.text(node)} -> {new}")
+
+
+def _parents(tree: ast.AST) -> dict[int, ast.AST]:
+    return {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def _each_element(tree: ast.AST, text: _Text, line: int, kind: str, method: str) -> Iterator[Repair]:
+    """A method of the elements called on their container (``raw.split(",").strip()``, ``tags.lower()``): the
+    call, and the method calls chained after it, made on each element (``[t.strip().lower() for t in tags]``)."""
+    if kind not in _CONTAINER_KINDS:
+        return
+    parents = _parents(tree)
+    for node in _nodes_on(tree, line, ast.Call):
+        if not (isinstance(node.func, ast.Attribute) and node.func.attr == method):
+            continue
+        receiver = node.func.value
+        chain: ast.AST = node
+        while isinstance(up := parents.get(id(chain)), ast.Attribute) and \
+                isinstance(call := parents.get(id(up)), ast.Call) and call.func is up:
+            chain = call
+        base = receiver.id if isinstance(receiver, ast.Name) else "items"
+        element = base[:-1] if base.endswith("s") and len(base) > 2 else "item"
+        used = {n.id for n in ast.walk(chain) if isinstance(n, ast.Name)}
+        while element in used:
+            element += "_"
+        applied = element + text.source[text.span(receiver)[1]:text.span(chain)[1]]
+        made = "{" if kind in ("set", "frozenset") else "["
+        new = f"{made}{applied} for {element} in {text.text(receiver)}{'}' if made == '{' else ']'}"
+        yield Repair(text.replace_node(chain, new), f"line {line}: .{method}() on each element of the {kind}")
+
+
+def _conditional_attribute(tree: ast.AST, text: _Text, kind: str, attribute: str) -> Iterator[Repair]:
+    """``self.offset`` set only under an ``if`` of a method (``if offset is not None:``): an instance that took
+    the other branch has none. A default before the ``if`` (0, None, an empty string or list)."""
+    for cls in ast.walk(tree):
+        if not (isinstance(cls, ast.ClassDef) and cls.name == kind):
+            continue
+        for fn in cls.body:
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            for stmt in fn.body:
+                assigned = isinstance(stmt, ast.If) and any(
+                    isinstance(t, ast.Attribute) and t.attr == attribute and isinstance(t.value, ast.Name)
+                    and t.value.id == "self" for n in ast.walk(stmt) if isinstance(n, ast.Assign) for t in n.targets)
+                if not assigned:
+                    continue
+                start = text.offset(stmt.lineno, 0)
+                indent = " " * stmt.col_offset
+                for default in ("0", "None", '""', "[]"):
+                    program = text.replace(start, start, f"{indent}self.{attribute} = {default}\n")
+                    yield Repair(program, f"{kind}.{fn.name}: self.{attribute} = {default} before the if")
+                return
+
+
+def _hashable_keys(tree: ast.AST, text: _Text, line: int, kind: str) -> Iterator[Repair]:
+    """A list used as a dict key or set element (``visits[pos]`` with ``pos = [x, y]``): the key made hashable
+    (``tuple(pos)``) everywhere the line uses it that way, or the list built as a tuple where it is made."""
+    form = _HASHABLE_FORM.get(kind)
+    if form is None:
+        return
+    keys: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) != line:
+            continue
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice | ast.Constant):
+            keys.append(node.slice)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args and \
+                node.func.attr in ("get", "setdefault", "pop", "add", "discard", "remove", "count", "index"):
+            keys.append(node.args[0])
+        elif isinstance(node, ast.Compare) and any(isinstance(op, ast.In | ast.NotIn) for op in node.ops):
+            keys.append(node.left)
+        elif isinstance(node, ast.Dict):
+            keys += [k for k in node.keys if k is not None and not isinstance(k, ast.Constant)]
+        elif isinstance(node, ast.Set):
+            keys += [e for e in node.elts if not isinstance(e, ast.Constant)]
+    by_text: dict[str, list[ast.AST]] = {}
+    for key in keys:
+        by_text.setdefault(text.text(key), []).append(key)
+    for words, nodes in by_text.items():
+        program = text.source
+        for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+            program = _Text(program).replace_node(node, form.format(words))
+        yield Repair(program, f"line {line}: {words} as {form.format(words)}")
+        made = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno <= line
+                and isinstance(n.value, ast.List) and any(text.text(t) == words for t in n.targets)]
+        for node in sorted(made, key=lambda n: n.lineno, reverse=True)[:1]:
+            inner = ", ".join(text.text(e) for e in node.value.elts)
+            tuple_text = f"({inner},)" if len(node.value.elts) == 1 else f"({inner})"
+            yield Repair(text.replace_node(node.value, tuple_text), f"line {node.lineno}: {words} made a tuple")
+
+
+def _not_called(tree: ast.AST, text: _Text, line: int) -> Iterator[Repair]:
+    """A value called like a function (``self.total_hours()`` where ``total_hours`` is a property, a number
+    named like the function it shadows): the call without its parentheses."""
+    for node in _nodes_on(tree, line, ast.Call):
+        if not node.args and not node.keywords and isinstance(node.func, ast.Attribute | ast.Name):
+            yield Repair(text.replace_node(node, text.text(node.func)), f"line {line}: {text.text(node)} not called")
+
+
+def _method_called(tree: ast.AST, text: _Text, line: int) -> Iterator[Repair]:
+    """A method used as a value in arithmetic or a comparison (``self.total - 40`` where ``total`` is a
+    method): called."""
+    for node in _nodes_on(tree, line, ast.Compare | ast.BinOp):
+        operands = [node.left, node.right] if isinstance(node, ast.BinOp) else [node.left, *node.comparators]
+        for operand in operands:
+            if isinstance(operand, ast.Attribute | ast.Name):
+                yield Repair(text.replace_node(operand, text.text(operand) + "()"),
+                             f"line {line}: {text.text(operand)} called")
+
+
+def _assignments_of_indexed(tree: ast.AST, line: int) -> list[int]:
+    """Where the names indexed on ``line`` were last assigned before it, in the same function: an index out
+    of range is often the container's fault (``window = xs[i:i + k - 1]``), not the index's."""
+    names = {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Subscript) and n.lineno == line
+             and isinstance(n.value, ast.Name)}
+    scopes = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+              and f.lineno <= line <= (f.end_lineno or f.lineno)]
+    scope = scopes[-1] if scopes else tree
+    found = [n.lineno for n in ast.walk(scope) if isinstance(n, ast.Assign) and n.lineno < line
+             and any(isinstance(t, ast.Name) and t.id in names for t in n.targets)]
+    return sorted(set(found), reverse=True)[:2]
 
 
 def _written_keys(tree: ast.AST, text: _Text, line: int, missing: str) -> Iterator[Repair]:
