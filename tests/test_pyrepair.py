@@ -392,3 +392,35 @@ def test_a_script_with_two_slips_is_repaired_one_slip_at_a_time(tmp_path):
     steps = [s for step in episode.steps for s in step.samples if s.progress]
     assert [s.origin for s in steps] == ["tool:repair"] and "len(xs) - 1" in steps[0].candidate
     assert "s >= mark" in episode.winning.candidate and "len(xs) - 1" in episode.winning.candidate
+
+
+def test_a_step_further_is_read_off_the_frames_and_a_wrong_value_for_a_check_is_none():
+    """From the top-level statement down, the first frame where two runs differ decides; a crash that moved up
+    into the caller after the callee returned is further, unless the caller is the check itself."""
+    from sleepy.tasks.verify import went_further
+
+    source = """\
+def hours(start, stop):
+    return stop - start
+
+
+def fee(kind, start, stop):
+    rate = {"car": 2}[kind]
+    cost = rate * hours(start, stop)
+
+
+def total(stays):
+    return sum(fee(kind, a, b) for kind, a, b in stays)
+
+
+assert total([("car", 1, 3)]) == 4
+"""
+    task = _task(source.replace("fee(kind, a, b)", "fee(a, b, kind)"))
+    crash_inside = verify(task)  # KeyError inside fee
+    returned = verify(task, source)  # fee returns None: TypeError in sum, in total
+    fixed = verify(task, source.replace("    cost = rate", "    return rate"))
+    wrong_value = verify(task, source.replace("    cost = rate", "    return 0 * rate"))  # the check fails
+    assert crash_inside.primary.code == "KeyError" and returned.primary.code == "TypeError"
+    assert went_further(crash_inside, returned) and not went_further(returned, crash_inside)
+    assert fixed.passed and not went_further(crash_inside, fixed)  # passing is not "further": it is done
+    assert wrong_value.primary.code == "AssertionError" and not went_further(crash_inside, wrong_value)

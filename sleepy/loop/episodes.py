@@ -155,8 +155,9 @@ def _resolve(rows: list[list[Sample]], work: list[Work], seen: list[set[str]]) -
         # the error around, `-` to `+` and back). So a Python repair is a step only when the script got past
         # the top-level statement it failed at (:func:`went_further`: every check above the new failure holds),
         # and the step taken is the one that got furthest: a program with several slips is repaired one slip
-        # at a time (python-shapes, tools alone: 8 -> 9 of 24 by this alone, 13 with the repairs that finish
-        # the chains; frozen 18 -> 19 of 36; generated holdout unchanged, 25 of 60, none lost). A Rust repair
+        # at a time (python-shapes, tools alone: 8 -> 9 of 24 by this alone; frozen 18 -> 19 of 36; generated
+        # holdout unchanged, 25 of 60, none lost). "Further" is read off the frames, not only the top-level line:
+        # a crash that moved up into the caller once the callee returned is further too (frozen 24 -> 25). A Rust repair
         # with fewer errors after it (rustc counts them) is a step like any other; a project's repair (its
         # tests, no script to get further down) only when it passes.
         script = w.task.pack == "python" and w.task.project is None

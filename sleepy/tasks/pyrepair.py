@@ -682,13 +682,16 @@ def _argument_orders(tree: ast.AST, text: _Text, callers: list[int], editable: s
             words = [text.text(a) for a in args]
             orders = [(i, j) for i in range(len(args)) for j in range(i + 1, len(args))]
             seen_orders: list[list[str]] = []
+            params = [a.arg for a in functions[name].args.args if a.arg not in ("self", "cls")][:len(args)]
+            if sorted(params) == sorted(words) and params != words:
+                seen_orders.append(params)  # the arguments are named as the parameters: that order first
             for i, j in orders:
                 new = list(words)
                 new[i], new[j] = new[j], new[i]
                 seen_orders.append(new)
             if len(args) > 2:
                 seen_orders += [words[1:] + words[:1], words[-1:] + words[:-1]]
-            for new in seen_orders:
+            for new in list(dict.fromkeys(map(tuple, seen_orders))):
                 program = text.source
                 for node, word in sorted(zip(args, new, strict=True), key=lambda p: (p[0].lineno, p[0].col_offset),
                                          reverse=True):

@@ -269,25 +269,44 @@ def progressed(before: VerifyResult, after: VerifyResult, pack: str) -> int:
     return 2 if _where(a) != _where(b) else 0
 
 
-_MODULE_FRAME = re.compile(r'^\s*File "[^"]+", line (\d+), in <module>', re.M)
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)', re.M)
+
+
+def _stack(result: VerifyResult) -> list[tuple[str, int]]:
+    """(function, line) of each frame of the script itself, outermost first (the first frame is the script)."""
+    d = result.primary
+    if d is None or result.passed:
+        return []
+    frames = list(_FRAME.finditer(d.rendered or ""))
+    if not frames or frames[0].group("function") != "<module>":
+        return []
+    script = frames[0].group("file")
+    return [(f.group("function"), int(f.group("line"))) for f in frames if f.group("file") == script]
 
 
 def reached(result: VerifyResult) -> int | None:
     """The line of the script's top-level statement a Python run failed at (None: no such frame).
 
     A script checks itself top to bottom, so this is how far down its checks it got: every statement above
-    the line ran, every ``assert`` above it held. Two programs that fail at different top-level lines are
-    ordered by it whatever their errors are; the first ``<module>`` frame of a traceback is the script's own
-    (later ones are modules it imported)."""
-    d = result.primary
-    found = _MODULE_FRAME.search(d.rendered or "") if d is not None and not result.passed else None
-    return int(found.group(1)) if found else None
+    the line ran, every ``assert`` above it held."""
+    stack = _stack(result)
+    return stack[0][1] if stack else None
 
 
 def went_further(before: VerifyResult, after: VerifyResult) -> bool:
-    """``after`` got past the top-level statement ``before`` failed at (a strict step down the script)."""
-    a, b = reached(after), reached(before)
-    return a is not None and b is not None and a > b and progressed(before, after, "python") == 2
+    """``after`` failed later in the script's run than ``before``: the frames of both, from the top-level
+    statement down, agree until one of them is at a later line of the same function; or ``after`` failed in
+    a caller after the call ``before`` crashed in returned (not at an ``assert``: a call that returns a
+    wrong value to the check that called it is no step)."""
+    a, b = _stack(after), _stack(before)
+    if not a or not b or progressed(before, after, "python") != 2:
+        return False
+    for (fa, la), (fb, lb) in zip(a, b, strict=False):
+        if fa != fb:
+            return False
+        if la != lb:
+            return la > lb
+    return len(a) < len(b) and after.primary is not None and after.primary.code != "AssertionError"
 
 
 def _where(d: Diagnostic) -> tuple[str, int]:
