@@ -257,6 +257,63 @@ def last_gaps(xs, k):
 
 assert last_gaps([1, 4, 9, 16], 3) == [5, 7]
 """, "xs[len(xs) - k:]"),
+    "a read without a default met arithmetic": ("""\
+BONUS = {"gold": 50, "silver": 20}
+
+
+def points(level, base):
+    extra = BONUS.get(level)
+    return base + extra
+
+
+assert points("gold", 10) == 60
+assert points("none", 10) == 10
+""", 'BONUS.get(level, 0)'),
+    "a chained method that hands back nothing": ("""\
+class Path:
+    def __init__(self):
+        self.steps = []
+
+    def go(self, step):
+        self.steps.append(step)
+        return self
+
+    def turn(self, side):
+        self.steps.append("turn " + side)
+
+
+route = Path().go("a").turn("left").go("b")
+assert route.steps == ["a", "turn left", "b"]
+""", "        self.steps.append(\"turn \" + side)\n        return self"),
+    "a pop from an empty stack in a condition": ("""\
+def nested_ok(tags):
+    open_tags = []
+    for tag in tags:
+        if tag.startswith("/"):
+            if open_tags.pop() != tag[1:]:
+                return False
+        else:
+            open_tags.append(tag)
+    return not open_tags
+
+
+assert nested_ok(["a", "b", "/b", "/a"])
+assert not nested_ok(["a", "/a", "/b"])
+""", "if not open_tags or open_tags.pop() != tag[1:]:"),
+    "what a failed check reads, computed by the script": ("""\
+class Meter:
+    def __init__(self):
+        self.total = 0
+
+    def add(self, units):
+        self.total += units
+        return self.total > 10
+
+
+meter = Meter()
+alarms = [meter.add(u) for u in (4, 6, 1)]
+assert alarms == [False, True, True]
+""", "self.total >= 10"),
     "a list read as a dict": ("""\
 def totals(pairs):
     return {name: qty * 2 for name, qty in pairs.items()}
@@ -310,7 +367,10 @@ def test_a_crash_at_the_top_level_is_repaired_there_but_a_failed_check_is_not():
     assert found and "stock.get(k, 0) + 1" in found[1]
     check = "limit = 3\nok = [x for x in [1, 5] if x < limit]\nassert ok == [1, 5]\n"
     diag = verify(_task(check)).diagnostics[0]
-    assert pyrepair.repairs(check, diag) == []  # nothing but the checks' own driver: left alone
+    found = pyrepair.repairs(check, diag)  # the statement the check reads: its operators, never its data
+    assert found and all(c.program.splitlines()[0] == "limit = 3" and c.program.endswith("assert ok == [1, 5]\n")
+                         and "[1, 5] if" in c.program for c in found)
+    assert not any(verify(_task(check), c.program).passed for c in found)
 
 
 def test_a_program_that_does_not_parse_or_has_no_traceback_gets_no_repairs():
