@@ -1,6 +1,7 @@
 """Rust errors rustc explains without offering a change (sleepy.tasks.rsrepair, hints._filled), repaired and
-verified by real rustc: mixed-number arithmetic cast, a sum collected into another number type, and the
-``.expect("REASON")`` placeholder filled as ``.unwrap()``."""
+verified by real rustc: mixed-number arithmetic cast, a sum collected into another number type, a private item,
+a field left out, a field read on an Option, a ``?`` that does not fit, references collected into owned values,
+and the ``.expect("REASON")`` placeholder filled as ``.unwrap()``."""
 
 import pytest
 from conftest import needs_rustc
@@ -58,6 +59,86 @@ fn main() {
     assert_eq!(total, 5);
 }
 """, ".sum::<usize>() as u32"),
+    "a private function of a module": ("""\
+mod bank {
+    fn interest(balance: u64) -> u64 {
+        balance / 100
+    }
+}
+
+fn main() {
+    assert_eq!(bank::interest(500), 5);
+}
+""", "    pub fn interest"),
+    "a field left out of a struct literal": ("""\
+struct Job {
+    name: String,
+    retries: u32,
+    urgent: bool,
+}
+
+fn main() {
+    let job = Job { name: String::from("backup"), retries: 2 };
+    assert!(!job.urgent && job.retries == 2 && job.name == "backup");
+}
+""", "urgent: Default::default()"),
+    "a field read on an Option": ("""\
+struct User {
+    name: String,
+}
+
+fn first_name(users: &[User]) -> Option<&str> {
+    Some(users.first().name.as_str())
+}
+
+fn main() {
+    let users = vec![User { name: String::from("ada") }];
+    assert_eq!(first_name(&users), Some("ada"));
+    assert_eq!(first_name(&[]), None);
+}
+""", "users.first()?.name"),
+    "an error of another type under ?": ("""\
+fn parse_port(text: &str) -> Result<u16, String> {
+    let port = text.trim().parse::<u16>()?;
+    Ok(port)
+}
+
+fn main() {
+    assert_eq!(parse_port(" 8080 "), Ok(8080));
+    assert!(parse_port("x").is_err());
+}
+""", ".map_err(|e| e.to_string())?"),
+    "an Option under ? where the function returns a Result": ("""\
+#[derive(Debug, PartialEq)]
+enum ReadError {
+    Short(usize),
+}
+
+fn byte_at(bytes: &[u8], at: usize) -> Result<u8, ReadError> {
+    bytes.get(at).copied().ok_or(ReadError::Short(bytes.len()))
+}
+
+fn word(bytes: &[u8]) -> Result<u16, ReadError> {
+    let high = byte_at(bytes, 0)?;
+    let low = bytes.get(1).copied()?;
+    Ok(u16::from(high) << 8 | u16::from(low))
+}
+
+fn main() {
+    assert_eq!(word(&[1, 2]), Ok(258));
+    assert_eq!(word(&[1]), Err(ReadError::Short(1)));
+}
+""", ".ok_or(ReadError::Short(bytes.len()))?"),
+    "references collected into owned values": ("""\
+fn long_names(names: &[String]) -> Vec<String> {
+    names.iter().filter(|n| n.len() > 3).collect()
+}
+
+fn main() {
+    let names = vec![String::from("ann"), String::from("bertha")];
+    assert_eq!(long_names(&names), vec![String::from("bertha")]);
+}
+""", ".cloned().collect()"),
 }
 
 

@@ -30,13 +30,168 @@ _COLLECT = re.compile(r"a value of type `(?P<target>\w+)` cannot be made by (?P<
                       r"over elements of type `(?P<item>&?\w+)`")
 
 
+_PRIVATE = re.compile(r"^(?:function|struct|enum|constant|static|trait|type alias|module|method|associated function)"
+                      r" `(?P<name>\w+)` is private")
+_PRIVATE_FIELD = re.compile(r"^field `(?P<name>\w+)` of struct `\w+` is private")
+_MISSING_FIELDS = re.compile(r"^missing fields? (?P<names>.+?) in initializer of")
+_OPTION_FIELD = re.compile(r"^no (?:field|method named) `\w+` (?:on type|found for enum) `?(?:Option|Result)\b")
+_ITEMS = {"function_item", "struct_item", "enum_item", "const_item", "static_item", "trait_item", "type_item",
+          "mod_item", "function_signature_item"}
+
+
 def repairs(source: str, diag: Diagnostic) -> list[Repair]:
-    """Casts for ``diag`` (an E0277 on numbers) on ``source``; [] when it is not one of those errors."""
-    if diag.code != "E0277" or not diag.primary or diag.primary.byte_start < 0:
+    """Repairs for ``diag`` on ``source``: casts for an E0277 on numbers, ``pub`` for a private item, a
+    ``Default::default()`` for a field left out, the value of an ``Option`` or ``Result`` before its field;
+    [] when it is none of those errors."""
+    if not diag.primary or diag.primary.byte_start < 0:
         return []
     data = source.encode()
     root = parse("rust", source).root_node
-    return [*_arithmetic(root, data, diag), *_collected(root, data, diag)]
+    if diag.code == "E0277":
+        return [*_arithmetic(root, data, diag), *_collected(root, data, diag), *_question_mark(root, data, diag),
+                *_collected_references(data, diag)]
+    if diag.code in ("E0603", "E0624", "E0616"):
+        return list(_made_public(root, data, diag))
+    if diag.code == "E0063":
+        return list(_defaulted_fields(root, data, diag))
+    if diag.code in ("E0609", "E0599") and _OPTION_FIELD.search(diag.message):
+        return list(_unwrapped(data, diag))
+    return []
+
+
+_BUILT_FROM = re.compile(r"a value of type `(?P<target>[^`]+)` cannot be built from an iterator over elements of "
+                         r"type `&(?:'\w+ )?(?P<item>[^`]+)`")
+
+
+def _returned_error(root, data: bytes, at: int) -> str | None:
+    """``E`` of the ``Result<T, E>`` the function around byte ``at`` returns (None: not a Result)."""
+    node = root.descendant_for_byte_range(at, at)
+    while node is not None and node.type not in ("function_item", "closure_expression"):
+        node = node.parent
+    returned = node.child_by_field_name("return_type") if node is not None else None
+    text = data[returned.start_byte:returned.end_byte].decode() if returned is not None else ""
+    found = re.fullmatch(r"(?:std::result::)?Result<.+,\s*(?P<error>[^,<>]+(?:<[^<>]*>)?)>", text.strip())
+    return found.group("error").strip() if found else None
+
+
+def _question_mark(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+    """Three ways a ``?`` does not fit (rustc's span is the ``?``): the error is another type than the function's
+    ``String`` (``.map_err(|e| e.to_string())?``); an ``Option`` in a function that returns a ``Result`` (the
+    ``None`` turned into the function's error, ``String`` or ``&str``); the function returns neither
+    (``.unwrap()``: the value or a panic the program's tests will show)."""
+    at, end = diag.primary.byte_start, diag.primary.byte_end
+    if data[at:end] != b"?":
+        return
+    message = diag.message
+    if "couldn't convert the error to `String`" in message:
+        yield Repair(_insert(data, at, ".map_err(|e| e.to_string())"), f"{diag.code}: the error as a String")
+    elif "not `Option`s, in a function that returns `Result`" in message:
+        error = _returned_error(root, data, at)
+        fills = _own_ok_or(root, data, at)  # the file's own way of turning None into this error, first
+        fills += [fill] if (fill := {"String": '.ok_or_else(|| "missing value".to_string())'}.get(error or "") or (
+            '.ok_or("missing value")' if error and error.startswith("&") and "str" in error else None)) else []
+        for fill in list(dict.fromkeys(fills))[:3]:
+            yield Repair(_insert(data, at, fill), f"{diag.code}: None as the function's error: {fill}")
+    elif "can only be used in a function that returns" in message:
+        yield Repair((data[:at] + b".unwrap()" + data[end:]).decode(), f"{diag.code}: .unwrap() for ?")
+
+
+def _own_ok_or(root, data: bytes, at: int) -> list[str]:
+    """``.ok_or(...)`` / ``.ok_or_else(...)`` calls written elsewhere, those of the function around ``at``
+    first: ``.ok_or(PacketError::TooShort(bytes.len()))`` is how this code makes its error from a None."""
+    function = root.descendant_for_byte_range(at, at)
+    while function is not None and function.type != "function_item":
+        function = function.parent
+    found: list[tuple[bool, str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))
+        if node.type != "call_expression":
+            continue
+        callee = node.child_by_field_name("function")
+        field = callee.child_by_field_name("field") if callee is not None and callee.type == "field_expression" \
+            else None
+        if field is None or data[field.start_byte:field.end_byte] not in (b"ok_or", b"ok_or_else"):
+            continue
+        inside = function is not None and function.start_byte <= node.start_byte < function.end_byte
+        found.append((not inside, "." + data[field.start_byte:node.end_byte].decode()))
+    return [text for _, text in sorted(found, key=lambda f: f[0])]
+
+
+def _collected_references(data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+    """``Vec<String>`` collected from ``&String``s: ``.cloned()`` first (``&str`` into ``String``s: each made
+    owned); rustc's span is ``collect``."""
+    match = _BUILT_FROM.search(diag.message)
+    dot = data.rfind(b".", 0, diag.primary.byte_start)
+    if match is None or dot < 0 or data[diag.primary.byte_start:diag.primary.byte_end] != b"collect":
+        return
+    item, target = match.group("item"), match.group("target")
+    if item == "str" and "String" in target:
+        yield Repair(_insert(data, dot, ".map(|s| s.to_string())"), f"{diag.code}: each &str made a String")
+    elif re.search(rf"\b{re.escape(item)}\b", target):
+        yield Repair(_insert(data, dot, ".cloned()"), f"{diag.code}: .cloned() before collect")
+
+
+def _insert(data: bytes, at: int, text: str) -> str:
+    return (data[:at] + text.encode() + data[at:]).decode()
+
+
+def _made_public(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+    """``function `apply_interest` is private`` (a module's item used from outside it): the item's definition,
+    or the field's, made ``pub``; every definition of that name without a visibility, in the file."""
+    match = _PRIVATE.search(diag.message) or _PRIVATE_FIELD.search(diag.message)
+    if match is None:
+        return
+    name, field = match.group("name"), diag.code == "E0616"
+    wanted = {"field_declaration"} if field else _ITEMS
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))
+        if node.type not in wanted:
+            continue
+        named = node.child_by_field_name("name")
+        if named is None or data[named.start_byte:named.end_byte].decode() != name or \
+                any(c.type == "visibility_modifier" for c in node.children):
+            continue
+        start = next((c.start_byte for c in node.children if c.type not in ("attribute_item", "line_comment")),
+                     node.start_byte)
+        yield Repair(_insert(data, start, "pub "), f"{diag.code}: pub {name}")
+
+
+def _defaulted_fields(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+    """``missing field `verbose` in initializer``: the struct literal given ``verbose: Default::default()``
+    (false, 0, an empty String or Vec, None), for each field rustc names."""
+    match = _MISSING_FIELDS.search(diag.message)
+    if match is None:
+        return
+    names = re.findall(r"`(\w+)`", match.group("names"))
+    node = root.descendant_for_byte_range(diag.primary.byte_start, diag.primary.byte_end)
+    while node is not None and node.type != "struct_expression":
+        node = node.parent
+    body = node.child_by_field_name("body") if node is not None else None
+    if body is None or not names:
+        return
+    inner = data[body.start_byte + 1:body.end_byte - 1].decode().rstrip()
+    sep = "" if not inner.strip() or inner.endswith(",") else ","
+    close = body.end_byte - 1
+    pad = " " if b"\n" not in data[body.start_byte:body.end_byte] else "\n" + " " * (body.start_point[1] + 4)
+    added = "".join(f"{pad}{n}: Default::default()," for n in names)
+    head = data[:body.start_byte + 1] + (inner + sep).encode()
+    tail = (" " if pad == " " else "\n" + " " * body.start_point[1]).encode() + data[close:]
+    yield Repair((head + added.encode() + tail).decode(), f"{diag.code}: {', '.join(names)} as Default::default()")
+
+
+def _unwrapped(data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+    """``no field `handle` on type `Option<&User>```: the value taken out first, ``?`` (the function returns
+    an ``Option`` or ``Result`` too) or ``.unwrap()``; rustc's span is the field's name, after the dot."""
+    dot = data.rfind(b".", 0, diag.primary.byte_start)
+    if dot < 0 or data[dot + 1:diag.primary.byte_start].strip():
+        return
+    for how in ("?", ".unwrap()"):
+        name = data[diag.primary.byte_start:diag.primary.byte_end].decode(errors="replace")
+        yield Repair(_insert(data, dot, how), f"{diag.code}: {how} before .{name}")
 
 
 def _concrete(kind: str) -> str | None:
