@@ -38,14 +38,14 @@ def test_endless_loop_is_killed_at_wall_clock(tmp_path):
 
 
 def test_grandchildren_die_with_the_run(tmp_path):
-    marker = uuid.uuid4().hex
+    seconds = f"300.{uuid.uuid4().int % 10**9:09d}"  # a duration no other process on the machine has
     result = run_py(tmp_path, f"""
         import subprocess, time
-        subprocess.Popen(["sleep", "300", "{marker}"[:0] or "300"])
+        subprocess.Popen(["sleep", "{seconds}"])
         time.sleep(60)
     """)
     assert result.timed_out
-    left = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.split()
+    left = subprocess.run(["pgrep", "-f", f"sleep {seconds}"], capture_output=True, text=True).stdout.split()
     assert left == [], f"sandboxed grandchildren still running: {left}"
 
 
