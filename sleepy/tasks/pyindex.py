@@ -18,7 +18,7 @@ from functools import cache
 
 from sleepy.files import cache_dir
 
-INDEX_VERSION = 4  # 2: public submodules of standard packages too; 3: os.path by that name
+INDEX_VERSION = 5  # 2: public submodules of standard packages too; 3: os.path by that name
 
 # Modules never imported to build the index: they open windows, print, start things or are for tests.
 _SKIP = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test", "lib2to3", "pydoc_data",
@@ -38,10 +38,11 @@ PREFERRED = ("collections", "dataclasses", "typing", "itertools", "functools", "
 # Modules people import under another name (``os.path`` is ``posixpath`` here, ``ntpath`` on Windows).
 _PUBLIC = {"posixpath": "os.path", "ntpath": "os.path", "genericpath": "os.path"}
 _BUILD = r"""
-import importlib, json, pkgutil, sys, warnings
+import importlib, json, os, pkgutil, sys, warnings
 skip = set(json.loads(sys.argv[1]))
 out = {}
 warnings.simplefilter("ignore")
+real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # a module that prints on import spoils no JSON
 
 
 def names_of(name):
@@ -73,7 +74,7 @@ for name in sorted(sys.stdlib_module_names):
     for sub in pkgutil.iter_modules(getattr(mod, "__path__", None) or []):
         if not sub.name.startswith("_") and sub.name not in ("test", "tests") and name not in ("encodings",):
             names_of(f"{name}.{sub.name}")
-print(json.dumps(out))
+real_stdout.write(json.dumps(out))
 """
 
 
