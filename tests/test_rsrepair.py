@@ -129,6 +129,14 @@ fn main() {
     assert_eq!(word(&[1]), Err(ReadError::Short(1)));
 }
 """, ".ok_or(ReadError::Short(bytes.len()))?"),
+    "a reference kept across a change of its vector": ("""\
+fn main() {
+    let mut queue = vec![3, 8];
+    let head = &queue[0];
+    queue.push(5);
+    assert_eq!(*head + queue.len() as i32, 6);
+}
+""", "let head = queue[0];"),
     "references collected into owned values": ("""\
 fn long_names(names: &[String]) -> Vec<String> {
     names.iter().filter(|n| n.len() > 3).collect()

@@ -56,6 +56,8 @@ def repairs(source: str, diag: Diagnostic) -> list[Repair]:
         return list(_defaulted_fields(root, data, diag))
     if diag.code in ("E0609", "E0599") and _OPTION_FIELD.search(diag.message):
         return list(_unwrapped(data, diag))
+    if diag.code in ("E0502", "E0505", "E0506"):
+        return list(_owned_copies(root, data, diag))
     return []
 
 
@@ -131,6 +133,41 @@ def _collected_references(data: bytes, diag: Diagnostic) -> Iterator[Repair]:
         yield Repair(_insert(data, dot, ".map(|s| s.to_string())"), f"{diag.code}: each &str made a String")
     elif re.search(rf"\b{re.escape(item)}\b", target):
         yield Repair(_insert(data, dot, ".cloned()"), f"{diag.code}: .cloned() before collect")
+
+
+def _owned_copies(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
+    """A reference kept across a change of what it points into (``let first = &v[0]; v.push(4); first``):
+    the binding that is "later used" holds its own value instead: ``v[0]`` (a ``Copy`` value),
+    ``v[0].clone()``, or ``.cloned()`` after a call that returns ``Option<&T>`` (``v.first()``)."""
+    later = [sp for sp in diag.spans if (sp.label or "").endswith("later used here") and sp.byte_start >= 0]
+    names = {m.group(1) for sp in later  # `signal`, `*head`, `first.len()`: the variable used
+             if (m := re.match(r"[*&(\s]*(\w+)", data[sp.byte_start:sp.byte_end].decode(errors="replace")))}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))
+        if node.type != "let_declaration":
+            continue
+        pattern, value = node.child_by_field_name("pattern"), node.child_by_field_name("value")
+        if pattern is None or value is None or data[pattern.start_byte:pattern.end_byte].decode() not in names:
+            continue
+        if node.start_byte > diag.primary.byte_start:
+            continue  # bound after the conflicting borrow: not the reference that was kept
+        text = data[value.start_byte:value.end_byte].decode()
+        tries = []
+        if value.type == "reference_expression":
+            inner = value.child_by_field_name("value")
+            inner_text = data[inner.start_byte:inner.end_byte].decode() if inner is not None else text[1:]
+            tries = [inner_text, f"{inner_text}.clone()"]
+        elif value.type in ("call_expression", "method_call_expression") or text.endswith(")"):
+            tries = [f"{text}.cloned()", f"{text}.copied()", f"{text}.clone()"]
+        name = data[pattern.start_byte:pattern.end_byte].decode()
+        rest = data[node.end_byte:].decode(errors="surrogateescape")
+        plain = re.sub(rf"\*\s*{re.escape(name)}\b", name, rest)  # `*head` once head holds the value itself
+        for new in tries:
+            head = (data[:value.start_byte] + new.encode() + data[value.end_byte:node.end_byte]).decode()
+            for after in dict.fromkeys((plain, rest)):
+                yield Repair(head + after, f"{diag.code}: {name} holds {new}")
 
 
 def _insert(data: bytes, at: int, text: str) -> str:
