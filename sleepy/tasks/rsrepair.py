@@ -1,5 +1,7 @@
-"""Repairs of Rust type errors rustc explains but offers no change for: numbers of two types in one
-arithmetic expression, and a sum or product collected into another number type.
+"""Repairs of Rust errors rustc explains but offers no change for: numbers of two types in one
+arithmetic expression, a sum or product collected into another number type, a private item, a field left
+out of a struct literal, a field read on an ``Option``, a ``?`` that does not fit its function, references
+collected into owned values, and a reference kept across a change of what it points into.
 
 Why: ``cannot divide `f64` by `u32``` is among the most common errors in hand-written Rust, and rustc's
 help lists the trait implementations instead of the cast. The cast is mechanical once the operands are
