@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sleepy.tasks.signature import Diagnostic
-from sleepy.tasks.syntax import parse
+from sleepy.tasks.syntax import parse, walk
 
 MAX_NAMES = 3  # quoted names looked up per error
 MAX_LINES = 12  # lines one answer may show
@@ -78,14 +78,6 @@ def _name_of(node) -> str | None:
     return name.text.decode() if name is not None else None
 
 
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
-
-
 def _numbered(source_lines: list[str], rows: list[int]) -> str:
     out, last = [], None
     for r in rows:
@@ -102,7 +94,7 @@ def _outline(node, lines: list[str]) -> list[int]:
     if last - first < MAX_LINES:
         return list(range(first, last + 1))
     rows = [first]
-    for child in _walk(node):
+    for child in walk(node):
         if child is not node and child.type in ("function_item", "function_signature_item", "function_definition",
                                                 "field_declaration", "enum_variant"):
             rows.append(child.start_point[0])
@@ -127,7 +119,7 @@ def _outline_of(lang: str, source: str) -> _Outline:
     def_kinds = _RUST_DEFS if lang == "rust" else _PY_DEFS
     import_kinds = ("use_declaration",) if lang == "rust" else ("import_statement", "import_from_statement")
     call = "call_expression" if lang == "rust" else "call"
-    for node in _walk(parse(lang, source).root_node):
+    for node in walk(parse(lang, source).root_node):
         if node.type in def_kinds:
             defs.append((_name_of(node), node.type, node))
         elif node.type == "impl_item":

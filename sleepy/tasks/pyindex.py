@@ -18,7 +18,7 @@ from functools import cache
 
 from sleepy.files import cache_dir
 
-INDEX_VERSION = 5  # 2: public submodules of standard packages too; 3: os.path by that name
+INDEX_VERSION = 5  # bumped when what the index holds changes (5: public submodules, os.path by that name)
 
 # Modules never imported to build the index: they open windows, print, start things or are for tests.
 _SKIP = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo", "test", "lib2to3", "pydoc_data",

@@ -33,10 +33,9 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sleepy.tasks.signature import Diagnostic
+from sleepy.tasks.signature import TRACE_FRAME, Diagnostic
 
 PROJECT_REPAIRS = 4  # repairs tried per step on a project, whose every verification runs its tests
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.M)
 _NO_ATTRIBUTE = re.compile(r"^'(\w+)' object has no attribute '(\w+)'")
 _STR_AND_NUMBER = re.compile(r"(?:unsupported operand type\(s\) for .+|'.+' not supported between instances of) "
                              r"'(\w+)' and '(\w+)'")
@@ -119,6 +118,16 @@ class _Text:
     def replace_node(self, node: ast.AST, new: str) -> str:
         return self.replace(*self.span(node), new)
 
+    def edit(self, edits: list[tuple[int, int, str]]) -> str:
+        """Several replacements ``(start, end, new)`` at once, offsets all of this source (none overlapping)."""
+        program = self.source
+        for start, end, new in sorted(edits, key=lambda e: e[:2], reverse=True):
+            program = program[:start] + new + program[end:]
+        return program
+
+    def replace_nodes(self, pairs: list[tuple[ast.AST, str]]) -> str:
+        return self.edit([(*self.span(node), new) for node, new in pairs])
+
     def replace_between(self, left: ast.AST, right: ast.AST, old: str, new: str) -> str | None:
         """Replace the operator ``old`` in the text between two operands (a comparison's, a boolean's)."""
         start, end = self.offset(left.end_lineno, left.end_col_offset), self.offset(right.lineno, right.col_offset)
@@ -140,12 +149,12 @@ def repairs(source: str, diag: Diagnostic, file: str | None = None, limit: int =
     frames = frame_lines(diag, file)
     editable = editable_lines(tree, diag, frames)
     sources = assert_sources(tree, frames[0]) if diag.code == "AssertionError" and frames else []
-    for line in sources:  # the script's own statements a failed check reads: code, not the check
-        stmt = next(n for n in tree.body if n.lineno == line)
-        editable.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+    # The script's own statements a failed check reads: code, not the check; their operators may change,
+    # never their data (numbers, bounds).
+    data = {line for stmt in tree.body if stmt.lineno in sources
+            for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}
+    editable |= data
     lines = [line for line in suspicious_lines(tree, frames + sources) if line in editable]
-    data = {line for stmt in tree.body if stmt.lineno in sources  # the script's data: its operators may change,
-            for line in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)}  # never its numbers
     out: list[Repair] = []
     seen = {source}
     for repair in _all(tree, text, diag, lines, editable, frames, data):
@@ -170,7 +179,7 @@ def _parses(program: str) -> bool:
 def frame_lines(diag: Diagnostic, file: str | None) -> list[int]:
     """The traceback's lines in this file, deepest first (the primary span's line when there is no traceback)."""
     name = (file or (diag.primary.file if diag.primary else "") or "").rsplit("/", 1)[-1]
-    found = [int(m.group("line")) for m in _FRAME.finditer(diag.rendered or "")
+    found = [int(m.group("line")) for m in TRACE_FRAME.finditer(diag.rendered or "")
              if name and m.group("file").rsplit("/", 1)[-1] == name]
     if not found and diag.primary and diag.primary.line_start:
         found = [diag.primary.line_start]
@@ -529,8 +538,8 @@ def _each_element(tree: ast.AST, text: _Text, line: int, kind: str, method: str)
         while element in used:
             element += "_"
         applied = element + text.source[text.span(receiver)[1]:text.span(chain)[1]]
-        made = "{" if kind in ("set", "frozenset") else "["
-        new = f"{made}{applied} for {element} in {text.text(receiver)}{'}' if made == '{' else ']'}"
+        opening, closing = ("{", "}") if kind in ("set", "frozenset") else ("[", "]")
+        new = f"{opening}{applied} for {element} in {text.text(receiver)}{closing}"
         yield Repair(text.replace_node(chain, new), f"line {line}: .{method}() on each element of the {kind}")
 
 
@@ -582,9 +591,7 @@ def _hashable_keys(tree: ast.AST, text: _Text, line: int, kind: str) -> Iterator
     for key in keys:
         by_text.setdefault(text.text(key), []).append(key)
     for words, nodes in by_text.items():
-        program = text.source
-        for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset), reverse=True):
-            program = _Text(program).replace_node(node, form.format(words))
+        program = text.replace_nodes([(node, form.format(words)) for node in nodes])
         yield Repair(program, f"line {line}: {words} as {form.format(words)}")
         made = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.lineno <= line
                 and isinstance(n.value, ast.List) and any(text.text(t) == words for t in n.targets)]
@@ -674,9 +681,7 @@ def _mutable_defaults(tree: ast.AST, text: _Text, editable: set[int]) -> Iterato
         indent = " " * first.col_offset
         made = "".join(f"{indent}{a.arg} = {text.text(d)} if {a.arg} is None else {a.arg}\n" for a, d in mutable)
         start = text.offset(first.lineno, 0)
-        program = text.source[:start] + made + text.source[start:]
-        for _, default in sorted(mutable, key=lambda p: (p[1].lineno, p[1].col_offset), reverse=True):
-            program = _Text(program).replace_node(default, "None")
+        program = text.edit([(start, start, made), *((*text.span(d), "None") for _, d in mutable)])
         yield Repair(program, f"{fn.name}: a fresh {', '.join(a.arg for a, _ in mutable)} each call (default None)")
 
 
@@ -707,10 +712,7 @@ def _argument_orders(tree: ast.AST, text: _Text, callers: list[int], editable: s
             if len(args) > 2:
                 seen_orders += [words[1:] + words[:1], words[-1:] + words[:-1]]
             for new in list(dict.fromkeys(map(tuple, seen_orders))):
-                program = text.source
-                for node, word in sorted(zip(args, new, strict=True), key=lambda p: (p[0].lineno, p[0].col_offset),
-                                         reverse=True):
-                    program = _Text(program).replace_node(node, word)
+                program = text.replace_nodes(list(zip(args, new, strict=True)))
                 yield Repair(program, f"line {line}: {name}({', '.join(words)}) -> {name}({', '.join(new)})")
 
 

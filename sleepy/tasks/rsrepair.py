@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from sleepy.tasks.pyrepair import Repair
 from sleepy.tasks.signature import Diagnostic
-from sleepy.tasks.syntax import parse
+from sleepy.tasks.syntax import parse, walk
 
 _NUMBERS = {"i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64"}
 # rustc's wording per operator: which quoted type is the left operand's
@@ -97,7 +97,7 @@ def _question_mark(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
         for fill in list(dict.fromkeys(fills))[:3]:
             yield Repair(_insert(data, at, fill), f"{diag.code}: None as the function's error: {fill}")
     elif "can only be used in a function that returns" in message:
-        yield Repair((data[:at] + b".unwrap()" + data[end:]).decode(), f"{diag.code}: .unwrap() for ?")
+        yield Repair(_replaced(data, at, end, ".unwrap()"), f"{diag.code}: .unwrap() for ?")
 
 
 def _own_ok_or(root, data: bytes, at: int) -> list[str]:
@@ -107,10 +107,7 @@ def _own_ok_or(root, data: bytes, at: int) -> list[str]:
     while function is not None and function.type != "function_item":
         function = function.parent
     found: list[tuple[bool, str]] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        stack.extend(reversed(node.children))
+    for node in walk(root):
         if node.type != "call_expression":
             continue
         callee = node.child_by_field_name("function")
@@ -144,17 +141,13 @@ def _owned_copies(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
     later = [sp for sp in diag.spans if (sp.label or "").endswith("later used here") and sp.byte_start >= 0]
     names = {m.group(1) for sp in later  # `signal`, `*head`, `first.len()`: the variable used
              if (m := re.match(r"[*&(\s]*(\w+)", data[sp.byte_start:sp.byte_end].decode(errors="replace")))}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        stack.extend(reversed(node.children))
+    for node in walk(root):
         if node.type != "let_declaration":
             continue
         pattern, value = node.child_by_field_name("pattern"), node.child_by_field_name("value")
-        if pattern is None or value is None or data[pattern.start_byte:pattern.end_byte].decode() not in names:
-            continue
-        if node.start_byte > diag.primary.byte_start:
-            continue  # bound after the conflicting borrow: not the reference that was kept
+        name = data[pattern.start_byte:pattern.end_byte].decode() if pattern is not None else None
+        if value is None or name not in names or node.start_byte > diag.primary.byte_start:
+            continue  # not a binding used later, or bound after the conflicting borrow
         text = data[value.start_byte:value.end_byte].decode()
         tries = []
         if value.type == "reference_expression":
@@ -163,17 +156,21 @@ def _owned_copies(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
             tries = [inner_text, f"{inner_text}.clone()"]
         elif value.type in ("call_expression", "method_call_expression") or text.endswith(")"):
             tries = [f"{text}.cloned()", f"{text}.copied()", f"{text}.clone()"]
-        name = data[pattern.start_byte:pattern.end_byte].decode()
-        rest = data[node.end_byte:].decode(errors="surrogateescape")
+        rest = data[node.end_byte:].decode()
         plain = re.sub(rf"\*\s*{re.escape(name)}\b", name, rest)  # `*head` once head holds the value itself
         for new in tries:
-            head = (data[:value.start_byte] + new.encode() + data[value.end_byte:node.end_byte]).decode()
+            head = _replaced(data[:node.end_byte], value.start_byte, value.end_byte, new)
             for after in dict.fromkeys((plain, rest)):
                 yield Repair(head + after, f"{diag.code}: {name} holds {new}")
 
 
+def _replaced(data: bytes, start: int, end: int, text: str) -> str:
+    """The program with bytes ``start:end`` replaced by ``text`` (tree-sitter and rustc give byte offsets)."""
+    return (data[:start] + text.encode() + data[end:]).decode()
+
+
 def _insert(data: bytes, at: int, text: str) -> str:
-    return (data[:at] + text.encode() + data[at:]).decode()
+    return _replaced(data, at, at, text)
 
 
 def _made_public(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
@@ -184,10 +181,7 @@ def _made_public(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
         return
     name, field = match.group("name"), diag.code == "E0616"
     wanted = {"field_declaration"} if field else _ITEMS
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        stack.extend(reversed(node.children))
+    for node in walk(root):
         if node.type not in wanted:
             continue
         named = node.child_by_field_name("name")
@@ -278,7 +272,7 @@ def _arithmetic(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
         if to_right and lhs_type != "{float}" and not any(t[0] is left for t in tries):
             tries.append((left, _cast(text[left.id], to_right), f"{text[left.id]} as {to_right}"))
     for target, new, how in tries:
-        program = (data[:target.start_byte] + new.encode() + data[target.end_byte:]).decode()
+        program = _replaced(data, target.start_byte, target.end_byte, new)
         yield Repair(program, f"{diag.code}: {how} ({lhs_type} {op} {rhs_type})")
 
 
@@ -302,5 +296,5 @@ def _collected(root, data: bytes, diag: Diagnostic) -> Iterator[Repair]:
     if head is None:
         return
     new = f"({head.group(1)}{method}::<{item}>() as {target})"
-    program = (data[:node.start_byte] + new.encode() + data[node.end_byte:]).decode()
+    program = _replaced(data, node.start_byte, node.end_byte, new)
     yield Repair(program, f"{diag.code}: {method} as {item}, then as {target}")

@@ -185,7 +185,8 @@ def python_key(exc_type: str, message: str) -> str:
     return f"py:{exc_type}:{slug}" if slug else f"py:{exc_type}"
 
 
-_TRACE_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)')
+# A frame line of a Python traceback; the function is absent on a SyntaxError's frame.
+TRACE_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>\S+))?', re.M)
 _EXC_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Iteration)?)"
                        r"(?::\s?(?P<msg>.*))?$")
 
@@ -202,7 +203,7 @@ def parse_python_traceback(stderr: str, main_file: str) -> Diagnostic | None:
     start = max((i for i, line in enumerate(lines) if line.startswith("Traceback")), default=0)
     span = None
     for i in range(start, len(lines)):
-        m = _TRACE_FRAME.match(lines[i])
+        m = TRACE_FRAME.match(lines[i])
         if m and m.group("file").endswith(main_file):
             line_no = int(m.group("line"))
             span = Span(file=main_file, line_start=line_no, line_end=line_no, col_start=1, col_end=1)

@@ -21,3 +21,12 @@ def _parser(lang: str):
 def parse(lang: str, source: str):
     """The tree-sitter tree of ``source`` (byte offsets are of its UTF-8 encoding)."""
     return _parser(lang).parse(source.encode())
+
+
+def walk(node):
+    """``node`` and every node under it, in source order (depth first)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))

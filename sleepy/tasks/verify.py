@@ -31,7 +31,7 @@ from functools import cache
 from pathlib import Path
 
 from sleepy.tasks import sandbox
-from sleepy.tasks.signature import Diagnostic, Span, parse_python_traceback, parse_rustc_json, rust_key
+from sleepy.tasks.signature import TRACE_FRAME, Diagnostic, Span, parse_python_traceback, parse_rustc_json, rust_key
 from sleepy.tasks.tamper import describe, tampering
 from sleepy.tasks.task import Task
 
@@ -269,15 +269,12 @@ def progressed(before: VerifyResult, after: VerifyResult, pack: str) -> int:
     return 2 if _where(a) != _where(b) else 0
 
 
-_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)', re.M)
-
-
 def _stack(result: VerifyResult) -> list[tuple[str, int]]:
     """(function, line) of each frame of the script itself, outermost first (the first frame is the script)."""
     d = result.primary
     if d is None or result.passed:
         return []
-    frames = list(_FRAME.finditer(d.rendered or ""))
+    frames = list(TRACE_FRAME.finditer(d.rendered or ""))
     if not frames or frames[0].group("function") != "<module>":
         return []
     script = frames[0].group("file")
