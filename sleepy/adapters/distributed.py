@@ -147,7 +147,8 @@ def train_in_processes(base_path: str, examples: list, params, out_dir: Path, pr
     finally:
         shutil.rmtree(spec_dir, ignore_errors=True)
     if done.returncode != 0 or not (out_dir / "training.json").is_file():
-        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        # the last line that says something (accelerate ends its error banner with a rule of "=")
+        lines = [line for line in (done.stderr or done.stdout).splitlines() if any(c.isalnum() for c in line)]
         said = said or (lines[-1].strip() if lines else "no output")
         raise LaunchError(f"training on {processes} processes failed (exit {done.returncode}): {said}")
     return json.loads((out_dir / "training.json").read_text())
